@@ -1,0 +1,5 @@
+"""``python -m neurodl`` runs the command line."""
+
+from neurodl.cli import main
+
+main()
