@@ -58,7 +58,7 @@ def compute_tuning_curves(
         mean = sums / counts[:, None]
         var = (squares / counts[:, None] - mean**2) * counts[:, None] / (counts[:, None] - 1)
         sem = np.sqrt(np.maximum(var, 0) / counts[:, None])
-    centres = (np.arange(n_bins) + 0.5) * width
+    centres = (np.arange(n_bins, dtype=np.float64) + 0.5) * width
     return centres, mean.astype(np.float32), sem.astype(np.float32)
 
 
