@@ -134,7 +134,8 @@ def compute_rdm(
         As in rsatoolbox 0.3.2: ``euclidean`` is the squared distance divided by the number of
         channels; ``correlation`` is 1 - Pearson r between condition patterns; ``mahalanobis``
         is the squared distance under the precision ``noise`` divided by the number of
-        channels (euclidean without ``noise``); ``crossnobis`` averages, over folds, the
+        channels (euclidean without ``noise``); correlation distances of a condition whose
+        pattern is constant across channels are NaN (as in rsatoolbox); ``crossnobis`` averages, over folds, the
         inner product of the difference vectors of the fold's mean and the mean of all other
         observations (leave one fold out), divided by the number of channels; ``poisson`` is
         the symmetrised KL divergence of Poisson rates after shrinking each rate towards
@@ -179,12 +180,8 @@ def compute_rdm(
     if method == "correlation":
         means -= means.mean(axis=1, keepdims=True)
         norms = np.sqrt(np.einsum("ij,ij->i", means, means))
-        if np.any(norms == 0):
-            raise DataValueError(
-                "correlation distance is undefined for a condition whose pattern is constant "
-                "across channels."
-            )
-        means /= norms[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means /= norms[:, None]
         rdm = 1.0 - means @ means.T
         np.fill_diagonal(rdm, 0.0)
         return rdm
