@@ -142,7 +142,7 @@ def simulate_grating_trials(
 
     def means(rows: slice) -> NDArray[np.float32]:
         out = model.interpolate_tuning(grid_f, grid_df, theta[rows] + jitter[rows])
-        return np.maximum(out, np.float32(1e-6))
+        return np.maximum(out, 1e-6).astype(np.float32)
 
     responses, gains = _sample_trials(
         means, theta.shape[0], grid_f.shape[1], fano=fano, gain_noise=gain_noise, rng=rng
@@ -160,7 +160,10 @@ def _ground_truth(
     """Fisher information, Cramér–Rao bounds and explainable variance."""
     gt: dict[str, Any] = {"orientation_grid": np.arange(model.GRID_SIZE, dtype=np.float64)}
     if stimulus == "gratings":
-        info, info_local = truth.fisher_information(tuning, derivative, **noise)
+        info = truth.fisher_information(tuning, derivative, **noise)
+        info_local = truth.fisher_information(
+            tuning, derivative, **{**noise, "orientation_jitter": 0.0}
+        )
         gt.update(
             fisher_information=info,
             fisher_information_local=info_local,
@@ -168,12 +171,12 @@ def _ground_truth(
             cramer_rao_median_deg=truth.cramer_rao_median(info),
             cramer_rao_rms_deg=truth.cramer_rao_rms(info),
         )
-        noise_var = truth.noise_variance(tuning, derivative, **noise)
-        ev = truth.explainable_variance(tuning, noise_var)
+        ev = truth.explainable_variance(*truth.noise_variance(tuning, derivative, **noise))
     else:
         assert image_means is not None
-        signal = image_means.T
-        ev = truth.explainable_variance(signal, truth.noise_variance(signal, None, **noise))
+        signal = image_means.T.astype(np.float64)
+        noise_var = noise["fano"] * signal + noise["gain_noise"] ** 2 * signal**2
+        ev = truth.explainable_variance(signal, noise_var)
     return gt, ev
 
 
@@ -327,12 +330,19 @@ def simulate_v1(
         "units": "z-score" if zscore else "a.u. (deconvolved event rate)",
         "preprocessing": ["zscore"] if zscore else [],
         "parameters": {
-            **{k: list(v) if isinstance(v, tuple) else v for k, v in parameters.items()},
+            **{k: _plain(v) for k, v in parameters.items()},
             "random_state": random_state if isinstance(random_state, int) else None,
         },
         "ground_truth": ground_truth,
     }
     return Recording(responses, stimulus=stim, images=images, neurons=neurons, meta=meta)
+
+
+def _plain(value: Any) -> Any:
+    """A parameter as a plain JSON value."""
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _grating_images(
@@ -401,7 +411,7 @@ def fisher_information(
     ((360,), True)
     """
     f, df, noise = _raw_tuning(recording, neurons)
-    info, _ = truth.fisher_information(f, df, **noise)
+    info = truth.fisher_information(f, df, **noise)
     return np.arange(model.GRID_SIZE, dtype=np.float64), info
 
 
