@@ -224,6 +224,6 @@ def save(
         from neurodl.data._formats_nwb import write_nwb
 
         writer = write_nwb
-    with atomic_path(path) as tmp:
+    with atomic_path(path, suffix=f".tmp.{fmt}") as tmp:
         writer(recording, tmp, compression=compression)
     return path
