@@ -135,6 +135,17 @@ def test_simulate_bad_output_directory(tmp_path):
     _one_line_error(result, "does not exist")
 
 
+def test_simulate_checks_destination_before_simulating(tmp_path, monkeypatch):
+    import neurodl.data
+
+    def fail(**kwargs):
+        raise AssertionError("simulated although the destination is bad")
+
+    monkeypatch.setattr(neurodl.data, "simulate_v1", fail)
+    result = runner.invoke(app, ["simulate", "-o", str(tmp_path / "x.csv"), "--trials", "5"])
+    _one_line_error(result, "x.csv", "supported extensions")
+
+
 def test_simulate_bad_extension(tmp_path):
     result = runner.invoke(
         app, ["simulate", "-o", str(tmp_path / "x.txt"), "--neurons", "5", "--trials", "5"]

@@ -254,9 +254,11 @@ def _images(nwbfile: Any) -> NDArray[Any] | None:
         return np.asarray(template.data[()])
     if isinstance(template, Images):
         order = template.order_of_images
-        items = list(order.data) if order is not None else [
-            template.images[k] for k in sorted(template.images)
-        ]
+        items = (
+            list(order.data)
+            if order is not None
+            else [template.images[k] for k in sorted(template.images)]
+        )
         return np.stack([np.asarray(image.data[()]) for image in items])
     return None
 

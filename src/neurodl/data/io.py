@@ -62,7 +62,7 @@ from neurodl.data._formats_common import atomic_path
 from neurodl.data.recording import Recording
 from neurodl.exceptions import DataFormatError, NeurodlTypeError, NeurodlValueError
 
-__all__ = ["FORMATS", "WRITABLE_FORMATS", "load", "save"]
+__all__ = ["FORMATS", "WRITABLE_FORMATS", "check_destination", "load", "save"]
 
 #: Format names by file extension.
 EXTENSIONS: dict[str, str] = {
@@ -162,6 +162,24 @@ def load(
     return read_nwb(path, trials=trials, neurons=neurons)
 
 
+def check_destination(
+    path: str | os.PathLike[str], *, format: str | None = None, overwrite: bool = True
+) -> str:
+    """Check that :func:`save` can write ``path`` and return the format it would use.
+
+    Lets a caller (e.g. ``neurodl simulate``) refuse a bad destination before doing the work.
+    """
+    path = Path(path)
+    fmt = _format_of(path, format, WRITABLE_FORMATS)
+    if path.is_dir():
+        raise NeurodlValueError(f"{path} is a directory; give a file name.")
+    if path.exists() and not overwrite:
+        raise NeurodlValueError(f"{path} exists; pass overwrite=True to replace it.")
+    if not path.parent.is_dir():
+        raise NeurodlValueError(f"{path}: directory {str(path.parent)!r} does not exist.")
+    return fmt
+
+
 def save(
     recording: Recording,
     path: str | os.PathLike[str],
@@ -204,13 +222,7 @@ def save(
             f"recording must be a neurodl Recording; got {type(recording).__name__}."
         )
     path = Path(path)
-    fmt = _format_of(path, format, WRITABLE_FORMATS)
-    if path.exists() and not overwrite:
-        raise NeurodlValueError(f"{path} exists; pass overwrite=True to replace it.")
-    if path.is_dir():
-        raise NeurodlValueError(f"{path} is a directory; give a file name.")
-    if not path.parent.is_dir():
-        raise NeurodlValueError(f"{path}: directory {str(path.parent)!r} does not exist.")
+    fmt = check_destination(path, format=format, overwrite=overwrite)
     writer: Any
     if fmt == "npz":
         from neurodl.data._formats_npz import write_npz
