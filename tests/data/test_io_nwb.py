@@ -189,6 +189,16 @@ def test_nwb_without_trials_table(tmp_path, rng):
         load(_write(nwbfile, tmp_path / "notrials.nwb"))
 
 
+def test_nwb_with_empty_trials_table(tmp_path, rng):
+    from pynwb.epoch import TimeIntervals
+
+    nwbfile = _nwbfile()
+    _add_series(nwbfile, rng.normal(size=(5, 2)), rate=1.0)
+    nwbfile.trials = TimeIntervals(name="trials", description="no trials")
+    with pytest.raises(DataValueError, match=r"zero\.nwb: the trials table is empty"):
+        load(_write(nwbfile, tmp_path / "zero.nwb"))
+
+
 def test_nwb_without_responses(tmp_path):
     nwbfile = _nwbfile()
     _add_trials(nwbfile, [0.0], [1.0])

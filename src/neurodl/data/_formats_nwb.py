@@ -122,6 +122,8 @@ def _from_nwbfile(path: Path, nwbfile: Any, trials: Any, neurons: Any) -> Record
     starts = np.asarray(table["start_time"].data[:], dtype=np.float64)
     stops = np.asarray(table["stop_time"].data[:], dtype=np.float64)
     n_trials = starts.size
+    if n_trials == 0:
+        raise DataValueError(f"{path}: the trials table is empty; need at least one trial.")
     t_index = normalize_index(trials, n_trials, "trials")
     stimulus = {
         name: _values(table[name], t_index) for name in _plain_columns(table, _TRIAL_RESERVED)
@@ -142,8 +144,6 @@ def _from_nwbfile(path: Path, nwbfile: Any, trials: Any, neurons: Any) -> Record
             f"{path}: the NWB file has neither a RoiResponseSeries nor a units table to read "
             "responses from."
         )
-    if n_trials == 0:
-        raise DataValueError(f"{path}: the trials table is empty; need at least one trial.")
     scratch = nwbfile.scratch
     if META_NAME in scratch:
         text = scratch[META_NAME].data

@@ -27,14 +27,15 @@ key                  shape                       content
 ``meta``             0-d text                    ``Recording.meta`` as a JSON object
 ===================  ==========================  ================================================
 
-Text arrays are stored as numpy unicode arrays (``.npz``) or UTF-8 strings (HDF5, with the
-numpy dtype kept in the dataset's ``dtype`` attribute), so no pickle is ever needed. Inside
-``meta``, numpy arrays and scalars are stored losslessly as
+Every other root dataset of an HDF5 file is read as a per-trial variable (groups are ignored),
+and so is every other ``.npz`` member. Text arrays are stored as numpy unicode arrays (``.npz``)
+or UTF-8 strings (HDF5, with the numpy dtype kept in the dataset's ``dtype`` attribute), so no
+pickle is ever needed. Inside ``meta``, numpy arrays and scalars are stored losslessly as
 ``{"__ndarray__": <base64 of the raw bytes>, "dtype": "<f4", "shape": [...]}`` (plus
 ``"scalar": true`` for numpy scalars) and come back as numpy arrays/scalars; tuples come back as
 lists. HDF5 ``responses`` are read with hyperslabs, so ``load(..., trials=..., neurons=...)``
 reads only the selected part of a large file. ``save(..., compression=True)`` gzips the HDF5
-datasets or writes a compressed ``.npz``.
+and NWB datasets or writes a compressed ``.npz``.
 
 Curriculum ``.npz``: ``resp`` (n_orientations, n_neurons) trial-averaged with ``stimuli``
 (n_orientations,) in degrees gives one trial per orientation; ``resp_train`` and ``resp_test``
