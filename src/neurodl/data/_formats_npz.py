@@ -58,13 +58,18 @@ class _Archive:
             )
         try:
             self.npz = np.load(path, allow_pickle=allow_pickle)
+        except _READ_ERRORS as exc:
+            raise DataFormatError(f"{path}: the .npz archive is corrupt ({exc}).") from None
+        try:
             self.keys = list(self.npz.files)
             self.headers = {key: self._header(key) for key in self.keys}
         except _READ_ERRORS as exc:
+            self.npz.close()
             raise DataFormatError(f"{path}: the .npz archive is corrupt ({exc}).") from None
         if not allow_pickle:
             for key, (_, dtype) in self.headers.items():
                 if dtype is not None and dtype.hasobject:
+                    self.npz.close()
                     raise unsafe(path, f"array {key!r} holds Python objects and")
 
     def _header(self, key: str) -> tuple[tuple[int, ...] | None, np.dtype | None]:
