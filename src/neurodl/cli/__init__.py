@@ -31,6 +31,7 @@ from neurodl.cli import data as _data  # noqa: E402, F401
 # decode command
 # encode command
 # rsa command
+from neurodl.cli import rsa as _rsa  # noqa: E402, F401
 # demo command
 from neurodl.cli import demo as _demo  # noqa: E402, F401
 
