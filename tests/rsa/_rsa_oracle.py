@@ -25,7 +25,9 @@ def rsa_rdm(data, conditions, method, **kwargs):
     ds = rsatoolbox.data.Dataset(np.asarray(data, float), obs_descriptors={"c": conditions})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        matrix = rsatoolbox.rdm.calc_rdm(ds, method=method, descriptor="c", **kwargs).get_matrices()[0]
+        matrix = rsatoolbox.rdm.calc_rdm(
+            ds, method=method, descriptor="c", **kwargs
+        ).get_matrices()[0]
     sorted_labels = np.unique(conditions)
     _, first = np.unique(conditions, return_index=True)
     appearance = sorted_labels[np.argsort(first)]

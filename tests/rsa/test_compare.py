@@ -3,7 +3,7 @@ import pytest
 import scipy.stats
 
 from neurodl.exceptions import DataValueError, NeurodlValueError
-from neurodl.rsa import COMPARE_METHODS, compare_rdms, compute_cka, vector_to_rdm
+from neurodl.rsa import COMPARE_METHODS, compare_rdms, compute_cka
 
 from _rsa_oracle import RSA_NAMES, rsa_rdms, rsatoolbox  # isort: skip
 
@@ -37,7 +37,7 @@ def test_compare_drops_nan_pairs_like_rsatoolbox(vectors, method):
 
 
 def _square(v):
-    n = int(round((1 + np.sqrt(1 + 8 * v.size)) / 2))
+    n = round((1 + np.sqrt(1 + 8 * v.size)) / 2)
     out = np.zeros((n, n))
     rows, cols = np.triu_indices(n, k=1)
     out[rows, cols] = v
@@ -61,7 +61,9 @@ def test_compare_closed_forms(rng):
     assert compare_rdms(a, b, method="pearson") == pytest.approx(np.corrcoef(a, b)[0, 1])
     assert compare_rdms(a, b, method="spearman") == pytest.approx(scipy.stats.spearmanr(a, b)[0])
     # without ties tau-a equals tau-b and rho-a equals Spearman
-    assert compare_rdms(a, b, method="kendall_tau_a") == pytest.approx(scipy.stats.kendalltau(a, b)[0])
+    assert compare_rdms(a, b, method="kendall_tau_a") == pytest.approx(
+        scipy.stats.kendalltau(a, b)[0]
+    )
     assert compare_rdms(a, b, method="rho_a") == pytest.approx(scipy.stats.spearmanr(a, b)[0])
 
 
@@ -87,7 +89,9 @@ def test_linear_cka_closed_form_and_invariances(rng):
     x = rng.standard_normal((30, 8))
     y = x @ rng.standard_normal((8, 5)) + 0.5 * rng.standard_normal((30, 5))
     xc, yc = x - x.mean(0), y - y.mean(0)
-    expected = np.linalg.norm(yc.T @ xc) ** 2 / (np.linalg.norm(xc.T @ xc) * np.linalg.norm(yc.T @ yc))
+    expected = np.linalg.norm(yc.T @ xc) ** 2 / (
+        np.linalg.norm(xc.T @ xc) * np.linalg.norm(yc.T @ yc)
+    )
     assert compute_cka(x, y) == pytest.approx(expected)
     q, _ = np.linalg.qr(rng.standard_normal((8, 8)))
     assert compute_cka(x @ q * 3 + 1, y) == pytest.approx(expected)

@@ -32,7 +32,7 @@ def rdms(rng):
 def test_bootstrap_matches_rsatoolbox_resample_by_resample(rdms, method):
     models, data = rdms
     n, n_boot = data.shape[1], 25
-    np.random.seed(3)
+    np.random.seed(3)  # noqa: NPY002 - rsatoolbox draws from the legacy global generator
     fixed = [
         rsatoolbox.model.ModelFixed(f"m{i}", rsa_rdms(models[i][np.triu_indices(n, 1)]))
         for i in range(2)
@@ -42,8 +42,8 @@ def test_bootstrap_matches_rsatoolbox_resample_by_resample(rdms, method):
         theirs = rsatoolbox.inference.eval_bootstrap_pattern(
             fixed, rsa_rdms(data[:, *np.triu_indices(n, 1)]), method=RSA_NAMES[method], N=n_boot
         )
-    np.random.seed(3)
-    drawn = np.array([np.random.randint(0, n, size=n) for _ in range(n_boot)])
+    np.random.seed(3)  # noqa: NPY002 - replay rsatoolbox's draws
+    drawn = np.array([np.random.randint(0, n, size=n) for _ in range(n_boot)])  # noqa: NPY002
     ours = bootstrap_rdm_comparison(models, data, method=method, resamples=drawn)
     np.testing.assert_allclose(ours.samples, theirs.evaluations, rtol=1e-6, atol=1e-12)
     np.testing.assert_allclose(ours.ceiling_samples.T, theirs.noise_ceiling, rtol=1e-6, atol=1e-12)
@@ -115,7 +115,9 @@ def test_permutation_detects_true_model(rdms):
 def test_pairwise_test_separates_models(rdms, rng):
     models, data = rdms
     noise = vector_to_rdm(rng.random(45))
-    res = bootstrap_rdm_comparison(np.stack([models[0], noise, models[0]]), data, n_bootstrap=200, random_state=1)
+    res = bootstrap_rdm_comparison(
+        np.stack([models[0], noise, models[0]]), data, n_bootstrap=200, random_state=1
+    )
     diff, p = pairwise_bootstrap_test(res.samples)
     assert diff[0, 1] > 0 and p[0, 1] < 0.05
     assert p[0, 2] == 1.0 and diff[0, 2] == 0.0

@@ -78,7 +78,9 @@ def test_noise_estimates_match_rsatoolbox(repeated, method):
         estimate_noise(x, c, method=method), cov_from_unbalanced(ds, "c", method=method), rtol=1e-6
     )
     prec = estimate_noise(x, c, method=method, precision=True)
-    np.testing.assert_allclose(prec @ estimate_noise(x, c, method=method), np.eye(x.shape[1]), atol=1e-8)
+    np.testing.assert_allclose(
+        prec @ estimate_noise(x, c, method=method), np.eye(x.shape[1]), atol=1e-8
+    )
 
 
 def test_vector_roundtrip(rng):

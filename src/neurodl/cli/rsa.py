@@ -16,7 +16,9 @@ def rsa(
     file: Path = typer.Argument(..., help="Recording file."),
     output: Path = typer.Option(..., "-o", "--output", help="Directory to write results into."),
     model: str = typer.Option(
-        "tilt-cnn", "--model", help="'tilt-cnn' (trained here) or a TorchScript/pickled module file."
+        "tilt-cnn",
+        "--model",
+        help="'tilt-cnn' (trained here) or a TorchScript/pickled module file.",
     ),
     layers: str | None = typer.Option(
         None, "--layers", help="Comma-separated layer names (the model's defaults when omitted)."

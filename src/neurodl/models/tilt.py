@@ -67,7 +67,8 @@ class TiltCNN(nn.Module):
                 )
             with torch.no_grad():
                 self.conv.weight.copy_(conv_init.reshape(n_filters, 1, kernel_size, kernel_size))
-                self.conv.bias.zero_()
+                if self.conv.bias is not None:
+                    self.conv.bias.zero_()
         self.relu = nn.ReLU()
         self.pool = nn.MaxPool2d(pool_size)
         channels = n_filters

@@ -86,8 +86,7 @@ def plot_rdm_rows(
     theta = np.asarray(orientation, dtype=np.float64) % 360
     if d.ndim != 2 or d.shape != (theta.size, theta.size):
         raise NeurodlValueError(
-            f"rdm must have shape ({theta.size}, {theta.size}) to match orientation; got "
-            f"{d.shape}."
+            f"rdm must have shape ({theta.size}, {theta.size}) to match orientation; got {d.shape}."
         )
     ax = _new_axes(ax, (5.0, 3.2))
     order = np.argsort(theta)
@@ -97,7 +96,12 @@ def plot_rdm_rows(
     for target in at:
         gap = np.abs((theta - target + 180) % 360 - 180)
         row = int(np.argmin(gap))
-        ax.plot(theta[order], d[row, order], color=cmap((target % 360) / 360), label=f"{theta[row]:.0f}°")
+        ax.plot(
+            theta[order],
+            d[row, order],
+            color=cmap((target % 360) / 360),
+            label=f"{theta[row]:.0f}°",
+        )
     ax.set_xlabel("Stimulus orientation (°)")
     ax.set_ylabel("Dissimilarity")
     ax.legend(title="Row at", fontsize="small")
@@ -133,7 +137,9 @@ def plot_layer_similarity(
         yerr = np.abs(np.stack([values - low, high - values]))
     ax.bar(x, values, yerr=yerr, color="tab:blue", capsize=4, label="layers")
     if noise_ceiling is not None and np.all(np.isfinite(noise_ceiling)):
-        ax.axhspan(noise_ceiling[0], noise_ceiling[1], color="0.8", alpha=0.7, label="noise ceiling")
+        ax.axhspan(
+            noise_ceiling[0], noise_ceiling[1], color="0.8", alpha=0.7, label="noise ceiling"
+        )
     ax.axhline(0.0, color="k", lw=0.8)
     ax.set_xticks(x, list(names), rotation=30, ha="right")
     ax.set_ylabel(ylabel)
@@ -164,7 +170,11 @@ def plot_layer_tuning(
     theta = np.asarray(orientation, dtype=np.float64) % 360
     order = np.argsort(theta)
     fig, axes = plt.subplots(
-        1, len(activations), figsize=(3.0 * len(activations), 2.8), squeeze=False, layout="constrained"
+        1,
+        len(activations),
+        figsize=(3.0 * len(activations), 2.8),
+        squeeze=False,
+        layout="constrained",
     )
     for ax, (name, acts) in zip(axes[0], activations.items(), strict=True):
         a = np.asarray(acts, dtype=np.float64)

@@ -40,7 +40,13 @@ def _figures(
     )
 
     figures: dict[str, Any] = {}
-    fig, axes = plt.subplots(1, len(names) + 1, figsize=(3.6 * (len(names) + 1), 3.2), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        1,
+        len(names) + 1,
+        figsize=(3.6 * (len(names) + 1), 3.2),
+        squeeze=False,
+        layout="constrained",
+    )
     plot_rdm(data_rdm, cond_theta, title="data", ax=axes[0, 0])
     for ax, name, rdm in zip(axes[0, 1:], names, model_rdms, strict=True):
         plot_rdm(rdm, cond_theta, title=name, ax=ax)
@@ -55,14 +61,24 @@ def _figures(
     figures["rdm_rows"] = fig
 
     ax = plot_layer_similarity(
-        names, similarity, low if np.all(np.isfinite(low)) else None, high if np.all(np.isfinite(high)) else None, (float(ceiling[0]), float(ceiling[1]))
+        names,
+        similarity,
+        low if np.all(np.isfinite(low)) else None,
+        high if np.all(np.isfinite(high)) else None,
+        (float(ceiling[0]), float(ceiling[1])),
     )
     figures["layer_similarity"] = ax.figure
 
     figures["layer_tuning"] = plot_layer_tuning(layer_patterns, cond_theta)
 
     methods = ["pca"] if quick else ["pca", "mds", "tsne"]
-    fig, axes = plt.subplots(len(methods), len(names), figsize=(3.4 * len(names), 3.0 * len(methods)), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        len(methods),
+        len(names),
+        figsize=(3.4 * len(names), 3.0 * len(methods)),
+        squeeze=False,
+        layout="constrained",
+    )
     for j, (name, patterns) in enumerate(layer_patterns.items()):
         for i, method in enumerate(methods):
             plot_embedding(patterns, cond_theta, method=method, ax=axes[i, j])
@@ -138,6 +154,15 @@ def build_result(
             f"{chance}{ceiling_note}."
         )
     figures = _figures(
-        names, similarity, low, high, ceiling, data_rdm, model_rdms, layer_patterns, cond_theta, quick
+        names,
+        similarity,
+        low,
+        high,
+        ceiling,
+        data_rdm,
+        model_rdms,
+        layer_patterns,
+        cond_theta,
+        quick,
     )
     return AnalysisResult(metrics=metrics, figures=figures, summary=summary, parameters=parameters)

@@ -61,7 +61,9 @@ def indicator(index: NDArray[np.intp], n_groups: int, rows: NDArray[np.intp] | N
     n_obs = index.shape[0]
     cols = np.arange(n_obs) if rows is None else rows
     values = np.ones(cols.shape[0])
-    return sp.csr_matrix((values, (index[cols], np.arange(cols.shape[0]))), shape=(n_groups, cols.shape[0]))
+    return sp.csr_matrix(
+        (values, (index[cols], np.arange(cols.shape[0]))), shape=(n_groups, cols.shape[0])
+    )
 
 
 def condition_means(
@@ -97,7 +99,7 @@ def vector_to_rdm(vector: ArrayLike) -> NDArray[np.float64]:
     """Square RDM(s) with a zero diagonal from upper-triangle vector(s) of length n (n - 1) / 2."""
     array = np.asarray(vector, dtype=np.float64)
     m = array.shape[-1]
-    n = int(round((1 + np.sqrt(1 + 8 * m)) / 2))
+    n = round((1 + np.sqrt(1 + 8 * m)) / 2)
     if n * (n - 1) // 2 != m or array.ndim not in (1, 2):
         raise NeurodlValueError(
             f"vector must have length n (n - 1) / 2 for some n (or be a stack of such); got "
@@ -118,11 +120,8 @@ def as_rdm_stack(rdms: ArrayLike, name: str) -> tuple[NDArray[np.float64], bool]
         array = array[None]
     if array.ndim != 3 or array.shape[1] != array.shape[2] or array.shape[0] == 0:
         raise NeurodlValueError(
-            f"{name} must be a square RDM (n, n) or a stack (k, n, n); got shape "
-            f"{np.shape(rdms)}."
+            f"{name} must be a square RDM (n, n) or a stack (k, n, n); got shape {np.shape(rdms)}."
         )
     if array.shape[1] < 3:
-        raise NeurodlValueError(
-            f"{name} must have at least 3 conditions; got {array.shape[1]}."
-        )
+        raise NeurodlValueError(f"{name} must have at least 3 conditions; got {array.shape[1]}.")
     return array, single

@@ -27,9 +27,7 @@ __all__ = ["evaluate_weighted"]
 F64 = NDArray[np.float64]
 
 
-def _from_moments(
-    norm_cov: F64, n_models: int
-) -> tuple[F64, F64, F64]:
+def _from_moments(norm_cov: F64, n_models: int) -> tuple[F64, F64, F64]:
     """Model evaluations and (lower, upper) ceilings from a normalised moment matrix.
 
     ``norm_cov`` has shape (b, T, T), T = n_models + n_data: the correlation-like matrix of
@@ -65,9 +63,10 @@ def _product_matrices(vectors: F64, valid: NDArray[np.bool_], n: int) -> F64:
     """(n, P * n) matrix: the square forms of 1, each vector and each product of two vectors."""
     t = vectors.shape[0]
     rows, cols = np.triu_indices(t)
-    products = np.concatenate(
-        [np.ones((1, vectors.shape[1])), vectors, vectors[rows] * vectors[cols]]
-    ) * valid[None, :]
+    products = (
+        np.concatenate([np.ones((1, vectors.shape[1])), vectors, vectors[rows] * vectors[cols]])
+        * valid[None, :]
+    )
     pr, pc = np.triu_indices(n, k=1)
     square = np.zeros((n, products.shape[0], n))
     square[pr, :, pc] = products.T
@@ -217,9 +216,7 @@ def evaluate_weighted(
     vectors = np.where(valid[None, :], vectors, 0.0)
     n_models = models.shape[0]
     square = _product_matrices(vectors, valid, n) if method in ("pearson", "cosine") else None
-    sorted_vectors = (
-        [_SortedVector(v) for v in vectors] if method in ("spearman", "rho_a") else []
-    )
+    sorted_vectors = [_SortedVector(v) for v in vectors] if method in ("spearman", "rho_a") else []
     if batch_size is None:
         batch_size = 250 if method in ("pearson", "cosine") else 2
     outputs: list[tuple[F64, F64, F64]] = []

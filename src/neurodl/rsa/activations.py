@@ -84,6 +84,12 @@ def extract_activations(
     """
     if not isinstance(module, nn.Module):
         raise NeurodlTypeError(f"module must be a torch.nn.Module; got {type(module).__name__}.")
+    if isinstance(module, torch.jit.ScriptModule):
+        raise NeurodlTypeError(
+            "TorchScript modules do not support forward hooks, so their layers cannot be "
+            "recorded; pass the Python nn.Module (for example a module saved with torch.save, "
+            "loaded with allow_pickle=True when trusted)."
+        )
     if reduce is not None:
         check_method("reduce", reduce, ("pca", "random_projection"))
     available = dict(module.named_modules())

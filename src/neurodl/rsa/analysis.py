@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,9 @@ def load_module(path: str | Path, *, allow_pickle: bool = False) -> nn.Module:
     if not path.is_file():
         raise DataFormatError(f"model file {str(path)!r} does not exist.")
     try:
-        return torch.jit.load(str(path), map_location="cpu")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return torch.jit.load(str(path), map_location="cpu")
     except (RuntimeError, ValueError):
         pass
     if not allow_pickle:
@@ -48,7 +51,7 @@ def load_module(path: str | Path, *, allow_pickle: bool = False) -> nn.Module:
         )
     try:
         module = torch.load(str(path), map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+    except Exception as exc:
         raise DataFormatError(f"model file {str(path)!r} could not be read: {exc}") from None
     if not isinstance(module, nn.Module):
         raise DataFormatError(
@@ -125,7 +128,11 @@ def _folds(index: NDArray[np.intp]) -> tuple[NDArray[np.intp], int]:
 
 
 def _split_rdms(
-    responses: NDArray[Any], index: NDArray[np.intp], folds: NDArray[np.intp], n_folds: int, method: str
+    responses: NDArray[Any],
+    index: NDArray[np.intp],
+    folds: NDArray[np.intp],
+    n_folds: int,
+    method: str,
 ) -> NDArray[np.float64]:
     """One data RDM per split of the folds (pairs of folds or more for crossnobis)."""
     per_split = 2 if method == "crossnobis" else 1
@@ -139,7 +146,9 @@ def _split_rdms(
     return np.stack(rdms)
 
 
-def _stimuli(recording: Recording, trials: NDArray[np.intp], size: tuple[int, int]) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
+def _stimuli(
+    recording: Recording, trials: NDArray[np.intp], size: tuple[int, int]
+) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
     """Unique stimulus images of the used trials and the image of each trial."""
     if recording.images is not None:
         ids = recording.stimulus["image_id"][trials]
@@ -212,23 +221,33 @@ def run_rsa(
         )
     if quick:
         n_bootstrap, n_permutations = min(n_bootstrap, 100), min(n_permutations, 100)
-    trials, cond_theta, index, description = make_conditions(recording, n_bins=24 if quick else n_bins)
+    trials, cond_theta, index, description = make_conditions(
+        recording, n_bins=24 if quick else n_bins
+    )
     folds, n_folds = _folds(index)
     if rdm == "crossnobis" and n_folds < 2:
         raise DataValueError("crossnobis needs at least 2 trials per condition.")
     responses = recording.responses[trials]
-    data_rdm = compute_rdm(responses, index, method=rdm, **({"folds": folds} if rdm == "crossnobis" else {}))
+    data_rdm = compute_rdm(
+        responses, index, method=rdm, folds=folds if rdm == "crossnobis" else None
+    )
     split = _split_rdms(responses, index, folds, n_folds, rdm)
 
     accuracy: float | None = None
-    size = recording.images.shape[1:] if recording.images is not None else ((24, 32) if quick else (48, 64))
+    size = (
+        recording.images.shape[1:]
+        if recording.images is not None
+        else ((24, 32) if quick else (48, 64))
+    )
     if isinstance(model, nn.Module):
         module, model_name = model, type(model).__name__
     elif model == "tilt-cnn":
         from neurodl.rsa.tilt import train_tilt_cnn
 
         kwargs: dict[str, Any] = {"n_train": 256, "n_test": 128, "max_epochs": 4} if quick else {}
-        module, accuracy, _ = train_tilt_cnn(image_size=tuple(size), random_state=seed, device=device, **kwargs)
+        module, accuracy, _ = train_tilt_cnn(
+            image_size=tuple(size), random_state=seed, device=device, **kwargs
+        )
         model_name = "tilt-cnn"
     else:
         module, model_name = load_module(model, allow_pickle=allow_pickle), str(model)
@@ -245,7 +264,11 @@ def run_rsa(
     all_rdms = {name: compute_rdm(p, method=model_method) for name, p in layer_patterns.items()}
     skipped = [name for name, d in all_rdms.items() if not np.all(np.isfinite(d))]
     if skipped:
-        logger.warning("layers %s skipped: their %s RDM is undefined (constant patterns)", skipped, model_method)
+        logger.warning(
+            "layers %s skipped: their %s RDM is undefined (constant patterns)",
+            skipped,
+            model_method,
+        )
     layer_patterns = {k: v for k, v in layer_patterns.items() if k not in skipped}
     if not layer_patterns:
         raise DataValueError(
@@ -254,15 +277,23 @@ def run_rsa(
         )
     model_rdms = np.stack([all_rdms[name] for name in layer_patterns])
 
-    perm = permutation_test(model_rdms, split, method=compare, n_permutations=n_permutations, random_state=seed)
+    perm = permutation_test(
+        model_rdms, split, method=compare, n_permutations=n_permutations, random_state=seed
+    )
     if compare in BOOTSTRAP_METHODS:
-        boot = bootstrap_rdm_comparison(model_rdms, split, method=compare, n_bootstrap=n_bootstrap, random_state=seed)
+        boot = bootstrap_rdm_comparison(
+            model_rdms, split, method=compare, n_bootstrap=n_bootstrap, random_state=seed
+        )
         similarity, low, high = boot.similarity, boot.ci_low, boot.ci_high
         ceiling = boot.noise_ceiling
     else:
         similarity = perm.observed
         low = high = np.full(similarity.shape, np.nan)
-        ceiling = np.array(compute_noise_ceiling(split, method=compare)) if split.shape[0] > 1 else np.full(2, np.nan)
+        ceiling = (
+            np.array(compute_noise_ceiling(split, method=compare))
+            if split.shape[0] > 1
+            else np.full(2, np.nan)
+        )
 
     from neurodl.rsa._report import build_result
 

@@ -30,7 +30,7 @@ def _as_vectors(rdms: ArrayLike, name: str) -> tuple[NDArray[np.float64], int, b
     single = array.ndim == 1 or (array.ndim == 2 and array.shape[0] == array.shape[1])
     if array.ndim == 1 or (array.ndim == 2 and not single):
         m = array.shape[-1]
-        n = int(round((1 + np.sqrt(1 + 8 * m)) / 2))
+        n = round((1 + np.sqrt(1 + 8 * m)) / 2)
         if n * (n - 1) // 2 != m:
             raise NeurodlValueError(
                 f"{name} as upper-triangle vector(s) must have length n (n - 1) / 2; got {m}."
@@ -117,7 +117,7 @@ def _compare_vectors(
     a: NDArray[np.float64], b: NDArray[np.float64], n: int, method: str
 ) -> NDArray[np.float64]:
     """Similarity of every row of a with every row of b, after dropping NaN pairs."""
-    valid = ~(np.isnan(a).any(axis=0) | np.isnan(b).any(axis=0))
+    valid: NDArray[np.bool_] = np.asarray(~(np.isnan(a).any(axis=0) | np.isnan(b).any(axis=0)))
     if int(valid.sum()) < 2:
         raise DataValueError(
             f"the RDMs share fewer than 2 dissimilarities that are not NaN; got {int(valid.sum())}."
@@ -151,7 +151,8 @@ def compare_rdms(a: ArrayLike, b: ArrayLike, *, method: str = "pearson") -> Any:
     ----------
     a, b : array-like
         Square RDMs (n, n), stacks of them (k, n, n), upper-triangle vectors (m,) or stacks of
-        vectors (k, m) with m != k. Only the upper triangles are used. Pairs that are NaN in any of the RDMs are dropped from all.
+        vectors (k, m) with m != k. Only the upper triangles are used. Pairs that are NaN in
+        any of the RDMs are dropped from all.
     method : str
         ``pearson`` (rsatoolbox ``corr``), ``spearman``, ``kendall_tau_a`` (``tau-a``),
         ``rho_a`` (``rho-a``: 12 sum(r_a r_b) / (m^3 - m) on centred ranks), ``cosine``,
@@ -173,7 +174,9 @@ def compare_rdms(a: ArrayLike, b: ArrayLike, *, method: str = "pearson") -> Any:
     va, na, single_a = _as_vectors(a, "a")
     vb, nb, single_b = _as_vectors(b, "b")
     if na != nb:
-        raise NeurodlValueError(f"a and b must have the same number of conditions; got {na} and {nb}.")
+        raise NeurodlValueError(
+            f"a and b must have the same number of conditions; got {na} and {nb}."
+        )
     if na < 3:
         raise NeurodlValueError(f"RDMs must have at least 3 conditions; got {na}.")
     out = _compare_vectors(va, vb, na, method)

@@ -12,6 +12,7 @@ Bootstraps are computed for all resamples at once (see :mod:`neurodl.rsa._weight
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 import scipy.stats
 from numpy.typing import ArrayLike, NDArray
@@ -74,14 +75,17 @@ def compute_noise_ceiling(data: ArrayLike, *, method: str = "pearson") -> tuple[
     vectors, n = _vectors(data, "data")
     if vectors.shape[0] < 2:
         raise NeurodlValueError(
-            f"a noise ceiling needs at least 2 data RDMs (repeats or splits); got {vectors.shape[0]}."
+            "a noise ceiling needs at least 2 data RDMs (repeats or splits); got "
+            f"{vectors.shape[0]}."
         )
     pooled = _pool(vectors, method)
     upper = float(np.mean(_compare_vectors(pooled, vectors, n, method)))
     lower = float(
         np.mean(
             [
-                _compare_vectors(_pool(np.delete(vectors, j, axis=0), method), vectors[j : j + 1], n, method)[0, 0]
+                _compare_vectors(
+                    _pool(np.delete(vectors, j, axis=0), method), vectors[j : j + 1], n, method
+                )[0, 0]
                 for j in range(vectors.shape[0])
             ]
         )
@@ -304,4 +308,3 @@ def pairwise_bootstrap_test(samples: ArrayLike) -> tuple[NDArray[np.float64], ND
     p = np.minimum(1.0, 2 * np.minimum(below, above))
     np.fill_diagonal(p, 1.0)
     return d.mean(axis=0), p
-

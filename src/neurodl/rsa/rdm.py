@@ -22,7 +22,7 @@ from neurodl.rsa._utils import (
     indicator,
 )
 
-__all__ = ["RDM_METHODS", "NOISE_METHODS", "compute_rdm", "estimate_noise"]
+__all__ = ["NOISE_METHODS", "RDM_METHODS", "compute_rdm", "estimate_noise"]
 
 RDM_METHODS = ("euclidean", "correlation", "mahalanobis", "crossnobis", "poisson")
 NOISE_METHODS = ("diag", "shrinkage_eye", "shrinkage_diag", "full")
@@ -135,7 +135,8 @@ def compute_rdm(
         channels; ``correlation`` is 1 - Pearson r between condition patterns; ``mahalanobis``
         is the squared distance under the precision ``noise`` divided by the number of
         channels (euclidean without ``noise``); correlation distances of a condition whose
-        pattern is constant across channels are NaN (as in rsatoolbox); ``crossnobis`` averages, over folds, the
+        pattern is constant across channels are NaN (as in rsatoolbox); ``crossnobis``
+        averages, over folds, the
         inner product of the difference vectors of the fold's mean and the mean of all other
         observations (leave one fold out), divided by the number of channels; ``poisson`` is
         the symmetrised KL divergence of Poisson rates after shrinking each rate towards
@@ -304,4 +305,4 @@ def estimate_noise(
         cov = _shrinkage_eye(x, gram, dof)
     else:
         cov = _shrinkage_diag(x, gram, dof)
-    return np.linalg.inv(cov) if precision else cov
+    return np.asarray(np.linalg.inv(cov) if precision else cov, dtype=np.float64)
