@@ -12,7 +12,8 @@ weighted first and second moments of the vectors, which for all resamples at onc
 matrix product ``W @ Q`` (W: resamples x pairs, Q: pairs x products of vectors). For the rank
 measures (Spearman, rho-a) each resample's ranks are weighted ranks: a cumulative sum of
 weights along the vector's fixed sort order (ties share their average rank), batched over
-resamples; pooled RDMs (means of ranks) are re-ranked with one batched integer sort.
+resamples; only the pairs present in a resample are ranked, and pooled RDMs (means of
+ranks) are re-ranked with one batched integer sort.
 """
 
 from __future__ import annotations
@@ -93,48 +94,23 @@ def _moment_method(
     return _from_moments(_normalise(second), n_models)
 
 
-class _SortedVector:
-    """A fixed vector's sort order and tie groups, for weighted ranks under any weights."""
-
-    def __init__(self, v: F64) -> None:
-        self.order = np.argsort(v, kind="stable")
-        sv = v[self.order]
-        last = np.r_[sv[1:] != sv[:-1], True]
-        self.ties = not bool(np.all(last))
-        self.group_last = np.flatnonzero(last)
-        self.group = np.cumsum(np.r_[True, last[:-1]]) - 1
-
-    def ranks(self, weights: NDArray[np.float32]) -> NDArray[np.float32]:
-        """Weighted average ranks (exact: integer weights and half-integer ranks in float32)."""
-        ws = weights[:, self.order]
-        cum = np.cumsum(ws, axis=1)
-        if self.ties:
-            end = cum[:, self.group_last]
-            start = np.concatenate([np.zeros((end.shape[0], 1), end.dtype), end[:, :-1]], axis=1)
-            ranks_sorted = ((start + end + 1.0) / 2.0)[:, self.group]
-        else:
-            ranks_sorted = cum - (ws - 1.0) / 2.0
-        out = np.empty_like(ranks_sorted)
-        out[:, self.order] = ranks_sorted
-        return out
+def _tie_groups(v: F64) -> NDArray[np.int64]:
+    """Dense rank of each entry (equal values share one), so that sorting by it sorts v."""
+    return np.unique(v, return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 
-def _rank_rows(
-    values2: NDArray[np.int64], weights: NDArray[np.float32], support: NDArray[np.intp]
-) -> NDArray[np.float32]:
-    """Weighted ranks of each row of ``values2`` (twice a sum of ranks) by one batched sort.
+def _rank_rows(values: NDArray[np.int64], weights: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Weighted average ranks of each row of integer ``values`` (ties share their mean rank).
 
-    Only the pairs in ``support`` (per row, the pairs with positive weight, padded with a
-    zero-weight pair) are sorted; ranks elsewhere are irrelevant because their weight is zero.
+    Values and positions are packed into one int64 key per entry so that a single batched sort
+    orders every row; ranks are exact (integer weights, half-integer ranks in float32).
     """
-    vals = np.take_along_axis(values2, support, axis=1)
-    w = np.take_along_axis(weights, support, axis=1)
-    m = support.shape[1]
-    bits = max(int(m - 1).bit_length(), 1)
-    keys = np.sort((vals << bits) | np.arange(m, dtype=np.int64)[None, :], axis=1)
+    width = values.shape[1]
+    bits = max(int(width - 1).bit_length(), 1)
+    keys = np.sort((values << bits) | np.arange(width, dtype=np.int64)[None, :], axis=1)
     idx = keys & ((1 << bits) - 1)
     sv = keys >> bits
-    ws = np.take_along_axis(w, idx, axis=1)
+    ws = np.take_along_axis(weights, idx, axis=1)
     cum = np.cumsum(ws, axis=1)
     first = np.concatenate([np.ones((sv.shape[0], 1), bool), sv[:, 1:] != sv[:, :-1]], axis=1)
     if bool(first.all()):
@@ -144,45 +120,55 @@ def _rank_rows(
         start = np.maximum.accumulate(np.where(first, cum - ws, 0.0), axis=1)
         end = np.minimum.accumulate(np.where(last, cum, np.inf)[:, ::-1], axis=1)[:, ::-1]
         sorted_ranks = ((start + end + 1.0) / 2.0).astype(np.float32)
-    ranks = np.zeros_like(weights)
-    local = np.empty_like(sorted_ranks)
-    np.put_along_axis(local, idx, sorted_ranks, axis=1)
-    np.put_along_axis(ranks, support, local, axis=1)
+    ranks = np.empty_like(sorted_ranks)
+    np.put_along_axis(ranks, idx, sorted_ranks, axis=1)
     return ranks
 
 
 def _rank_method(
-    weights: NDArray[np.float32], sorted_vectors: list[_SortedVector], n_models: int, method: str
+    weights: NDArray[np.float32], groups: list[NDArray[np.int64]], n_models: int, method: str
 ) -> tuple[F64, F64, F64]:
-    n_total = weights.sum(axis=1, dtype=np.float64)
-    centre = (n_total + 1.0) / 2.0
-    ranks = [sv.ranks(weights) for sv in sorted_vectors]
-    data = ranks[n_models:]
-    n_data = len(data)
+    """Rank comparisons on the pairs that a resample contains (positive weight) only."""
     positive = weights > 0
     width = int(positive.sum(axis=1).max())
     support = np.argsort(~positive, axis=1, kind="stable")[:, :width]
-    w64 = weights.astype(np.float64)
+    ws = np.take_along_axis(weights, support, axis=1)
+    w64 = ws.astype(np.float64)
+    n_total = w64.sum(axis=1)
+    centre = (n_total + 1.0) / 2.0
+    ranks = [_rank_rows(g[support], ws) for g in groups]
+    ranks64 = [r.astype(np.float64) for r in ranks]
+    data, data64 = ranks[n_models:], ranks64[n_models:]
+    n_data = len(data)
+    norms: dict[int, F64] = {}
 
-    def sim(ra: NDArray[np.float32], rb: NDArray[np.float32]) -> F64:
-        cross = np.einsum("be,be->b", w64 * ra, rb.astype(np.float64)) - n_total * centre**2
+    def norm(r: F64) -> F64:
+        key = id(r)
+        if key not in norms:
+            norms[key] = np.einsum("be,be->b", w64 * r, r) - n_total * centre**2
+        return norms[key]
+
+    def sim(ra: F64, rb: F64) -> F64:
+        cross = np.einsum("be,be->b", w64 * ra, rb) - n_total * centre**2
         if method == "rho_a":
             return np.asarray(cross * 12.0 / (n_total**3 - n_total))
-        na = np.einsum("be,be->b", w64 * ra, ra.astype(np.float64)) - n_total * centre**2
-        nb = np.einsum("be,be->b", w64 * rb, rb.astype(np.float64)) - n_total * centre**2
+        na, nb = norm(ra), norm(rb)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where((na > 0) & (nb > 0), cross / np.sqrt(na * nb), 0.0)
 
     evaluations = np.stack(
-        [np.mean([sim(ranks[i], d) for d in data], axis=0) for i in range(n_models)], axis=1
+        [np.mean([sim(ranks64[i], d) for d in data64], axis=0) for i in range(n_models)], axis=1
     )
     twice = [np.rint(2 * d).astype(np.int64) for d in data]
     total = np.sum(twice, axis=0)
-    pooled_all = _rank_rows(total, weights, support)
-    upper = np.mean([sim(pooled_all, d) for d in data], axis=0)
+    pooled_all = _rank_rows(total, ws).astype(np.float64)
+    upper = np.mean([sim(pooled_all, d) for d in data64], axis=0)
     if n_data > 1:
         lower = np.mean(
-            [sim(_rank_rows(total - twice[j], weights, support), data[j]) for j in range(n_data)],
+            [
+                sim(_rank_rows(total - twice[j], ws).astype(np.float64), data64[j])
+                for j in range(n_data)
+            ],
             axis=0,
         )
     else:
@@ -216,9 +202,9 @@ def evaluate_weighted(
     vectors = np.where(valid[None, :], vectors, 0.0)
     n_models = models.shape[0]
     square = _product_matrices(vectors, valid, n) if method in ("pearson", "cosine") else None
-    sorted_vectors = [_SortedVector(v) for v in vectors] if method in ("spearman", "rho_a") else []
+    groups = [_tie_groups(v) for v in vectors] if method in ("spearman", "rho_a") else []
     if batch_size is None:
-        batch_size = 250 if method in ("pearson", "cosine") else 2
+        batch_size = 250 if method in ("pearson", "cosine") else 1
     outputs: list[tuple[F64, F64, F64]] = []
     for start in range(0, counts.shape[0], batch_size):
         c = np.asarray(counts[start : start + batch_size], dtype=np.float64)
@@ -228,7 +214,7 @@ def evaluate_weighted(
         else:
             c32 = c.astype(np.float32)
             weights = c32[:, rows] * c32[:, cols] * valid[None, :]
-            outputs.append(_rank_method(weights, sorted_vectors, n_models, method))
+            outputs.append(_rank_method(weights, groups, n_models, method))
     evaluations = np.concatenate([o[0] for o in outputs])
     lower = np.concatenate([o[1] for o in outputs])
     upper = np.concatenate([o[2] for o in outputs])
