@@ -140,13 +140,8 @@ def _rank_method(
     ranks64 = [r.astype(np.float64) for r in ranks]
     data, data64 = ranks[n_models:], ranks64[n_models:]
     n_data = len(data)
-    norms: dict[int, F64] = {}
-
     def norm(r: F64) -> F64:
-        key = id(r)
-        if key not in norms:
-            norms[key] = np.einsum("be,be->b", w64 * r, r) - n_total * centre**2
-        return norms[key]
+        return np.asarray(np.einsum("be,be->b", w64 * r, r) - n_total * centre**2)
 
     def sim(ra: F64, rb: F64) -> F64:
         cross = np.einsum("be,be->b", w64 * ra, rb) - n_total * centre**2
