@@ -160,7 +160,14 @@ def _ground_truth(
     """Fisher information, Cramér–Rao bounds and explainable variance."""
     gt: dict[str, Any] = {"orientation_grid": np.arange(model.GRID_SIZE, dtype=np.float64)}
     if stimulus == "gratings":
-        info = truth.fisher_information(tuning, derivative, **noise)
+        info, mean, variance = truth.analyse(
+            tuning,
+            derivative,
+            fano=noise["fano"],
+            gain_noise=noise["gain_noise"],
+            orientation_jitter=noise["orientation_jitter"],
+        )
+        assert mean is not None and variance is not None
         info_local = truth.fisher_information(
             tuning, derivative, **{**noise, "orientation_jitter": 0.0}
         )
@@ -171,7 +178,7 @@ def _ground_truth(
             cramer_rao_median_deg=truth.cramer_rao_median(info),
             cramer_rao_rms_deg=truth.cramer_rao_rms(info),
         )
-        ev = truth.explainable_variance(*truth.noise_variance(tuning, derivative, **noise))
+        ev = truth.explainable_variance(mean, variance)
     else:
         assert image_means is not None
         signal = image_means.T.astype(np.float64)
