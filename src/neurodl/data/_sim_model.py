@@ -162,7 +162,7 @@ def _spectral_derivative(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.fft.irfft(1j * k * spectrum, n=n, axis=-1)
 
 
-def _chunks(n_items: int, per_item: int) -> list[slice]:
+def chunks(n_items: int, per_item: int) -> list[slice]:
     size = max(1, _CHUNK_ELEMENTS // max(per_item, 1))
     return [slice(i, min(i + size, n_items)) for i in range(0, n_items, size)]
 
@@ -187,7 +187,7 @@ def grating_tuning(
     flat = images.reshape(GRID_SIZE, -1).T  # (pixels, 360)
     tuning = np.empty((n_neurons, GRID_SIZE), dtype=np.float32)
     derivative = np.empty((n_neurons, GRID_SIZE), dtype=np.float32)
-    for index in _chunks(n_neurons, flat.shape[0] + 4 * GRID_SIZE):
+    for index in chunks(n_neurons, flat.shape[0] + 4 * GRID_SIZE):
         even_filter, odd_filter, amplitude = gabor_filters(params, index, image_size)
         even = (even_filter @ flat).astype(np.float64)
         odd = (odd_filter @ flat).astype(np.float64)
@@ -213,7 +213,7 @@ def image_responses(
     image_size = (int(images.shape[1]), int(images.shape[2]))
     flat = images.reshape(images.shape[0], -1).T  # (pixels, n_images)
     out = np.empty((images.shape[0], n_neurons), dtype=np.float32)
-    for index in _chunks(n_neurons, flat.shape[0] + 3 * flat.shape[1]):
+    for index in chunks(n_neurons, flat.shape[0] + 3 * flat.shape[1]):
         even_filter, odd_filter, amplitude = gabor_filters(params, index, image_size)
         even = (even_filter @ flat).astype(np.float64)
         odd = (odd_filter @ flat).astype(np.float64)
