@@ -29,6 +29,8 @@ from neurodl.stimuli import make_noise_images
 __all__ = ["cramer_rao_median", "fisher_information", "simulate_trials", "simulate_v1"]
 
 GRATING_PHASE = 90.0  # deg: with cosine gratings, θ and θ + 180 are contrast-inverted images
+# noise images with pixel SD 1 drive the Gabors about as strongly (RMS) as the gratings do
+NOISE_CONTRAST = 2.0
 _STIMULI = ("gratings", "noise")
 
 
@@ -147,8 +149,9 @@ def simulate_v1(
         Image size in pixels.
     stimulus : {"gratings", "noise"}
         Full-field sine gratings at orientations uniform in [0, 360) (phase 90°, so θ and θ + 180°
-        are contrast-inverted images), or 1/f noise images (no ``orientation`` variable and no
-        Fisher information then; the orientation jitter applies to gratings only).
+        are contrast-inverted images), or 1/f noise images with pixel SD 1 (no ``orientation``
+        variable and no Fisher information then; the orientation jitter applies to gratings
+        only).
     spatial_frequency : float
         Grating frequency in cycles per image width; the neurons' preferred frequencies scatter
         log-normally around it.
@@ -214,7 +217,9 @@ def simulate_v1(
             tuning, derivative, stim["orientation"], **noise, random_state=noise_rng
         )
     else:
-        images = make_noise_images(n_images, size=size, random_state=stim_rng)
+        images = make_noise_images(
+            n_images, size=size, contrast=NOISE_CONTRAST, random_state=stim_rng
+        )
         image_means = np.maximum(model.image_responses(params, images), np.float32(1e-6))
         responses, gains = trials.sample_trials(
             lambda rows: image_means[image_id[rows]],
