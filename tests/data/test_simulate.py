@@ -150,6 +150,7 @@ def test_same_seed_same_output_different_seed_differs() -> None:
         ({"test_images": 11, "test_repeats": 10}, r"must not exceed n_trials; got 11 \* 10"),
         ({"stimulus": "movies"}, r"stimulus must be one of \{'gratings', 'noise'\}"),
         ({"image_size": (4, 64)}, "image_size must be"),
+        ({"image_size": ("a", 64)}, "image_size must be"),
         ({"fraction_complex": 1.5}, r"fraction_complex must lie in \[0, 1\]"),
         ({"fraction_untuned": -0.1}, r"fraction_untuned must lie in \[0, 1\]"),
         ({"fraction_complex": 0.7, "fraction_untuned": 0.5}, "must be <= 1"),

@@ -163,11 +163,12 @@ def _ml_decode(rec: Any) -> np.ndarray:
     return np.mod(theta, 360.0)
 
 
-def test_maximum_likelihood_decoder_reaches_the_bound() -> None:
-    # a smaller jitter than the default so that the bound depends on the tuning as well
-    rec = simulate_v1(2000, 2000, orientation_jitter=0.5, random_state=7)
+@pytest.mark.parametrize("jitter", [0.5, 1.5])
+def test_maximum_likelihood_decoder_reaches_the_bound(jitter: float) -> None:
+    # at 0.5 deg the bound depends on the tuning as much as on the jitter; 1.5 is the default
+    rec = simulate_v1(2000, 2000, orientation_jitter=jitter, random_state=7)
     gt = rec.meta["ground_truth"]
-    assert gt["orientation_jitter_deg"] ** 2 * np.median(gt["fisher_information_local"]) > 0.3
+    assert jitter**2 * np.median(gt["fisher_information_local"]) > 0.3
     error = circular_difference(_ml_decode(rec), rec.orientation)
     ratio = np.median(np.abs(error)) / gt["cramer_rao_median_deg"]
     assert 0.9 < ratio < 1.1

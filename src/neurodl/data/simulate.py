@@ -62,7 +62,9 @@ def _validate(params: dict[str, Any]) -> tuple[int, int]:
     )
     size = params["image_size"]
     _check(
-        isinstance(size, tuple | list) and len(size) == 2 and all(int(s) >= 8 for s in size),
+        isinstance(size, tuple | list)
+        and len(size) == 2
+        and all(isinstance(s, int | np.integer) and s >= 8 for s in size),
         f"image_size must be (height, width), each >= 8 pixels; got {size!r}.",
     )
     for name in ("fraction_complex", "fraction_untuned"):
@@ -180,6 +182,11 @@ def simulate_v1(
         (raw - offset) / scale); ``meta['ground_truth']`` with the Fisher information per degree
         squared on ``orientation_grid``, ``cramer_rao_sd_deg``, ``cramer_rao_median_deg``,
         ``cramer_rao_rms_deg``, the noise parameters and each trial's latent gain and jitter.
+        The Fisher information is the exact linear Fisher information m'ᵀ Σ⁻¹ m' of the noise
+        model, with m and Σ the mean and covariance of the responses given θ (jitter included);
+        ``fisher_information_local`` is the same without the jitter. Explainable variance is
+        computed over uniform orientations (gratings) or over the images shown (noise). With
+        ``zscore`` each neuron is standardised with its mean and SD over the simulated trials.
 
     Examples
     --------
