@@ -29,12 +29,10 @@ def _root(
 from neurodl.cli import data as _data  # noqa: E402, F401
 
 # decode command
-
 # encode command
-
 # rsa command
-
 # demo command
+from neurodl.cli import demo as _demo  # noqa: E402, F401
 
 
 def main() -> None:
