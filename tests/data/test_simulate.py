@@ -175,3 +175,15 @@ def test_fisher_information_rejects_bad_input(small: Any) -> None:
         fisher_information(small, neurons=np.array([], dtype=int))
     with pytest.raises(NeurodlValueError, match="out of range"):
         cramer_rao_median(small, neurons=np.array([0, 99]))
+
+
+def test_ground_truth_survives_a_file_round_trip(small: Any, tmp_path: Any) -> None:
+    from neurodl.data import load, save
+
+    path = save(small, tmp_path / "sim.npz")
+    back = load(path)
+    np.testing.assert_array_equal(back.responses, small.responses)
+    np.testing.assert_allclose(
+        fisher_information(back)[1], small.meta["ground_truth"]["fisher_information"]
+    )
+    assert cramer_rao_median(back) == pytest.approx(cramer_rao_median(small))
