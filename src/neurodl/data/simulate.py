@@ -20,14 +20,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from neurodl.data import _sim_model as model
+from neurodl.data import _sim_trials as trials
 from neurodl.data import _sim_truth as truth
 from neurodl.data.recording import Recording
 from neurodl.exceptions import NeurodlValueError
-from neurodl.stimuli import make_grating, make_noise_images
+from neurodl.stimuli import make_noise_images
 
-__all__ = ["cramer_rao_median", "fisher_information", "simulate_v1"]
+__all__ = ["cramer_rao_median", "fisher_information", "simulate_trials", "simulate_v1"]
 
 GRATING_PHASE = 90.0  # deg: with cosine gratings, θ and θ + 180 are contrast-inverted images
+# noise images with pixel SD 1 drive the Gabors about as strongly (RMS) as the gratings do
+NOISE_CONTRAST = 2.0
 _STIMULI = ("gratings", "noise")
 
 
@@ -59,7 +62,9 @@ def _validate(params: dict[str, Any]) -> tuple[int, int]:
     )
     size = params["image_size"]
     _check(
-        isinstance(size, tuple | list) and len(size) == 2 and all(int(s) >= 8 for s in size),
+        isinstance(size, tuple | list)
+        and len(size) == 2
+        and all(isinstance(s, int | np.integer) and s >= 8 for s in size),
         f"image_size must be (height, width), each >= 8 pixels; got {size!r}.",
     )
     for name in ("fraction_complex", "fraction_untuned"):
@@ -75,81 +80,6 @@ def _validate(params: dict[str, Any]) -> tuple[int, int]:
     return int(size[0]), int(size[1])
 
 
-def _schedule(
-    n_trials: int, repeats: int, test_images: int, test_repeats: int, rng: np.random.Generator
-) -> tuple[NDArray[np.int64], int]:
-    """Image shown on each trial (shuffled) and the number of ordinary images."""
-    n_ordinary = n_trials - test_images * test_repeats
-    n_images = math.ceil(n_ordinary / repeats)
-    ordinary = np.repeat(np.arange(n_images), repeats)[:n_ordinary]
-    test = np.repeat(np.arange(n_images, n_images + test_images), test_repeats)
-    return rng.permutation(np.concatenate([ordinary, test])).astype(np.int64), n_images
-
-
-def _sample_trials(
-    means: Any,
-    n_trials: int,
-    n_neurons: int,
-    *,
-    fano: float,
-    gain_noise: float,
-    rng: np.random.Generator,
-) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
-    """Responses r = g f + η with gamma η (mean 0, var fano g f); ``means(slice)`` gives f."""
-    if gain_noise > 0:
-        shape = 1.0 / gain_noise**2
-        gains = rng.gamma(shape, 1.0 / shape, n_trials)
-    else:
-        gains = np.ones(n_trials)
-    responses = np.empty((n_trials, n_neurons), dtype=np.float32)
-    for rows in model._chunks(n_trials, 4 * n_neurons):
-        mean = means(rows).astype(np.float64) * gains[rows, None]
-        responses[rows] = rng.gamma(mean / fano, fano)
-    return responses, gains
-
-
-def simulate_grating_trials(
-    tuning: NDArray[np.floating],
-    derivative: NDArray[np.floating],
-    orientation: ArrayLike,
-    *,
-    fano: float,
-    gain_noise: float,
-    orientation_jitter: float,
-    random_state: int | np.random.Generator | None = None,
-) -> tuple[NDArray[np.float32], dict[str, NDArray[np.float64]]]:
-    """Noisy responses to gratings from tuning on the 1-degree grid (raw units).
-
-    Parameters
-    ----------
-    tuning, derivative : ndarray of shape (n_neurons, 360)
-        Noise-free mean response (> 0) at 0..359 deg and its derivative per degree; between grid
-        points the tuning is the periodic cubic Hermite interpolant.
-    orientation : array-like of shape (n_trials,)
-        Stimulus orientation of each trial in degrees.
-
-    Returns
-    -------
-    responses : ndarray of shape (n_trials, n_neurons)
-    latents : dict
-        ``gain`` and ``jitter_deg`` of each trial.
-    """
-    rng = np.random.default_rng(random_state)
-    theta = np.asarray(orientation, dtype=np.float64)
-    jitter = np.asarray(rng.normal(0.0, 1.0, theta.shape[0]) * orientation_jitter, dtype=np.float64)
-    grid_f = np.ascontiguousarray(np.asarray(tuning, dtype=np.float32).T)
-    grid_df = np.ascontiguousarray(np.asarray(derivative, dtype=np.float32).T)
-
-    def means(rows: slice) -> NDArray[np.float32]:
-        out = model.interpolate_tuning(grid_f, grid_df, theta[rows] + jitter[rows])
-        return np.maximum(out, 1e-6).astype(np.float32)
-
-    responses, gains = _sample_trials(
-        means, theta.shape[0], grid_f.shape[1], fano=fano, gain_noise=gain_noise, rng=rng
-    )
-    return responses, {"gain": gains, "jitter_deg": jitter}
-
-
 def _ground_truth(
     tuning: NDArray[np.float32],
     derivative: NDArray[np.float32],
@@ -160,7 +90,14 @@ def _ground_truth(
     """Fisher information, Cramér–Rao bounds and explainable variance."""
     gt: dict[str, Any] = {"orientation_grid": np.arange(model.GRID_SIZE, dtype=np.float64)}
     if stimulus == "gratings":
-        info = truth.fisher_information(tuning, derivative, **noise)
+        info, mean, variance = truth.analyse(
+            tuning,
+            derivative,
+            fano=noise["fano"],
+            gain_noise=noise["gain_noise"],
+            orientation_jitter=noise["orientation_jitter"],
+        )
+        assert mean is not None and variance is not None
         info_local = truth.fisher_information(
             tuning, derivative, **{**noise, "orientation_jitter": 0.0}
         )
@@ -171,7 +108,7 @@ def _ground_truth(
             cramer_rao_median_deg=truth.cramer_rao_median(info),
             cramer_rao_rms_deg=truth.cramer_rao_rms(info),
         )
-        ev = truth.explainable_variance(*truth.noise_variance(tuning, derivative, **noise))
+        ev = truth.explainable_variance(mean, variance)
     else:
         assert image_means is not None
         signal = image_means.T.astype(np.float64)
@@ -214,8 +151,9 @@ def simulate_v1(
         Image size in pixels.
     stimulus : {"gratings", "noise"}
         Full-field sine gratings at orientations uniform in [0, 360) (phase 90°, so θ and θ + 180°
-        are contrast-inverted images), or 1/f noise images (no ``orientation`` variable and no
-        Fisher information then; the orientation jitter applies to gratings only).
+        are contrast-inverted images), or 1/f noise images with pixel SD 1 (no ``orientation``
+        variable and no Fisher information then; the orientation jitter applies to gratings
+        only).
     spatial_frequency : float
         Grating frequency in cycles per image width; the neurons' preferred frequencies scatter
         log-normally around it.
@@ -244,6 +182,11 @@ def simulate_v1(
         (raw - offset) / scale); ``meta['ground_truth']`` with the Fisher information per degree
         squared on ``orientation_grid``, ``cramer_rao_sd_deg``, ``cramer_rao_median_deg``,
         ``cramer_rao_rms_deg``, the noise parameters and each trial's latent gain and jitter.
+        The Fisher information is the exact linear Fisher information m'ᵀ Σ⁻¹ m' of the noise
+        model, with m and Σ the mean and covariance of the responses given θ (jitter included);
+        ``fisher_information_local`` is the same without the jitter. Explainable variance is
+        computed over uniform orientations (gratings) or over the images shown (noise). With
+        ``zscore`` each neuron is standardised with its mean and SD over the simulated trials.
 
     Examples
     --------
@@ -258,7 +201,7 @@ def simulate_v1(
     noise = {"fano": fano, "gain_noise": gain_noise, "orientation_jitter": orientation_jitter}
     neuron_rng, stim_rng, noise_rng = np.random.default_rng(random_state).spawn(3)
 
-    image_id, n_ordinary = _schedule(n_trials, repeats, test_images, test_repeats, stim_rng)
+    image_id, n_ordinary = trials.schedule(n_trials, repeats, test_images, test_repeats, stim_rng)
     n_images = n_ordinary + test_images
     params = model.sample_neurons(
         n_neurons,
@@ -275,15 +218,17 @@ def simulate_v1(
     image_means = None
     if stimulus == "gratings":
         image_orientation = stim_rng.uniform(0.0, 360.0, n_images)
-        images = _grating_images(image_orientation, size, spatial_frequency)
+        images = trials.grating_images(image_orientation, size, spatial_frequency, GRATING_PHASE)
         stim["orientation"] = image_orientation[image_id]
-        responses, latents = simulate_grating_trials(
+        responses, latents = trials.grating_trials(
             tuning, derivative, stim["orientation"], **noise, random_state=noise_rng
         )
     else:
-        images = make_noise_images(n_images, size=size, random_state=stim_rng)
+        images = make_noise_images(
+            n_images, size=size, contrast=NOISE_CONTRAST, random_state=stim_rng
+        )
         image_means = np.maximum(model.image_responses(params, images), np.float32(1e-6))
-        responses, gains = _sample_trials(
+        responses, gains = trials.sample_trials(
             lambda rows: image_means[image_id[rows]],
             n_trials,
             n_neurons,
@@ -343,17 +288,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _grating_images(
-    orientation: NDArray[np.float64], size: tuple[int, int], spatial_frequency: float
-) -> NDArray[np.float32]:
-    images = np.empty((orientation.shape[0], *size), dtype=np.float32)
-    for rows in model._chunks(orientation.shape[0], 8 * size[0] * size[1]):
-        images[rows] = make_grating(
-            orientation[rows], size=size, spatial_frequency=spatial_frequency, phase=GRATING_PHASE
-        )
-    return images
 
 
 def _raw_tuning(
@@ -423,3 +357,44 @@ def cramer_rao_median(recording: Recording, neurons: ArrayLike | None = None) ->
     """
     _, info = fisher_information(recording, neurons)
     return truth.cramer_rao_median(info)
+
+
+def simulate_trials(
+    recording: Recording,
+    orientation: ArrayLike,
+    *,
+    random_state: int | np.random.Generator | None = None,
+) -> NDArray[np.float32]:
+    """New noisy trials of a simulated population at chosen grating orientations.
+
+    Uses the recording's ground truth (tuning, derivative and noise parameters), so that the
+    trials follow the same model as ``recording.responses``, in the same units (z-scored with
+    the recording's offsets and scales when it was simulated with ``zscore=True``).
+
+    Parameters
+    ----------
+    recording : Recording
+        Made by :func:`simulate_v1` with gratings (or a neuron subset of one, via ``select``).
+    orientation : array-like of shape (n_trials,)
+        Stimulus orientation of each new trial in degrees.
+    random_state : int, Generator or None
+        Seed of the noise.
+
+    Returns
+    -------
+    ndarray of shape (n_trials, n_neurons)
+
+    Examples
+    --------
+    >>> rec = simulate_v1(50, 100, random_state=0)
+    >>> simulate_trials(rec, [10.0, 10.0, 100.0], random_state=1).shape
+    (3, 50)
+    """
+    f, df, noise = _raw_tuning(recording, None)
+    theta = np.asarray(orientation, dtype=np.float64).reshape(-1)
+    if not np.all(np.isfinite(theta)):
+        raise NeurodlValueError("orientation must be finite degrees; got NaN or inf values.")
+    responses, _ = trials.grating_trials(f, df, theta, **noise, random_state=random_state)
+    offset = np.asarray(recording.neurons["response_offset"], dtype=np.float64)
+    scale = np.asarray(recording.neurons["response_scale"], dtype=np.float64)
+    return ((responses - offset) / scale).astype(np.float32)
