@@ -43,6 +43,8 @@ def test_run_rsa_trains_tilt_cnn_quickly(rng):
     assert any("noise ceiling" in s for s in result.summary)
     assert any("chance" in s for s in result.summary)
     assert result.parameters["conditions"].startswith("orientation in 24 bins")
+    pairs = result.metrics["layer_differences"]
+    assert len(pairs) == 10 and 0 < pairs["conv - fc"]["p_value"] <= 1
 
 
 def test_run_rsa_user_module_crossnobis_rank_and_reproducible(rng):

@@ -95,6 +95,7 @@ def build_result(
     low: NDArray[np.float64],
     high: NDArray[np.float64],
     p_values: NDArray[np.float64],
+    pairwise: tuple[NDArray[np.float64], NDArray[np.float64]] | None,
     ceiling: NDArray[np.float64],
     data_rdm: NDArray[np.float64],
     model_rdms: NDArray[np.float64],
@@ -104,7 +105,11 @@ def build_result(
     parameters: dict[str, Any],
     quick: bool,
 ) -> AnalysisResult:
-    """Assemble the AnalysisResult of ``run_rsa``."""
+    """Assemble the AnalysisResult of ``run_rsa``.
+
+    ``layer_differences`` holds, for each pair of layers, the mean bootstrap difference of their
+    similarities and its two-sided bootstrap p-value (same resamples for both layers).
+    """
     compare = parameters["compare"]
     metrics: dict[str, Any] = {
         "rdm_method": parameters["rdm"],
@@ -121,6 +126,15 @@ def build_result(
         },
         "noise_ceiling_lower": _num(ceiling[0]),
         "noise_ceiling_upper": _num(ceiling[1]),
+        "layer_differences": {
+            f"{a} - {b}": {
+                "difference": _num(pairwise[0][i, j]),
+                "p_value": _num(pairwise[1][i, j]),
+            }
+            for i, a in enumerate(names)
+            for j, b in enumerate(names)
+            if pairwise is not None and i < j
+        },
         "n_conditions": parameters["n_conditions"],
         "n_splits": parameters["n_splits"],
     }

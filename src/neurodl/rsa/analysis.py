@@ -22,6 +22,7 @@ from neurodl.rsa.inference import (
     BOOTSTRAP_METHODS,
     bootstrap_rdm_comparison,
     compute_noise_ceiling,
+    pairwise_bootstrap_test,
     permutation_test,
 )
 from neurodl.rsa.rdm import RDM_METHODS, compute_rdm
@@ -286,7 +287,9 @@ def run_rsa(
         )
         similarity, low, high = boot.similarity, boot.ci_low, boot.ci_high
         ceiling = boot.noise_ceiling
+        pairwise = pairwise_bootstrap_test(boot.samples) if len(layer_patterns) > 1 else None
     else:
+        pairwise = None
         similarity = perm.observed
         low = high = np.full(similarity.shape, np.nan)
         ceiling = (
@@ -303,6 +306,7 @@ def run_rsa(
         low=low,
         high=high,
         p_values=perm.p_values,
+        pairwise=pairwise,
         ceiling=ceiling,
         data_rdm=data_rdm,
         model_rdms=model_rdms,

@@ -59,6 +59,19 @@ def _cosine(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float6
     return out
 
 
+def _pearson(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Pearson r of every row pair from sums and products (no centred copies); 0 if constant."""
+    m = a.shape[1]
+    sa, sb = a.sum(axis=1), b.sum(axis=1)
+    cross = a @ b.T - np.outer(sa, sb) / m
+    va = np.einsum("ij,ij->i", a, a) - sa * sa / m
+    vb = np.einsum("ij,ij->i", b, b) - sb * sb / m
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = cross / np.sqrt(np.maximum(va, 0.0))[:, None] / np.sqrt(np.maximum(vb, 0.0))[None, :]
+    out[(va <= 0)[:, None] | (vb <= 0)[None, :]] = 0.0
+    return out
+
+
 def _ranks(v: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(scipy.stats.rankdata(v, axis=1), dtype=np.float64)
 
@@ -117,7 +130,11 @@ def _compare_vectors(
     a: NDArray[np.float64], b: NDArray[np.float64], n: int, method: str
 ) -> NDArray[np.float64]:
     """Similarity of every row of a with every row of b, after dropping NaN pairs."""
-    valid: NDArray[np.bool_] = np.asarray(~(np.isnan(a).any(axis=0) | np.isnan(b).any(axis=0)))
+    if np.isfinite(a.sum()) and np.isfinite(b.sum()):  # fast path: nothing missing
+        valid = np.ones(a.shape[1], dtype=bool)
+    else:
+        valid = np.asarray(~(np.isnan(a).any(axis=0) | np.isnan(b).any(axis=0)))
+    all_valid = bool(valid.all())
     if int(valid.sum()) < 2:
         raise DataValueError(
             f"the RDMs share fewer than 2 dissimilarities that are not NaN; got {int(valid.sum())}."
@@ -128,11 +145,12 @@ def _compare_vectors(
             av = av - av.mean(axis=1, keepdims=True)
             bv = bv - bv.mean(axis=1, keepdims=True)
         return _cosine(_whiten(av, n, valid), _whiten(bv, n, valid))
-    a, b = a[:, valid], b[:, valid]
+    if not all_valid:
+        a, b = a[:, valid], b[:, valid]
     if method == "cosine":
         return _cosine(a, b)
     if method == "pearson":
-        return _cosine(a - a.mean(axis=1, keepdims=True), b - b.mean(axis=1, keepdims=True))
+        return _pearson(a, b)
     if method == "kendall_tau_a":
         return np.array([[_tau_a(x, y) for y in b] for x in a])
     ra, rb = _ranks(a), _ranks(b)
