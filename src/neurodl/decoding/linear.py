@@ -45,8 +45,9 @@ def von_mises_basis(
 
     Examples
     --------
-    >>> von_mises_basis([0.0, 90.0], n_basis=4).round(3)[0]
-    array([1.   , 0.   , 0.   , 0.   ])
+    >>> von_mises_basis([0.0, 90.0], n_basis=4, kappa=50.0).round(3)
+    array([[1., 0., 0., 0.],
+           [0., 1., 0., 0.]])
     """
     if kappa is None:
         kappa = (n_basis / (2.0 * np.pi)) ** 2
