@@ -21,7 +21,9 @@ __all__ = ["BayesDecoder", "fourier_basis"]
 _METHODS = ("ml", "posterior_mean")
 
 
-def fourier_basis(angles: ArrayLike, n_harmonics: int, period: float = 360.0) -> NDArray[np.float64]:
+def fourier_basis(
+    angles: ArrayLike, n_harmonics: int, period: float = 360.0
+) -> NDArray[np.float64]:
     """``[1, cos φ, sin φ, ..., cos Hφ, sin Hφ]`` with ``φ = 2π angle / period``.
 
     Returns

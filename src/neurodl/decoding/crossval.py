@@ -163,7 +163,11 @@ def cross_validate_decoder(
     period_f = _period_of(estimator, period)
     y = np.mod(y, period_f)
     splits = make_folds(
-        y, groups=groups, folds=folds, period=period_f, n_strata=n_strata,
+        y,
+        groups=groups,
+        folds=folds,
+        period=period_f,
+        n_strata=n_strata,
         random_state=random_state,
     )
     outputs = Parallel(n_jobs=n_jobs)(

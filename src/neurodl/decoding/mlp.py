@@ -243,17 +243,18 @@ class MLPDecoder(_TorchDecoder):
             bins = np.minimum((theta / (period / self.n_bins)).astype(np.int64), self.n_bins - 1)
             target = torch.from_numpy(bins)
         module = self._build(
-            lambda: MLP(X_arr.shape[1], tuple(self.hidden_layer_sizes), 2 if self.head ==
-                        "regression" else int(self.n_bins))
+            lambda: MLP(
+                X_arr.shape[1],
+                tuple(self.hidden_layer_sizes),
+                2 if self.head == "regression" else int(self.n_bins),
+            )
         )
         n = X_arr.shape[0]
         truth = torch.from_numpy(theta.astype(np.float32))
         order = np.random.default_rng(self.seed_).permutation(n)
         n_val = max(1, int(round(self.validation_fraction * n))) if self.early_stopping else 0
         if self.early_stopping and n - n_val < 1:
-            raise NeurodlValueError(
-                f"early_stopping needs at least 2 trials; got {n}."
-            )
+            raise NeurodlValueError(f"early_stopping needs at least 2 trials; got {n}.")
         val, train = torch.from_numpy(order[:n_val]), torch.from_numpy(order[n_val:])
 
         def loss_fn(net: nn.Module, xb: torch.Tensor, tb: torch.Tensor, _: torch.Tensor) -> Any:

@@ -63,7 +63,10 @@ def fit_psychometric(
 
 
 def _pairs(
-    truth: NDArray[np.float64], max_delta: float, period: float, max_pairs: int,
+    truth: NDArray[np.float64],
+    max_delta: float,
+    period: float,
+    max_pairs: int,
     rng: np.random.Generator,
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Index pairs (i, j) with ``0 < circular(truth[j] - truth[i]) <= max_delta``."""
