@@ -29,6 +29,7 @@ def _root(
 from neurodl.cli import data as _data  # noqa: E402, F401
 
 # decode command
+from neurodl.cli import decode as _decode  # noqa: E402, F401
 
 # encode command
 

@@ -175,16 +175,16 @@ class LinearDecoder(BaseDecoder):
                 f"resolution must lie in (0, 5] degrees; got {self.resolution!r}."
             )
 
-    def _templates(self, step: float) -> tuple[float, NDArray[np.float32]]:
+    def _templates(self, step: float) -> tuple[float, NDArray[np.float64]]:
         period = check_period(self.period)
         grid = np.arange(0.0, period, step)
         basis = von_mises_basis(grid, self.n_basis, self.kappa, period)
-        return step, basis.T.astype(np.float32)
+        return step, basis.T
 
     def _decode(self, outputs: NDArray[Any], step: float) -> NDArray[np.float64]:
         """Angle whose basis vector best matches each row of ``outputs`` (n, n_basis)."""
         step, templates = self._templates(step)
-        scores = outputs.astype(np.float32) @ templates
+        scores = outputs @ templates
         return refine_peak(scores, step, check_period(self.period))
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> LinearDecoder:
@@ -236,11 +236,19 @@ class LinearDecoder(BaseDecoder):
         self.cv_errors_ = errors
         return self
 
-    def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Predicted basis activations, shape (n_trials, n_basis)."""
+    def predict_basis(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Predicted von Mises basis activations, shape (n_trials, n_basis).
+
+        Computed in float64, a block of trials at a time, so that a trial's output does not
+        depend on the other trials in the batch.
+        """
         X_arr = self._validate_predict(X)
-        return (X_arr @ self.coef_).astype(np.float64) + self.intercept_
+        coef = self.coef_.astype(np.float64)
+        out = np.empty((X_arr.shape[0], coef.shape[1]))
+        for i in range(0, X_arr.shape[0], _BLOCK):
+            out[i : i + _BLOCK] = X_arr[i : i + _BLOCK].astype(np.float64) @ coef
+        return out + self.intercept_
 
     def predict(self, X: ArrayLike) -> NDArray[np.float64]:
         """Decoded angle of each trial in degrees, in [0, period); shape (n_trials,)."""
-        return self._decode(self.decision_function(X), float(self.resolution))
+        return self._decode(self.predict_basis(X), float(self.resolution))
