@@ -186,11 +186,11 @@ def discrimination_threshold(
         counts = rng.multinomial(truth.size, np.full(truth.size, 1.0 / truth.size))
         boot[b] = threshold_of((counts[first] * counts[second]).astype(np.float64))[0]
     tail = 100 * (1 - ci) / 2
-    low, high = (
-        (float(np.percentile(boot, tail)), float(np.percentile(boot, 100 - tail)))
-        if n_bootstrap
-        else (float("nan"), float("nan"))
-    )
+    low, high = float("nan"), float("nan")
+    if n_bootstrap:
+        with np.errstate(invalid="ignore"):  # resamples without a slope give inf thresholds
+            low = float(np.percentile(boot, tail, method="lower"))
+            high = float(np.percentile(boot, 100 - tail, method="higher"))
     x, k, n = binned(None)
     return {
         "threshold_deg": float(threshold),
