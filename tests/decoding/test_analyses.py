@@ -164,7 +164,7 @@ def test_weight_analysis(population):
     assert centres.shape == (12,) and tuning.shape == (12, 6)
     linear_weights, _ = sorted_input_weights(LinearDecoder().fit(X, theta), pref)
     assert linear_weights.shape == (X.shape[1], 48)
-    with pytest.raises(NeurodlTypeError, match="hidden_activations|MLPDecoder"):
+    with pytest.raises(NeurodlTypeError, match="MLPDecoder or CurriculumDecoder"):
         hidden_unit_tuning(LinearDecoder().fit(X, theta), X, theta)
     with pytest.raises(NeurodlValueError, match="one angle per neuron"):
         sorted_input_weights(mlp, pref[:-1])

@@ -92,7 +92,8 @@ class BaseDecoder(RegressorMixin, BaseEstimator):
         """
         period = check_period(self.period)
         errors = circular_error(self.predict(X), y, period)
-        mean = float(np.average(errors, weights=sample_weight))
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        mean = float(np.average(errors, weights=weights))
         return 1.0 - mean / (period / 4.0)
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]

@@ -73,7 +73,8 @@ class BayesDecoder(BaseDecoder):
     --------
     >>> rng = np.random.default_rng(0)
     >>> theta = rng.uniform(0, 360, 400)
-    >>> X = np.cos(np.deg2rad(theta[:, None] - np.arange(0, 360, 30))) + rng.normal(0, .3, (400, 12))
+    >>> tuning = np.cos(np.deg2rad(theta[:, None] - np.arange(0, 360, 30)))
+    >>> X = tuning + rng.normal(0, 0.3, (400, 12))
     >>> decoder = BayesDecoder().fit(X, theta)
     >>> bool(np.median(np.abs(decoder.predict(X) - theta)) < 10)
     True

@@ -176,7 +176,7 @@ def cross_validate_decoder(
     predictions = np.empty(y.size)
     fold = np.empty(y.size, dtype=np.intp)
     fold_median, fold_rmse, times = [], [], []
-    for k, ((_, test), (pred, elapsed, _)) in enumerate(zip(splits, outputs)):
+    for k, ((_, test), (pred, elapsed, _)) in enumerate(zip(splits, outputs, strict=True)):
         predictions[test] = pred
         fold[test] = k
         err = circular_error(pred, y[test], period_f)

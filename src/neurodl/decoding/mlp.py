@@ -41,7 +41,7 @@ class _TorchDecoder(BaseDecoder):
 
     def _outputs(self, X: ArrayLike, *, hidden: bool = False) -> NDArray[np.float32]:
         X_arr = self._validate_predict(X)
-        module = self.module_
+        module: MLP = self.module_
         device = torch.device(self.device_)
         chunks = []
         with torch.no_grad():
@@ -56,9 +56,7 @@ class _TorchDecoder(BaseDecoder):
         """ReLU activity of the first hidden layer, shape (n_trials, n_hidden)."""
         return self._outputs(X, hidden=True)
 
-    def _train(
-        self, module: nn.Module, data: list[torch.Tensor], loss_fn: Any, **options: Any
-    ) -> None:
+    def _train(self, module: MLP, data: list[torch.Tensor], loss_fn: Any, **options: Any) -> None:
         result = train_module(
             module,
             data,
@@ -76,14 +74,14 @@ class _TorchDecoder(BaseDecoder):
         self.best_epoch_ = result.best_epoch
         self.coefs_ = [
             layer.weight.detach().cpu().numpy().T.copy()
-            for layer in (*module.hidden, module.output)  # type: ignore[union-attr]
+            for layer in (*module.hidden, module.output)
         ]
 
     def _setup(self) -> None:
         self.seed_ = seed_from(self.random_state)
         self.device_ = str(resolve_device(self.device))
 
-    def _build(self, factory: Any) -> nn.Module:
+    def _build(self, factory: Any) -> MLP:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed_)
             return factory()
@@ -144,7 +142,8 @@ class MLPDecoder(_TorchDecoder):
     --------
     >>> rng = np.random.default_rng(0)
     >>> theta = rng.uniform(0, 360, 500)
-    >>> X = np.cos(np.deg2rad(theta[:, None] - np.arange(0, 360, 30))) + rng.normal(0, .2, (500, 12))
+    >>> tuning = np.cos(np.deg2rad(theta[:, None] - np.arange(0, 360, 30)))
+    >>> X = tuning + rng.normal(0, 0.2, (500, 12))
     >>> decoder = MLPDecoder(hidden_layer_sizes=(32,), max_iter=100, random_state=0).fit(X, theta)
     >>> bool(np.median(np.abs(decoder.predict(X) - theta)) < 15)
     True
@@ -207,27 +206,18 @@ class MLPDecoder(_TorchDecoder):
                 f"validation_fraction must lie in (0, 1); got {self.validation_fraction!r}."
             )
 
-    def _angles(self, outputs: NDArray[np.float32] | torch.Tensor) -> Any:
-        """Angles (degrees, [0, period)) from network outputs; numpy or torch alike."""
+    def _angles(self, outputs: torch.Tensor) -> torch.Tensor:
+        """Angles (degrees, [0, period)) from network outputs, shape (n,)."""
         period = check_period(self.period)
-        lib: Any = torch if isinstance(outputs, torch.Tensor) else np
         if self.head == "regression":
-            phase = lib.arctan2(outputs[:, 1], outputs[:, 0])
+            phase = torch.atan2(outputs[:, 1], outputs[:, 0])
         else:
-            centres = (np.arange(self.n_bins) + 0.5) * 2 * np.pi / self.n_bins
-            probs = (
-                torch.softmax(outputs, 1)
-                if lib is torch
-                else np.exp(outputs - outputs.max(1, keepdims=True))  # type: ignore[union-attr]
+            centres = (torch.arange(int(self.n_bins), device=outputs.device) + 0.5) * (
+                2 * np.pi / int(self.n_bins)
             )
-            cos, sin = np.cos(centres), np.sin(centres)
-            if lib is torch:
-                cos_t = torch.as_tensor(cos, dtype=probs.dtype, device=probs.device)
-                sin_t = torch.as_tensor(sin, dtype=probs.dtype, device=probs.device)
-                phase = torch.atan2(probs @ sin_t, probs @ cos_t)
-            else:
-                phase = np.arctan2(probs @ sin, probs @ cos)
-        return lib.remainder(phase * (period / (2 * np.pi)), period)
+            probs = torch.softmax(outputs, 1)
+            phase = torch.atan2(probs @ torch.sin(centres), probs @ torch.cos(centres))
+        return torch.remainder(phase * (period / (2 * np.pi)), period)
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> MLPDecoder:
         """Train the MLP on responses (n_trials, n_neurons) and angles in degrees (n_trials,)."""
@@ -252,7 +242,7 @@ class MLPDecoder(_TorchDecoder):
         n = X_arr.shape[0]
         truth = torch.from_numpy(theta.astype(np.float32))
         order = np.random.default_rng(self.seed_).permutation(n)
-        n_val = max(1, int(round(self.validation_fraction * n))) if self.early_stopping else 0
+        n_val = max(1, round(self.validation_fraction * n)) if self.early_stopping else 0
         if self.early_stopping and n - n_val < 1:
             raise NeurodlValueError(f"early_stopping needs at least 2 trials; got {n}.")
         val, train = torch.from_numpy(order[:n_val]), torch.from_numpy(order[n_val:])
@@ -266,7 +256,8 @@ class MLPDecoder(_TorchDecoder):
             return -float(diff.abs().mean())
 
         def penalty_fn(net: nn.Module) -> torch.Tensor:
-            weight = net.input_layer.weight  # type: ignore[union-attr]
+            assert isinstance(net, MLP)
+            weight = net.input_layer.weight
             return self.alpha * weight.pow(2).sum() + self.l1 * weight.abs().sum()
 
         self._train(
@@ -287,7 +278,8 @@ class MLPDecoder(_TorchDecoder):
 
     def predict(self, X: ArrayLike) -> NDArray[np.float64]:
         """Decoded angle of each trial in degrees, in [0, period); shape (n_trials,)."""
-        return np.asarray(self._angles(self._outputs(X)), dtype=np.float64)
+        angles = self._angles(torch.from_numpy(self._outputs(X)))
+        return angles.numpy().astype(np.float64)
 
 
 class CurriculumDecoder(_TorchDecoder):

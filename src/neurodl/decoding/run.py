@@ -24,7 +24,7 @@ __all__ = ["run_decoding"]
 logger = logging.getLogger(__name__)
 
 _TORCH = ("mlp", "curriculum")
-_QUICK = {
+_QUICK: dict[str, dict[str, Any]] = {
     "mlp": {"hidden_layer_sizes": (64,), "max_iter": 100, "batch_size": 64},
     "curriculum": {"max_iter": 300},
 }
@@ -170,8 +170,8 @@ def run_decoding(
     period_f = check_period(period)
     if target not in recording.stimulus:
         raise NeurodlValueError(
-            f"target must be one of the recording's stimulus variables {sorted(recording.stimulus)}; "
-            f"got {target!r}."
+            f"target must be one of the recording's stimulus variables "
+            f"{sorted(recording.stimulus)}; got {target!r}."
         )
     y = np.mod(np.asarray(recording.stimulus[target], dtype=np.float64), period_f)
     if recording.n_trials < 2 * folds:

@@ -172,7 +172,7 @@ def discrimination_threshold(
         total = np.bincount(bin_of, w, n_bins)
         cw = np.bincount(bin_of, w * clockwise, n_bins)
         mean_delta = np.bincount(bin_of, w * delta, n_bins) / np.maximum(total, 1e-12)
-        return mean_delta, cw, total
+        return mean_delta, cw.astype(np.float64), total.astype(np.float64)
 
     def threshold_of(weights: NDArray[np.float64] | None) -> tuple[float, float, float]:
         x, k, n = binned(weights)

@@ -35,7 +35,7 @@ def preferred_orientation(
     Examples
     --------
     >>> theta = np.arange(0, 360, 10.0)
-    >>> preferred_orientation(np.cos(np.deg2rad(theta - 40))[:, None] + 1, theta).round(6)
+    >>> preferred_orientation(np.cos(np.deg2rad(theta - 40))[:, None] + 1, theta).round(3)
     array([40.])
     """
     period_f = check_period(period)

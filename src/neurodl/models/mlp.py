@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import torch
@@ -35,13 +36,15 @@ class MLP(nn.Module):
     def __init__(self, n_inputs: int, hidden_layer_sizes: Sequence[int], n_outputs: int) -> None:
         super().__init__()
         sizes = [int(n_inputs), *(int(h) for h in hidden_layer_sizes)]
-        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
         self.output = nn.Linear(sizes[-1], int(n_outputs))
 
     @property
     def input_layer(self) -> nn.Linear:
         """The layer that reads the neurons (its weights carry the L1/L2 penalties)."""
-        return self.hidden[0] if len(self.hidden) else self.output
+        layer = self.hidden[0] if len(self.hidden) else self.output
+        assert isinstance(layer, nn.Linear)
+        return layer
 
     def hidden_activations(self, x: torch.Tensor) -> torch.Tensor:
         """Activity of the first hidden layer after ReLU, shape (batch, hidden_layer_sizes[0])."""
@@ -56,7 +59,7 @@ class MLP(nn.Module):
 
 
 class CurriculumNet(MLP):
-    """The curriculum's orientation decoder: one hidden layer of ``n_hidden`` ReLU units, one output.
+    """The curriculum's orientation decoder: one hidden layer of ``n_hidden`` ReLU units.
 
     Trained on squared error in raw degrees, it cannot represent the wrap-around at 0°/360°.
 
