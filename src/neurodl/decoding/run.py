@@ -229,6 +229,8 @@ def run_decoding(
         "fit_time_s": cv["fit_time_s"],
         "threshold_deg": threshold["threshold_deg"],
         "threshold_ci_deg": list(threshold["ci_deg"]),
+        "threshold_ci_low": threshold["ci_deg"][0],
+        "threshold_ci_high": threshold["ci_deg"][1],
         "threshold_ci_level": threshold["ci_level"],
         "shuffle_median_abs_error_deg": shuffled["median_abs_error_deg"],
         "shuffle_rmse_deg": shuffled["rmse_deg"],
