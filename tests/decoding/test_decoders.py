@@ -96,7 +96,7 @@ def test_linear_decoder_matches_sklearn_ridge(rng, n_trials, n_neurons):
     """Oracle: with one alpha the weights are those of Ridge (with intercept) onto the basis."""
     X = rng.standard_normal((n_trials, n_neurons)).astype(np.float32) + 3.0
     theta = rng.uniform(0, 360, n_trials)
-    decoder = LinearDecoder(n_basis=12, alphas=[5.0]).fit(X, theta)
+    decoder = LinearDecoder(n_basis=12, kappa=5.0, alphas=[5.0]).fit(X, theta)
     target = von_mises_basis(theta, 12, 5.0)
     ridge = Ridge(alpha=5.0).fit(X.astype(np.float64), target)
     np.testing.assert_allclose(decoder.coef_, ridge.coef_.T, atol=2e-4)
@@ -107,22 +107,25 @@ def test_linear_decoder_matches_sklearn_ridge(rng, n_trials, n_neurons):
 def test_linear_leave_one_out_matches_refitting(population_factory):
     """Oracle: the closed-form leave-one-out error equals refitting without each trial."""
     X, theta, _ = population_factory(n_trials=40, n_neurons=15, noise=0.8)
-    decoder = LinearDecoder(n_basis=12, alphas=[2.0], resolution=1.0).fit(X, theta)
+    options = {"n_basis": 12, "kappa": 5.0, "alphas": [2.0], "resolution": 1.0}
+    decoder = LinearDecoder(**options).fit(X, theta)
     loo = np.empty(theta.size)
     for i in range(theta.size):
         keep = np.arange(theta.size) != i
-        single = LinearDecoder(n_basis=12, alphas=[2.0], resolution=1.0).fit(X[keep], theta[keep])
+        single = LinearDecoder(**options).fit(X[keep], theta[keep])
         loo[i] = single.predict(X[i : i + 1])[0]
     expected = circular_error(loo, theta).mean()
-    assert decoder.cv_errors_[0] == pytest.approx(expected, rel=0.05)
+    assert decoder.cv_errors_[0, 0] == pytest.approx(expected, rel=0.05)
 
 
 def test_linear_chooses_penalty_from_grid(population):
     X, theta = population
     decoder = LinearDecoder().fit(X, theta)
-    assert decoder.alphas_.size == 25
-    assert decoder.alpha_ in decoder.alphas_
-    assert decoder.cv_errors_[decoder.alphas_ == decoder.alpha_][0] == decoder.cv_errors_.min()
+    assert decoder.cv_errors_.shape == (decoder.kappas_.size, decoder.alphas_.size) == (6, 25)
+    best = decoder.cv_errors_[decoder.kappas_ == decoder.kappa_][
+        :, decoder.alphas_ == decoder.alpha_
+    ]
+    assert best.item() == np.nanmin(decoder.cv_errors_)
 
 
 def test_bayes_oracle_tuning_and_noise(population):
