@@ -187,9 +187,7 @@ class Recording:
         if by is None:
             return np.arange(self.n_trials), np.arange(self.n_trials)
         if by not in self.stimulus:
-            raise NeurodlValueError(
-                f"by must be one of {sorted(self.stimulus)}; got {by!r}."
-            )
+            raise NeurodlValueError(f"by must be one of {sorted(self.stimulus)}; got {by!r}.")
         values = self.stimulus[by]
         uniques, first, inverse = np.unique(values, return_index=True, return_inverse=True)
         order = np.argsort(first, kind="stable")
@@ -283,9 +281,7 @@ class Recording:
             responses=mean, stimulus=stimulus, meta=self._note(f"average_repeats(by={by!r})")
         )
 
-    def stack_repeats(
-        self, by: str | None = None
-    ) -> tuple[NDArray[np.float32], NDArray[Any]]:
+    def stack_repeats(self, by: str | None = None) -> tuple[NDArray[np.float32], NDArray[Any]]:
         """Responses arranged by condition and repeat.
 
         Returns
@@ -304,9 +300,7 @@ class Recording:
         stacked[index[order], repeat] = self.responses[order]
         return stacked, labels
 
-    def zscore(
-        self, mean: ArrayLike | None = None, std: ArrayLike | None = None
-    ) -> Recording:
+    def zscore(self, mean: ArrayLike | None = None, std: ArrayLike | None = None) -> Recording:
         """A new recording with each neuron z-scored across trials.
 
         Pass ``mean`` and ``std`` (each of shape (n_neurons,)) computed on training trials to

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
