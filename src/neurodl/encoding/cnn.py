@@ -260,7 +260,7 @@ class CNNEncoder(EncoderBase):
         self.device_ = str(resolve_device(self.device))
         rng = np.random.default_rng(self.seed_)
         n = data.shape[0]
-        n_val = int(round(self.validation_fraction * n)) if self.early_stopping else 0
+        n_val = round(float(self.validation_fraction) * n) if self.early_stopping else 0
         if self.early_stopping and n_val < 2:
             raise NeurodlValueError(
                 f"images: early stopping needs at least 2 validation images; got {n} images with "

@@ -57,8 +57,8 @@ def compute_filter_responses(
     Examples
     --------
     >>> from neurodl.stimuli import make_filter_bank, make_grating
-    >>> out = compute_filter_responses(make_grating([0.0, 90.0], size=(16, 16)), make_filter_bank(7))
-    >>> out.shape
+    >>> gratings = make_grating([0.0, 90.0], size=(16, 16))
+    >>> compute_filter_responses(gratings, make_filter_bank(7)).shape
     (2, 6, 16, 16)
     """
     data = check_images(images)
