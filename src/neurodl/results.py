@@ -1,4 +1,4 @@
-"""The result of a whole analysis: numbers, figures and sentences, ready for the CLI and the report."""
+"""The result of a whole analysis: numbers, figures and sentences for the CLI and the report."""
 
 from __future__ import annotations
 

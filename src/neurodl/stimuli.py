@@ -96,7 +96,7 @@ def make_grating(
     # unit normal of the bars: at 0° the luminance varies along x (vertical bars)
     nx, ny = np.cos(theta)[..., None, None], -np.sin(theta)[..., None, None]
     argument = 2 * np.pi * spatial_frequency * (x * nx + y * ny) + np.deg2rad(phase)
-    wave = np.sin(argument)
+    wave = np.cos(argument)
     if profile == "square":
         wave = np.sign(wave)
     image = contrast * wave

@@ -157,7 +157,7 @@ def train_module(
     max_epochs, patience, tol
         Stop after ``max_epochs``, or when the monitored quantity (validation score, else the
         training loss) has not improved by more than ``tol`` for ``patience`` epochs. ``patience``
-        None never stops early.
+        None never stops early. The weights of the epoch with the best monitored value are kept.
     seed : int
         Seeds the batch order and any randomness inside the module (dropout) without touching the
         caller's global random state.
@@ -180,6 +180,7 @@ def train_module(
     devices = [device.index or 0] if device.type == "cuda" else []
     result = TrainResult()
     best_value, best_state, since_best = -math.inf, None, 0
+    reference = -math.inf  # last value that improved by more than tol (for patience)
 
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
@@ -224,9 +225,11 @@ def train_module(
                 result.n_epochs = epoch + 1
                 bar.update(1)
                 bar.set_postfix(loss=f"{epoch_loss:.4g}")
-                if value > best_value + tol or best_state is None:
-                    best_value, since_best, result.best_epoch = value, 0, epoch
+                if value > best_value or best_state is None:
+                    best_value, result.best_epoch = value, epoch
                     best_state = copy.deepcopy(module.state_dict())
+                if value > reference + tol:
+                    reference, since_best = value, 0
                 else:
                     since_best += 1
                     if patience is not None and since_best >= patience:

@@ -337,7 +337,7 @@ class Recording:
             labels, index = np.arange(self.n_trials), np.arange(self.n_trials)
         else:
             labels, index = self.condition_labels()
-        n_test = int(round(test_size * labels.size))
+        n_test = round(test_size * labels.size)
         if n_test < 1 or n_test >= labels.size:
             raise NeurodlValueError(
                 f"test_size={test_size} leaves no {by}s on one side of the split "
