@@ -104,7 +104,7 @@ def _score(
     seed: int,
 ) -> dict[str, Any]:
     per_feve = feve(repeats, prediction)
-    scores = {
+    scores: dict[str, Any] = {
         "feve": per_feve,
         "corr_to_average": correlation_to_average(repeats, prediction),
         "single_trial_corr": single_trial_correlation(repeats, prediction),
@@ -184,7 +184,7 @@ def run_encoding(
     test_images = recording.images[test_ids]
     has_ceiling = bool(np.sum(np.sum(~np.isnan(repeats[:, :, 0]), axis=1) >= 2) >= 2)
 
-    params = dict(_QUICK_CNN) if quick else {}
+    params: dict[str, Any] = dict(_QUICK_CNN) if quick else {}
     params.update(encoder_params or {})
     encoders: dict[str, Any] = {"linear": LinearEncoder()}
     if model == "cnn":

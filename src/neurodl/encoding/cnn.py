@@ -50,6 +50,11 @@ def _mean_correlation(module: torch.nn.Module, images: torch.Tensor, target: tor
     return float(r[denominator > 0].mean()) if bool((denominator > 0).any()) else 0.0
 
 
+def _readout_penalty(module: torch.nn.Module) -> torch.Tensor:
+    assert isinstance(module, EncodingCNN)
+    return module.readout.penalty()
+
+
 def _inverse_output(mean: NDArray[np.float64], output: str) -> NDArray[np.float64]:
     """Pre-activation that makes the output nonlinearity return ``mean``."""
     if output == "identity":
@@ -298,7 +303,7 @@ class CNNEncoder(EncoderBase):
             _poisson_loss if loss == "poisson" else _mse_loss,
             validation_data=[x[val_rows], y[val_rows]] if n_val else None,
             score_fn=_mean_correlation if n_val else None,
-            penalty_fn=(lambda m: l1 * m.readout.penalty()) if l1 > 0 else None,
+            penalty_fn=(lambda m: l1 * _readout_penalty(m)) if l1 > 0 else None,
             optimizer="adamw",
             learning_rate=float(self.learning_rate_init),
             weight_decay=float(self.alpha),
