@@ -82,3 +82,37 @@ def ln_recording(data: LNData) -> Recording:
 @pytest.fixture(scope="session")
 def ln_data() -> LNData:
     return make_ln_data()
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny networks train faster on one thread (and much faster on a busy machine)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def trained_cnn(ln_data: LNData):
+    """A CNN trained on the LN neurons (shared by the recovery tests)."""
+    import torch
+
+    from neurodl.encoding import CNNEncoder
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        model = CNNEncoder(
+            channels=(8,),
+            kernel_sizes=(7,),
+            downsample=1,
+            max_iter=20,
+            batch_size=32,
+            random_state=0,
+        )
+        return model.fit(ln_data.train_images, ln_data.train_responses)
+    finally:
+        torch.set_num_threads(previous)

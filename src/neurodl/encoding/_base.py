@@ -6,13 +6,13 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from neurodl.encoding._validation import check_images, check_responses
+from neurodl.encoding._validation import check_fit_data
 
 
-class EncoderBase(BaseEstimator):  # type: ignore[misc]
+class EncoderBase(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     """Base of the encoders: ``score`` is the mean per-neuron correlation on held-out images."""
 
     def predict(self, images: ArrayLike) -> Any:  # pragma: no cover - defined by subclasses
@@ -35,14 +35,12 @@ class EncoderBase(BaseEstimator):  # type: ignore[misc]
         from neurodl.metrics import pearson_correlation
 
         check_is_fitted(self)
-        data = check_images(images)
-        target = check_responses(responses, data.shape[0])
+        data, target = check_fit_data(images, responses)
         r = pearson_correlation(target, self.predict(data))
         return float(np.nanmean(r)) if np.any(np.isfinite(r)) else 0.0
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.estimator_type = "regressor"
         tags.target_tags.required = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True

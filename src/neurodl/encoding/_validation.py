@@ -6,16 +6,21 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import issparse
 
 from neurodl.exceptions import NeurodlTypeError, NeurodlValueError
 
 
 def check_images(images: Any, name: str = "images") -> NDArray[np.float32]:
     """Return ``images`` as a finite float32 array of shape (n, height, width)."""
+    if issparse(images):
+        raise NeurodlTypeError(f"{name} must be a dense array; sparse input is not supported.")
     try:
         array = np.asarray(images)
     except (TypeError, ValueError) as exc:
         raise NeurodlTypeError(f"{name} must be an array of shape (n, height, width).") from exc
+    if array.dtype.kind == "c":
+        raise NeurodlValueError(f"{name}: Complex data not supported; got dtype {array.dtype}.")
     if array.dtype.kind not in "biuf":
         raise NeurodlTypeError(f"{name} must be numeric; got dtype {array.dtype}.")
     if array.ndim != 3:
@@ -35,6 +40,12 @@ def check_images(images: Any, name: str = "images") -> NDArray[np.float32]:
 
 def check_responses(responses: Any, n_images: int) -> NDArray[np.float32]:
     """Return ``responses`` as finite float32 of shape (n_images, n_neurons)."""
+    if responses is None:
+        raise NeurodlValueError(
+            "responses: this estimator requires y to be passed, but the target y is None."
+        )
+    if issparse(responses):
+        raise NeurodlTypeError("responses must be a dense array; sparse input is not supported.")
     try:
         array = np.asarray(responses)
     except (TypeError, ValueError) as exc:
@@ -90,3 +101,11 @@ def check_positive(
         what = "an integer" if integer else "a number"
         bound = ">= 0" if allow_zero else "> 0"
         raise NeurodlValueError(f"{name} must be {what} {bound}; got {value!r}.")
+
+
+def check_fit_data(images: Any, responses: Any) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Validate the images and responses given to ``fit`` or ``score`` (responses None first)."""
+    if responses is None:
+        check_responses(None, 0)
+    data = check_images(images)
+    return data, check_responses(responses, data.shape[0])

@@ -13,10 +13,10 @@ from sklearn.utils.validation import check_is_fitted
 from neurodl.encoding._base import EncoderBase
 from neurodl.encoding._validation import (
     check_choice,
+    check_fit_data,
     check_image_size,
     check_images,
     check_positive,
-    check_responses,
 )
 from neurodl.exceptions import NeurodlValueError
 from neurodl.models.cnn import EncodingCNN
@@ -258,8 +258,7 @@ class CNNEncoder(EncoderBase):
         self
         """
         channels, kernels = self._check_params()
-        data = check_images(images)
-        target = check_responses(responses, data.shape[0])
+        data, target = check_fit_data(images, responses)
         loss = self._resolve_loss(target)
         self.seed_ = seed_from(self.random_state)
         self.device_ = str(resolve_device(self.device))

@@ -10,10 +10,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from neurodl.encoding._base import EncoderBase
 from neurodl.encoding._validation import (
+    check_fit_data,
     check_image_size,
     check_images,
     check_positive,
-    check_responses,
 )
 from neurodl.encoding.filters import compute_filter_features
 from neurodl.exceptions import NeurodlValueError
@@ -156,8 +156,7 @@ class LinearEncoder(EncoderBase):
             raise NeurodlValueError(
                 f"alphas must be a 1-D sequence of numbers > 0; got {self.alphas!r}."
             )
-        data = check_images(images)
-        target = check_responses(responses, data.shape[0])
+        data, target = check_fit_data(images, responses)
         if data.shape[0] < 3:
             raise NeurodlValueError(
                 f"images: LinearEncoder needs at least 3 images to cross-validate; got "
