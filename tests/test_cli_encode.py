@@ -9,12 +9,28 @@ from typer.testing import CliRunner
 
 from neurodl.cli import app
 from neurodl.data import Recording, save
-from tests.encoding.conftest import ln_recording, make_ln_data
+from neurodl.stimuli import make_noise_images
+
+
+def _recording(n_neurons: int, n_train: int, n_test: int, n_repeats: int) -> Recording:
+    """Noise images and rectified linear neurons; the test images are repeated."""
+    rng = np.random.default_rng(0)
+    images = make_noise_images(n_train + n_test, size=(16, 20), random_state=rng)
+    weights = rng.standard_normal((n_neurons, 16, 20)) / 20
+    image_id = np.concatenate(
+        [np.arange(n_train), np.repeat(np.arange(n_train, n_train + n_test), n_repeats)]
+    )
+    rate = np.log1p(np.exp(3 * np.einsum("nhw,ihw->in", weights, images[image_id])))
+    return Recording(
+        rng.poisson(2 * rate).astype(np.float32),
+        stimulus={"image_id": image_id, "test_set": (image_id >= n_train).astype(int)},
+        images=images,
+    )
 
 
 def test_encode_writes_metrics_figures_manifest(tmp_path):
     path = tmp_path / "ln.npz"
-    save(ln_recording(make_ln_data(n_neurons=6, n_train=300, n_test=20, n_repeats=4)), path)
+    save(_recording(6, 300, 20, 4), path)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["encode", str(path), "-o", str(out), "--quick"])
     assert result.exit_code == 0, result.output
@@ -58,7 +74,7 @@ def test_encode_bad_input_exits_1(tmp_path, rng):
     assert "encoding needs images" in result.output
     assert "Traceback" not in result.output
     path = tmp_path / "ln.npz"
-    save(ln_recording(make_ln_data(n_neurons=2, n_train=40, n_test=4, n_repeats=2)), path)
+    save(_recording(2, 40, 4, 2), path)
     result = runner.invoke(app, ["encode", str(path), "-o", str(tmp_path / "o"), "--model", "gru"])
     assert result.exit_code == 1
     assert "model must be one of {'cnn', 'linear'}; got 'gru'" in result.output
