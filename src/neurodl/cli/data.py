@@ -23,8 +23,10 @@ def simulate(
 ) -> None:
     """Simulate a mouse V1 recording with ground truth and write it to a file."""
     from neurodl.data import save, simulate_v1
+    from neurodl.data.io import check_destination
 
     with cli_errors():
+        check_destination(output)
         recording = simulate_v1(
             n_neurons=neurons,
             n_trials=trials,

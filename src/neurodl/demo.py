@@ -1,0 +1,318 @@
+"""The whole analysis on one recording: data, decoding, convolution, encoding and comparison.
+
+:func:`run_demo` is what ``neurodl demo`` calls; it returns the report sections and every number, so
+that the CLI only writes files.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from neurodl.data import Recording, simulate_v1
+from neurodl.exceptions import DataValueError
+from neurodl.report import ReportSection
+from neurodl.results import AnalysisResult
+
+__all__ = ["DemoResult", "make_demo_recording", "run_demo"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DemoResult:
+    """Everything the demo produced.
+
+    Attributes
+    ----------
+    sections : list of ReportSection
+        Data, Decoding, Convolution, Encoding, Comparison (those that apply to the data).
+    metrics : dict
+        ``{"data": ..., "decoding": ..., "encoding": ..., "rsa": ...}``.
+    timings : dict of str to float
+        Seconds spent in each step.
+    skipped : dict of str to str
+        Steps that the data did not allow, with the reason.
+    """
+
+    sections: list[ReportSection] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def make_demo_recording(*, quick: bool = False, seed: int = 0) -> Recording:
+    """The embedded default: a simulated V1 recording of gratings with a repeated test set."""
+    if quick:
+        return simulate_v1(
+            n_neurons=300, n_trials=900, test_images=30, test_repeats=5, random_state=seed
+        )
+    return simulate_v1(
+        n_neurons=2000, n_trials=5000, test_images=100, test_repeats=10, random_state=seed
+    )
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return f"{float(value):.{digits}g}"
+
+
+def _with_ci(metrics: dict[str, Any], key: str, low: str, high: str, unit: str = "") -> str:
+    text = _fmt(metrics.get(key)) + unit
+    if metrics.get(low) is not None and metrics.get(high) is not None:
+        text += f" [{_fmt(metrics[low])}, {_fmt(metrics[high])}]{unit}"
+    return text
+
+
+def _data_section(recording: Recording) -> tuple[ReportSection, dict[str, Any]]:
+    from neurodl.plotting.data import plot_raster, plot_tuning_curves
+
+    summary = recording.summary()
+    figures: dict[str, Any] = {}
+    rows = [
+        ("Trials", str(summary["n_trials"]), "Stimulus presentations in the recording."),
+        ("Neurons", str(summary["n_neurons"]), "Recorded (or simulated) cells."),
+        (
+            "Conditions",
+            f"{summary['n_conditions']} (repeats {summary['repeats_min']}–"
+            f"{summary['repeats_max']})",
+            "Distinct stimuli; repeats of the same image give the noise ceilings below.",
+        ),
+    ]
+    truth = recording.ground_truth
+    if "explainable_variance" in recording.neurons:
+        ev = recording.neurons["explainable_variance"]
+        rows.append(
+            (
+                "Explainable variance (median)",
+                _fmt(np.median(ev)),
+                "Share of a neuron's trial-to-trial variance that the stimulus explains (ground "
+                "truth); most V1 neurons are weakly driven by any one grating.",
+            )
+        )
+    if truth is not None and truth.get("cramer_rao_median_deg") is not None:
+        rows.append(
+            (
+                "Cramér–Rao median error",
+                f"{_fmt(truth['cramer_rao_median_deg'])}°",
+                "The smallest median decoding error any unbiased decoder can reach on one trial "
+                "of this population (from the simulator's Fisher information).",
+            )
+        )
+    if "orientation" in recording.stimulus:
+        figures["Responses sorted by preferred orientation"] = plot_raster(recording).figure
+        figures["Tuning curves"] = plot_tuning_curves(recording).figure
+    section = ReportSection(
+        "Data",
+        "What was recorded: the population's responses to the stimuli, neuron by neuron.",
+        rows,
+        figures,
+    )
+    return section, summary
+
+
+def _decoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = [
+        (
+            "Median absolute error",
+            _fmt(m.get("median_abs_error_deg")) + "°",
+            f"Half of the test trials are decoded within this many degrees; chance is "
+            f"{_fmt(m.get('chance_median_abs_error_deg'))}°.",
+        ),
+        (
+            "Discrimination threshold",
+            _with_ci(m, "threshold_deg", "threshold_ci_low", "threshold_ci_high", "°"),
+            "The orientation difference the decoder tells apart on 75% of trial pairs "
+            "(Stringer et al. 2021 found 0.35° in mouse V1).",
+        ),
+    ]
+    if m.get("cramer_rao_median_deg") is not None:
+        rows.append(
+            (
+                "Cramér–Rao median error",
+                _fmt(m["cramer_rao_median_deg"]) + "°",
+                "The bound: no unbiased decoder can do better on average.",
+            )
+        )
+    return rows
+
+
+def _encoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [
+        (
+            "FEVE (mean)",
+            _fmt(m.get("feve_mean")),
+            "Fraction of the explainable variance that the model predicts on held-out images; "
+            "1 is the noise ceiling.",
+        ),
+        (
+            "Correlation to the repeat average",
+            _fmt(m.get("corr_to_average_mean")),
+            "Correlation between prediction and the mean over repeats of each test image.",
+        ),
+        (
+            "FEV (mean)",
+            _fmt(m.get("fev_mean")),
+            "Fraction of each neuron's variance that is explainable at all (not trial noise).",
+        ),
+    ]
+
+
+def _rsa_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = [
+        (
+            "Task accuracy",
+            _fmt(m.get("task_test_accuracy")),
+            "Held-out accuracy of the network at telling left from right tilt; chance is 0.5.",
+        ),
+        (
+            "Noise ceiling",
+            f"{_fmt(m.get('noise_ceiling_lower'))} – {_fmt(m.get('noise_ceiling_upper'))}",
+            "How similar the best possible model could be to the data's RDM given its noise.",
+        ),
+    ]
+    for name, layer in (m.get("layers") or {}).items():
+        rows.append(
+            (
+                f"Layer {name}",
+                _with_ci(layer, "similarity", "ci_low", "ci_high")
+                + f" (p = {_fmt(layer.get('p_value'), 2)})",
+                "Similarity of this layer's RDM to V1's, with a bootstrap 95% interval over "
+                "conditions and a permutation p-value.",
+            )
+        )
+    return rows
+
+
+def run_demo(
+    recording: Recording | None = None,
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    device: str = "cpu",
+    on_step: Callable[[str], None] | None = None,
+) -> DemoResult:
+    """Run the whole analysis on ``recording`` (the simulated V1 default when None).
+
+    Steps the data cannot support (no orientation for decoding and comparison, no images for
+    encoding) are skipped and listed in ``skipped``; a recording with none of them is an error.
+    """
+    from neurodl.decoding import run_decoding
+    from neurodl.encoding import run_encoding
+    from neurodl.rsa import run_rsa
+
+    result = DemoResult()
+    say = on_step or (lambda step: None)
+
+    def timed(name: str, func: Callable[[], Any]) -> Any:
+        say(name)
+        start = time.perf_counter()
+        value = func()
+        result.timings[name] = round(time.perf_counter() - start, 2)
+        return value
+
+    if recording is None:
+        recording = timed("simulate", lambda: make_demo_recording(quick=quick, seed=seed))
+    section, summary = timed("data", lambda: _data_section(recording))
+    result.sections.append(section)
+    result.metrics["data"] = summary
+    has_orientation = "orientation" in recording.stimulus
+    has_images = recording.images is not None
+
+    if has_orientation:
+        dec: AnalysisResult = timed(
+            "decoding",
+            lambda: run_decoding(recording, seed=seed, device=device, quick=quick),
+        )
+        result.metrics["decoding"] = dec.metrics
+        result.sections.append(
+            ReportSection.from_result(
+                "Decoding",
+                "How much does the population say about the stimulus? A decoder is trained on "
+                "some trials and tested on others (cross-validated, no leakage between repeats).",
+                dec,
+                _decoding_rows(dec.metrics),
+            )
+        )
+    else:
+        result.skipped["decoding"] = "the recording has no 'orientation' stimulus variable"
+
+    if has_images:
+        conv = timed("convolution", lambda: _convolution_section(recording))
+        result.sections.append(conv)
+        enc: AnalysisResult = timed(
+            "encoding",
+            lambda: run_encoding(recording, seed=seed, device=device, quick=quick),
+        )
+        result.metrics["encoding"] = enc.metrics
+        result.sections.append(
+            ReportSection.from_result(
+                "Encoding",
+                "What computation turns images into these responses? A CNN with a shared core and "
+                "a readout per neuron is fitted on some images and judged on others.",
+                enc,
+                _encoding_rows(enc.metrics),
+            )
+        )
+    else:
+        result.skipped["encoding"] = "the recording has no images"
+
+    if has_orientation:
+        rsa: AnalysisResult = timed(
+            "comparison",
+            lambda: run_rsa(recording, seed=seed, device=device, quick=quick),
+        )
+        result.metrics["rsa"] = rsa.metrics
+        result.sections.append(
+            ReportSection.from_result(
+                "Comparison",
+                "Does a network trained to tell left from right tilt represent orientations the "
+                "way V1 does? Each layer's dissimilarity matrix is compared with the data's.",
+                rsa,
+                _rsa_rows(rsa.metrics),
+            )
+        )
+    else:
+        result.skipped["comparison"] = "the recording has no 'orientation' stimulus variable"
+
+    if len(result.sections) == 1:
+        raise DataValueError(
+            "the recording supports no analysis: it needs an 'orientation' stimulus variable "
+            "(decoding, comparison) or images with 'image_id' (encoding)."
+        )
+    return result
+
+
+def _convolution_section(recording: Recording) -> ReportSection:
+    from neurodl.encoding import compute_filter_responses
+    from neurodl.plotting.encoding import plot_activation_grid, plot_filter_bank
+    from neurodl.stimuli import filter_bank_names, make_filter_bank, make_grating
+
+    bank = make_filter_bank(7)
+    angles = np.arange(0, 180, 30.0)
+    gratings = make_grating(angles, size=(48, 64), spatial_frequency=6.0)
+    activations = compute_filter_responses(gratings, bank)
+    energy = np.abs(activations).mean(axis=(2, 3))  # (n_stimuli, n_filters)
+    best = [filter_bank_names(4)[i] for i in np.argmax(energy, axis=1)]
+    notes = [
+        f"A grating at {a:g}° drives '{name}' most." for a, name in zip(angles, best, strict=True)
+    ]
+    return ReportSection(
+        "Convolution",
+        "The curriculum's filters: centre-surround cells respond to contrast edges of any "
+        "orientation, Gabor filters to bars of their own orientation.",
+        [],
+        {
+            "Filter bank (7 x 7)": plot_filter_bank(bank, names=filter_bank_names(4)),
+            "Filter responses to gratings": plot_activation_grid(activations, stimuli=gratings),
+        },
+        notes,
+    )
