@@ -35,12 +35,23 @@ def _measured_tuning(recording: Recording) -> tuple[NDArray[Any], NDArray[Any]] 
     return None
 
 
-def _grating_frequency(recording: Recording) -> float:
-    for source in (recording.ground_truth or {}, recording.meta):
-        value = source.get("spatial_frequency")
-        if isinstance(value, (int, float)) and value > 0:
-            return float(value)
-    return 4.0
+def _grating_settings(recording: Recording) -> dict[str, Any]:
+    """Spatial frequency, phase and contrast of the recording's gratings, when it says them.
+
+    The simulator stores them in ``meta['ground_truth']`` (its tuning is measured with
+    full-contrast gratings at one phase); otherwise 4 cycles per image, 8 phases averaged and a
+    contrast matched to the training images are used.
+    """
+    settings: dict[str, Any] = {}
+    truth = recording.ground_truth or {}
+    frequency = truth.get("spatial_frequency", recording.meta.get("spatial_frequency"))
+    if isinstance(frequency, (int, float)) and frequency > 0:
+        settings["spatial_frequency"] = float(frequency)
+    phase = truth.get("grating_phase_deg")
+    if isinstance(phase, (int, float)):
+        settings["phases"] = [float(phase)]
+        settings["contrast"] = 1.0
+    return settings
 
 
 def make_figures(
@@ -82,7 +93,7 @@ def make_figures(
     )
 
     tuning = _measured_tuning(recording)
-    grid, curves = compute_tuning_curves(encoder, spatial_frequency=_grating_frequency(recording))
+    grid, curves = compute_tuning_curves(encoder, **_grating_settings(recording))
     if tuning is not None:
         m_grid, m_curves = tuning
         on_grid = np.stack(

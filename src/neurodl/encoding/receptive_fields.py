@@ -179,13 +179,14 @@ def compute_tuning_curves(
     *,
     spatial_frequency: float = 4.0,
     n_phases: int = 8,
+    phases: ArrayLike | None = None,
     contrast: float | None = None,
     neurons: ArrayLike | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float32]]:
     """In-silico orientation tuning: the model's mean response to gratings of each orientation.
 
-    Each orientation is shown at ``n_phases`` evenly spaced phases and the responses averaged,
-    as a drifting grating would be.
+    Each orientation is shown at ``n_phases`` evenly spaced phases (or at the given ``phases``)
+    and the responses averaged, as a drifting grating would be.
 
     Parameters
     ----------
@@ -195,6 +196,9 @@ def compute_tuning_curves(
     spatial_frequency : float
         Cycles per image width.
     n_phases : int
+    phases : array-like of float, optional
+        Grating phases in degrees, instead of ``n_phases`` evenly spaced ones (for example the
+        one phase a recording used).
     contrast : float, optional
         Grating amplitude; chosen so the pixel SD matches the training images by default.
     neurons : array-like of int, optional
@@ -215,7 +219,8 @@ def compute_tuning_curves(
     )
     mean_image = float(getattr(encoder, "image_mean_", 0.0))
     curves = np.zeros((grid.size, index.size), dtype=np.float64)
-    for phase in np.arange(n_phases) * 360.0 / n_phases:
+    shown = np.arange(n_phases) * 360.0 / n_phases if phases is None else np.atleast_1d(phases)
+    for phase in np.asarray(shown, dtype=np.float64):
         gratings = make_grating(
             grid,
             size=encoder.image_size_,
@@ -224,7 +229,7 @@ def compute_tuning_curves(
             contrast=amplitude,
         )
         curves += encoder.predict(gratings.reshape(-1, *encoder.image_size_) + mean_image)[:, index]
-    return grid, (curves / n_phases).astype(np.float32)
+    return grid, (curves / len(shown)).astype(np.float32)
 
 
 def compare_tuning(predicted: ArrayLike, measured: ArrayLike) -> NDArray[np.float64]:
