@@ -162,7 +162,9 @@ def feve(repeats: ArrayLike, predictions: ArrayLike) -> NDArray[np.float64]:
 
     ``FEVE = 1 - (MSE - noise_var) / (Var_total - noise_var)``, where ``MSE`` is the mean squared
     error of the prediction over all trials (each repeat against its image's prediction). A
-    perfect model of the noise-free response scores about 1; predicting the mean scores about 0.
+    perfect model of the noise-free response scores 1 in expectation; predicting the mean scores
+    about 0. Estimates can exceed 1 (the per-image repeat means themselves do, since they fit part
+    of the noise), so report them over many images and neurons.
 
     Parameters
     ----------

@@ -91,3 +91,14 @@ def test_errors(recording, rng):
     )
     with pytest.raises(DataValueError, match="at least 4 distinct images"):
         run_encoding(few)
+
+
+def test_run_encoding_on_simulated_gratings_matches_true_tuning():
+    from neurodl.data import simulate_v1
+
+    rec = simulate_v1(40, 900, test_images=30, test_repeats=5, image_size=(24, 32), random_state=0)
+    result = run_encoding(rec, quick=True, seed=0)
+    assert result.metrics["test_images_chosen_by"] == "test_set"
+    # in-silico tuning on the simulator's gratings follows the ground-truth tuning curves
+    assert result.metrics["tuning_corr_mean"] > 0.7
+    assert result.metrics["feve_mean"] > 0.5
