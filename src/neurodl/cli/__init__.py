@@ -34,6 +34,7 @@ from neurodl.cli import decode as _decode  # noqa: E402, F401
 # encode command
 from neurodl.cli import encode as _encode  # noqa: E402, F401
 # rsa command
+from neurodl.cli import rsa as _rsa  # noqa: E402, F401
 # demo command
 from neurodl.cli import demo as _demo  # noqa: E402, F401
 
