@@ -140,6 +140,7 @@ def _rank_method(
     ranks64 = [r.astype(np.float64) for r in ranks]
     data, data64 = ranks[n_models:], ranks64[n_models:]
     n_data = len(data)
+
     def norm(r: F64) -> F64:
         return np.asarray(np.einsum("be,be->b", w64 * r, r) - n_total * centre**2)
 
