@@ -114,3 +114,14 @@ def test_rdm_errors(rng):
         estimate_noise(x, method="ledoit")
     with pytest.raises(DataValueError, match="degrees of freedom"):
         estimate_noise(x, np.arange(6))
+
+
+def test_crossnobis_unbalanced_counts_matches_rsatoolbox(rng):
+    n, p = 5, 10
+    c = np.r_[np.tile(np.arange(n), 3), [0, 1]]
+    folds = np.r_[np.repeat([0, 1, 2], n), [0, 2]]  # conditions 0 and 1 have an extra trial
+    x = rng.standard_normal((c.size, p))
+    ours = compute_rdm(x, c, method="crossnobis", folds=folds)
+    ds = rsatoolbox.data.Dataset(x, obs_descriptors={"c": c, "f": folds})
+    theirs = rsatoolbox.rdm.calc_rdm(ds, method="crossnobis", descriptor="c", cv_descriptor="f")
+    np.testing.assert_allclose(rdm_to_vector(ours), theirs.get_vectors()[0], rtol=1e-6)

@@ -48,11 +48,18 @@ def _as_vectors(rdms: ArrayLike, name: str) -> tuple[NDArray[np.float64], int, b
     return array[:, rows, cols], n, single
 
 
+def _cross(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Row-by-row inner products a @ b.T; einsum for few rows (BLAS is slow on that shape)."""
+    if a.shape[0] * b.shape[0] <= 64:
+        return np.einsum("ij,kj->ik", a, b)
+    return np.asarray(a @ b.T)
+
+
 def _cosine(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
     """Cosine between every row of a and every row of b; 0 where a norm is 0 (as rsatoolbox)."""
     norm_a = np.sqrt(np.einsum("ij,ij->i", a, a))
     norm_b = np.sqrt(np.einsum("ij,ij->i", b, b))
-    out = a @ b.T
+    out = _cross(a, b)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = out / norm_a[:, None] / norm_b[None, :]
     out[(norm_a == 0)[:, None] | (norm_b == 0)[None, :]] = 0.0
@@ -63,7 +70,7 @@ def _pearson(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float
     """Pearson r of every row pair from sums and products (no centred copies); 0 if constant."""
     m = a.shape[1]
     sa, sb = a.sum(axis=1), b.sum(axis=1)
-    cross = a @ b.T - np.outer(sa, sb) / m
+    cross = _cross(a, b) - np.outer(sa, sb) / m
     va = np.einsum("ij,ij->i", a, a) - sa * sa / m
     vb = np.einsum("ij,ij->i", b, b) - sb * sb / m
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -159,7 +166,7 @@ def _compare_vectors(
     if method == "spearman":
         return _cosine(ra, rb)
     m = a.shape[1]
-    return ra @ rb.T * (12.0 / (m**3 - m))
+    return _cross(ra, rb) * (12.0 / (m**3 - m))
 
 
 def compare_rdms(a: ArrayLike, b: ArrayLike, *, method: str = "pearson") -> Any:
