@@ -35,6 +35,7 @@ def test_noise_weighted_rdms_match_rsatoolbox(repeated, method):
     np.testing.assert_allclose(rdm_to_vector(ours), rdm_to_vector(theirs), rtol=1e-6, atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")  # rsatoolbox
 def test_crossnobis_with_explicit_unbalanced_folds_matches_rsatoolbox(rng):
     n, p = 6, 12
     x = rng.standard_normal((n * 5, p))
@@ -116,6 +117,7 @@ def test_rdm_errors(rng):
         estimate_noise(x, np.arange(6))
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")  # rsatoolbox
 def test_crossnobis_unbalanced_counts_matches_rsatoolbox(rng):
     n, p = 5, 10
     c = np.r_[np.tile(np.arange(n), 3), [0, 1]]
