@@ -49,6 +49,33 @@ def test_bootstrap_matches_rsatoolbox_resample_by_resample(rdms, method):
     np.testing.assert_allclose(ours.ceiling_samples.T, theirs.noise_ceiling, rtol=1e-6, atol=1e-12)
 
 
+@pytest.mark.parametrize("method", ["pearson", "cosine"])
+def test_bootstrap_over_rdms_matches_rsatoolbox(rdms, method):
+    models, data = rdms
+    n, k, n_boot = data.shape[1], data.shape[0], 30
+    rows, cols = np.triu_indices(n, 1)
+    np.random.seed(4)  # noqa: NPY002 - rsatoolbox draws from the legacy global generator
+    fixed = [
+        rsatoolbox.model.ModelFixed(f"m{i}", rsa_rdms(models[i][rows, cols])) for i in range(2)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = rsatoolbox.inference.eval_bootstrap_rdm(
+            fixed, rsa_rdms(data[:, rows, cols]), method=RSA_NAMES[method], N=n_boot
+        )
+    np.random.seed(4)  # noqa: NPY002 - replay rsatoolbox's draws
+    drawn = np.array([np.random.randint(0, k, size=k) for _ in range(n_boot)])  # noqa: NPY002
+    ours = bootstrap_rdm_comparison(models, data, method=method, over="rdms", resamples=drawn)
+    np.testing.assert_allclose(ours.samples, theirs.evaluations, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(ours.ceiling_samples.T, theirs.noise_ceiling, rtol=1e-6, atol=1e-12)
+    with pytest.raises(NeurodlValueError, match="over rdms supports"):
+        bootstrap_rdm_comparison(models, data, method="rho_a", over="rdms")
+    with pytest.raises(NeurodlValueError, match="at least 2 data RDMs"):
+        bootstrap_rdm_comparison(models, data[0], over="rdms")
+    with pytest.raises(NeurodlValueError, match="over must be one of"):
+        bootstrap_rdm_comparison(models, data, over="neurons")
+
+
 @pytest.mark.parametrize("method", COMPARE_METHODS)
 def test_noise_ceiling_matches_rsatoolbox(rdms, method):
     _, data = rdms

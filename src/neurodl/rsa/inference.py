@@ -125,11 +125,43 @@ class BootstrapResult:
     alpha: float
 
 
+def _rdm_bootstrap(
+    models: NDArray[np.float64],
+    data: NDArray[np.float64],
+    n: int,
+    method: str,
+    counts: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Resampling whole data RDMs (animals, sessions): evaluations and ceilings per resample.
+
+    Conditions are not resampled, so each model-vs-RDM similarity and the normalised moment
+    matrix R among data RDMs are computed once; a resample only reweights them (pooled RDMs
+    are count-weighted means, and rsatoolbox's leave-one-out removes every copy of an RDM).
+    """
+    per_rdm = _compare_vectors(models, data, n, method)
+    evaluations = counts @ per_rdm.T / counts.sum(axis=1, keepdims=True)
+    centred = data - data.mean(axis=1, keepdims=True) if method == "pearson" else data
+    r = _compare_vectors(centred, centred, n, "cosine")
+    wr = counts @ r
+    total = np.einsum("bk,bk->b", wr, counts)
+    present = counts > 0
+    n_present = present.sum(axis=1)
+    diag = np.diag(r)[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        upper = np.where(present, wr / np.sqrt(total)[:, None], 0.0).sum(axis=1) / n_present
+        rest = total[:, None] - 2 * counts * wr + counts**2 * diag
+        lower_j = (wr - counts * diag) / np.sqrt(rest)
+        lower = np.where(present, lower_j, 0.0).sum(axis=1) / n_present
+    lower[n_present < 2] = np.nan
+    return evaluations, lower, upper
+
+
 def bootstrap_rdm_comparison(
     models: ArrayLike,
     data: ArrayLike,
     *,
     method: str = "pearson",
+    over: str = "conditions",
     n_bootstrap: int = 1000,
     alpha: float = 0.05,
     random_state: int | np.random.Generator | None = None,
@@ -147,8 +179,12 @@ def bootstrap_rdm_comparison(
     alpha : float
         The interval is the (alpha/2, 1 - alpha/2) percentile interval.
     random_state : int or Generator, optional
-    resamples : array-like of int of shape (n_bootstrap, n), optional
-        Condition indices to use instead of drawing them (for example rsatoolbox's draws).
+    over : {"conditions", "rdms"}
+        Resample conditions (rsatoolbox's ``eval_bootstrap_pattern``) or whole data RDMs, for
+        example animals or sessions (``eval_bootstrap_rdm``; Pearson and cosine only).
+    resamples : array-like of int of shape (n_bootstrap, n) or (n_bootstrap, k), optional
+        Condition (or data RDM) indices to use instead of drawing them (for example
+        rsatoolbox's draws).
 
     Returns
     -------
@@ -162,32 +198,46 @@ def bootstrap_rdm_comparison(
     original pairs, so the cost hardly depends on the number of models.
     """
     check_method("method", method, BOOTSTRAP_METHODS)
+    check_method("over", over, ("conditions", "rdms"))
     model_vectors, n = _vectors(models, "models")
     data_vectors, n_data = _vectors(data, "data")
     if n != n_data:
         raise NeurodlValueError(
             f"models and data must have the same number of conditions; got {n} and {n_data}."
         )
+    if over == "rdms" and method not in ("pearson", "cosine"):
+        raise NeurodlValueError(
+            f"bootstrap over rdms supports method 'pearson' or 'cosine'; got {method!r}."
+        )
+    if over == "rdms" and data_vectors.shape[0] < 2:
+        raise NeurodlValueError(
+            f"bootstrap over rdms needs at least 2 data RDMs; got {data_vectors.shape[0]}."
+        )
+    size = n if over == "conditions" else data_vectors.shape[0]
     if not 0 < alpha < 1:
         raise NeurodlValueError(f"alpha must lie in (0, 1); got {alpha!r}.")
     if resamples is None:
         if int(n_bootstrap) < 1:
             raise NeurodlValueError(f"n_bootstrap must be >= 1; got {n_bootstrap!r}.")
         rng = np.random.default_rng(random_state)
-        drawn = rng.integers(0, n, size=(int(n_bootstrap), n))
+        drawn = rng.integers(0, size, size=(int(n_bootstrap), size))
     else:
         drawn = np.asarray(resamples)
-        if drawn.ndim != 2 or drawn.shape[1] != n or drawn.dtype.kind not in "iu":
+        if drawn.ndim != 2 or drawn.shape[1] != size or drawn.dtype.kind not in "iu":
             raise NeurodlValueError(
-                f"resamples must be integer indices of shape (n_bootstrap, {n}); got "
+                f"resamples must be integer indices of shape (n_bootstrap, {size}); got "
                 f"{drawn.dtype} array of shape {drawn.shape}."
             )
-        if drawn.size and (drawn.min() < 0 or drawn.max() >= n):
-            raise NeurodlValueError(f"resamples must index conditions in [0, {n}).")
-    counts = np.zeros((drawn.shape[0], n))
+        if drawn.size and (drawn.min() < 0 or drawn.max() >= size):
+            raise NeurodlValueError(f"resamples must index {over} in [0, {size}).")
+    counts = np.zeros((drawn.shape[0], size))
     np.add.at(counts, (np.arange(drawn.shape[0])[:, None], drawn), 1.0)
-    samples, low, up = evaluate_weighted(counts, model_vectors, data_vectors, method)
-    degenerate = (counts > 0).sum(axis=1) < 3
+    if over == "rdms":
+        samples, low, up = _rdm_bootstrap(model_vectors, data_vectors, n, method, counts)
+        degenerate = np.zeros(counts.shape[0], dtype=bool)
+    else:
+        samples, low, up = evaluate_weighted(counts, model_vectors, data_vectors, method)
+        degenerate = (counts > 0).sum(axis=1) < 3
     samples[degenerate] = np.nan
     low[degenerate] = np.nan
     up[degenerate] = np.nan
