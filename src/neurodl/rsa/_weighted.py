@@ -185,6 +185,7 @@ def evaluate_weighted(
     method: str,
     *,
     batch_size: int | None = None,
+    n_jobs: int | None = None,
 ) -> tuple[F64, F64, F64]:
     """Evaluations (b, L) and noise ceilings (b,), (b,) for each row of condition counts.
 
@@ -196,6 +197,10 @@ def evaluate_weighted(
     data : ndarray of shape (K, m)
         Upper-triangle vectors; NaN pairs get weight zero.
     method : {"pearson", "cosine", "spearman", "rho_a"}
+    batch_size : int, optional
+        Resamples per batch (250 for moment measures, 1 for rank measures by default).
+    n_jobs : int, optional
+        Batches run on this many joblib threads (None or 1: in the calling thread).
     """
     n = counts.shape[1]
     rows, cols = np.triu_indices(n, k=1)
@@ -207,16 +212,23 @@ def evaluate_weighted(
     groups = [_tie_groups(v) for v in vectors] if method in ("spearman", "rho_a") else []
     if batch_size is None:
         batch_size = 250 if method in ("pearson", "cosine") else 1
-    outputs: list[tuple[F64, F64, F64]] = []
-    for start in range(0, counts.shape[0], batch_size):
+
+    def run(start: int) -> tuple[F64, F64, F64]:
         c = np.asarray(counts[start : start + batch_size], dtype=np.float64)
         if method in ("pearson", "cosine"):
             assert square is not None
-            outputs.append(_moment_method(c, square, vectors.shape[0], n_models, method))
-        else:
-            c32 = c.astype(np.float32)
-            weights = c32[:, rows] * c32[:, cols] * valid[None, :]
-            outputs.append(_rank_method(weights, groups, n_models, method))
+            return _moment_method(c, square, vectors.shape[0], n_models, method)
+        c32 = c.astype(np.float32)
+        weights = c32[:, rows] * c32[:, cols] * valid[None, :]
+        return _rank_method(weights, groups, n_models, method)
+
+    starts = range(0, counts.shape[0], batch_size)
+    if n_jobs is None or n_jobs == 1:
+        outputs = [run(start) for start in starts]
+    else:  # numpy releases the GIL in the sorts and scans: threads share the data for free
+        from joblib import Parallel, delayed
+
+        outputs = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(run)(s) for s in starts)
     evaluations = np.concatenate([o[0] for o in outputs])
     lower = np.concatenate([o[1] for o in outputs])
     upper = np.concatenate([o[2] for o in outputs])

@@ -166,6 +166,7 @@ def bootstrap_rdm_comparison(
     alpha: float = 0.05,
     random_state: int | np.random.Generator | None = None,
     resamples: ArrayLike | None = None,
+    n_jobs: int | None = None,
 ) -> BootstrapResult:
     """Bootstrap over conditions of model-vs-data RDM similarity, with the noise ceiling.
 
@@ -185,6 +186,9 @@ def bootstrap_rdm_comparison(
     resamples : array-like of int of shape (n_bootstrap, n) or (n_bootstrap, k), optional
         Condition (or data RDM) indices to use instead of drawing them (for example
         rsatoolbox's draws).
+    n_jobs : int, optional
+        Evaluate batches of resamples on this many joblib threads (mostly useful for the rank
+        measures; Pearson and cosine are a few multi-threaded matrix products anyway).
 
     Returns
     -------
@@ -236,7 +240,9 @@ def bootstrap_rdm_comparison(
         samples, low, up = _rdm_bootstrap(model_vectors, data_vectors, n, method, counts)
         degenerate = np.zeros(counts.shape[0], dtype=bool)
     else:
-        samples, low, up = evaluate_weighted(counts, model_vectors, data_vectors, method)
+        samples, low, up = evaluate_weighted(
+            counts, model_vectors, data_vectors, method, n_jobs=n_jobs
+        )
         degenerate = (counts > 0).sum(axis=1) < 3
     samples[degenerate] = np.nan
     low[degenerate] = np.nan
