@@ -13,7 +13,7 @@ conditions, for the shrinkage estimate) or on 1/K of the resamples
 are then compared on the same reduced inputs. The printed table says when this was done.
 
 Usage: python benchmarks/bench_rsa.py [--conditions N] [--channels P] [--repeats R]
-       [--n-bootstrap B] [--reduce-slow K]
+       [--n-bootstrap B] [--reduce-slow K] [--blas-threads T]
 """
 
 from __future__ import annotations
@@ -77,7 +77,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--n-bootstrap", type=int, default=1000)
     parser.add_argument("--reduce-slow", type=int, default=1)
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="limit BLAS threads for both libraries (1 is faster on a busy shared machine)",
+    )
     args = parser.parse_args()
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.blas_threads)
     n, p, r, k = args.conditions, args.channels, args.repeats, max(args.reduce_slow, 1)
     warnings.filterwarnings("ignore")
     x, c, folds = make_data(n, p, r)
@@ -180,7 +190,7 @@ def main() -> None:
     version = importlib.metadata.version("rsatoolbox")
     print(
         f"neurodl.rsa vs rsatoolbox {version}: {n} conditions x {p} channels x {r} repeats, "
-        f"float64, {os.cpu_count()} CPUs"
+        f"float64, {os.cpu_count()} CPUs, BLAS threads: {args.blas_threads or 'default'}"
     )
     header = (
         f"{'step':<32} {'rsatoolbox s':>12} {'neurodl s':>10} {'speed-up':>9} {'target':>9} "
