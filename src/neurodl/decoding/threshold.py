@@ -110,7 +110,7 @@ def discrimination_threshold(
     period : {360, 180}
     max_delta : float, optional
         Largest true difference paired (degrees). By default 5 x the median absolute error,
-        at least 20 x the mean spacing of the trials and at most ``period / 8``.
+        at least 5 x the mean spacing of the trials and at most ``period / 8``.
     n_bins : int
         Bins of the psychometric curve over ``[-max_delta, max_delta]``.
     n_bootstrap : int
@@ -149,7 +149,7 @@ def discrimination_threshold(
         )
     if max_delta is None:
         spacing = period_f / truth.size
-        max_delta = min(period_f / 8, max(5 * float(np.median(errors)), 20 * spacing))
+        max_delta = min(period_f / 8, max(5 * float(np.median(errors)), 5 * spacing))
     if not 0 < max_delta <= period_f / 2:
         raise NeurodlValueError(
             f"max_delta must lie in (0, {period_f / 2}] degrees; got {max_delta!r}."
