@@ -162,10 +162,11 @@ def test_weight_analysis(population):
     assert np.all(np.diff(pref[order]) >= 0)
     centres, tuning = hidden_unit_tuning(mlp, X, theta, n_bins=12)
     assert centres.shape == (12,) and tuning.shape == (12, 6)
-    linear_weights, _ = sorted_input_weights(LinearDecoder().fit(X, theta), pref)
+    linear = LinearDecoder(kappa=5.0, alphas=[1.0]).fit(X, theta)
+    linear_weights, _ = sorted_input_weights(linear, pref)
     assert linear_weights.shape == (X.shape[1], 48)
     with pytest.raises(NeurodlTypeError, match="MLPDecoder or CurriculumDecoder"):
-        hidden_unit_tuning(LinearDecoder().fit(X, theta), X, theta)
+        hidden_unit_tuning(linear, X, theta)
     with pytest.raises(NeurodlValueError, match="one angle per neuron"):
         sorted_input_weights(mlp, pref[:-1])
 
@@ -243,3 +244,18 @@ def test_plots_return_axes(population, rng):
     ):
         assert isinstance(axes, Axes)
         assert axes.get_xlabel() and axes.get_ylabel()
+
+
+def test_run_decoding_with_ground_truth():
+    from neurodl.data import simulate_v1
+
+    recording = simulate_v1(120, 300, random_state=3)
+    result = run_decoding(recording, decoder="bayes", quick=True, folds=3)
+    m = result.metrics
+    assert m["cramer_rao_median_deg"] == pytest.approx(
+        recording.ground_truth["cramer_rao_median_deg"]
+    )
+    assert m["error_to_bound_ratio"] > 0.7  # no decoder beats the bound by much
+    bounds = m["neuron_curve"]["cramer_rao_median_deg"]
+    assert np.all(np.diff(bounds) < 0)  # more neurons, lower bound
+    assert any("Cramér–Rao" in line for line in result.summary)

@@ -288,8 +288,10 @@ def _summary(m: dict[str, Any]) -> list[str]:
         f"Its orientation discrimination threshold (75% correct) is {m['threshold_deg']:.3g}° "
         f"(95% CI {low:.3g}–{high:.3g}°)."
     )
-    lines.append(
-        f"With shuffled labels the error is {m['shuffle_median_abs_error_deg']:.3g}°, at the "
-        f"chance level of {m['chance_median_abs_error_deg']:.3g}°, so the folds do not leak."
-    )
+    shuffled, chance = m["shuffle_median_abs_error_deg"], m["chance_median_abs_error_deg"]
+    if shuffled >= 0.8 * chance:
+        verdict = f"close to the chance level of {chance:.3g}°, as it should be"
+    else:
+        verdict = f"well below the chance level of {chance:.3g}°: check for leaks between folds"
+    lines.append(f"With shuffled labels the error is {shuffled:.3g}°, {verdict}.")
     return lines
