@@ -99,7 +99,10 @@ def _figures(
         else:
             pref = preferred_orientation(recording.responses, y, period=period)
         weights, order = sorted_input_weights(fitted, pref)
-        plots.plot_sorted_weights(weights, pref[order], ax=new("sorted_weights", (5, 4)))
+        label = "Von Mises basis function" if name == "linear" else "Hidden unit"
+        plots.plot_sorted_weights(
+            weights, pref[order], unit_label=label, ax=new("sorted_weights", (5, 4))
+        )
     return figures
 
 
