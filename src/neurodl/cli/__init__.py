@@ -26,15 +26,7 @@ def _root(
 
 
 # Each module registers its commands on ``app`` when imported.
-from neurodl.cli import data as _data  # noqa: E402, F401
-
-# decode command
-from neurodl.cli import decode as _decode  # noqa: E402, F401
-
-# encode command
-# rsa command
-# demo command
-from neurodl.cli import demo as _demo  # noqa: E402, F401
+from neurodl.cli import data, decode, demo, encode, rsa  # noqa: E402, F401
 
 
 def main() -> None:

@@ -1,0 +1,213 @@
+"""Benchmark the encoding models on a simulated V1 recording with known ground truth.
+
+1,000 neurons; 4,000 training images and 200 held-out test images x 10 repeats (the simulator's
+``test_set``). Each model is fitted in its own worker process (so its peak memory is its own) on
+one training set, and scored on two held-out test sets of the same neurons: 1/f noise images and
+gratings. Printed per row: mean FEVE over neurons with FEV > 0.15 (the ground truth scores about
+1.0), fit time, training throughput (images x epochs / s), prediction throughput and peak memory.
+
+    python benchmarks/bench_encoding.py                    # CNN and linear, trained on noise
+    python benchmarks/bench_encoding.py --train noise gratings mix --parallel 6
+    python benchmarks/bench_encoding.py --neurons 200 --train-images 1000   # a quick look
+
+``--threads`` sets torch's threads per worker (2 = the 2-core target); with ``--parallel`` and
+``taskset`` available, each worker is pinned to its own cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+TEST_IMAGES, TEST_REPEATS = 200, 10
+
+
+def _recording(stimulus: str, n_neurons: int, n_train: int, seed: int) -> Any:
+    from neurodl.data import simulate_v1
+
+    return simulate_v1(
+        n_neurons,
+        n_train + TEST_IMAGES * TEST_REPEATS,
+        test_images=TEST_IMAGES,
+        test_repeats=TEST_REPEATS,
+        stimulus=stimulus,  # type: ignore[arg-type]
+        random_state=seed,
+    )
+
+
+def _split(recording: Any) -> tuple[Any, Any, Any, Any]:
+    from neurodl.encoding.analysis import _test_repeats, _train_set, choose_test_images
+
+    ids, how = choose_test_images(recording)
+    assert how == "test_set"
+    images, responses = _train_set(recording, ids)
+    return images, responses, recording.images[ids], _test_repeats(recording, ids)
+
+
+def worker(args: argparse.Namespace) -> dict[str, Any]:
+    """Fit one model on one training set and score it on both test sets."""
+    import torch
+
+    from neurodl.encoding import CNNEncoder, LinearEncoder
+    from neurodl.metrics import FEV_THRESHOLD, fev, feve
+
+    torch.set_num_threads(args.threads)
+    data = {
+        s: _split(_recording(s, args.neurons, args.train_images, args.seed))
+        for s in ("noise", "gratings")
+    }
+    if args.train == "mix":
+        half = args.train_images // 2
+        images = np.concatenate([data["noise"][0][:half], data["gratings"][0][:half]])
+        responses = np.concatenate([data["noise"][1][:half], data["gratings"][1][:half]])
+    else:
+        images, responses = data[args.train][0], data[args.train][1]
+    params = json.loads(args.params) if args.params else {}
+    model = (
+        CNNEncoder(random_state=args.seed, **params)
+        if args.model == "cnn"
+        else LinearEncoder(**params)
+    )
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tic = time.perf_counter()
+    model.fit(images, responses)
+    fit_seconds = time.perf_counter() - tic
+    epochs = getattr(model, "n_iter_", 1)
+    row: dict[str, Any] = {
+        "model": args.model,
+        "train": args.train,
+        "fit_s": fit_seconds,
+        "epochs": epochs,
+        "train_img_s": images.shape[0] * epochs / fit_seconds,
+        "params": params,
+    }
+    for test in ("noise", "gratings"):
+        test_images, repeats = data[test][2], data[test][3]
+        tic = time.perf_counter()
+        prediction = model.predict(test_images)
+        row["predict_img_s"] = test_images.shape[0] / (time.perf_counter() - tic)
+        used = fev(repeats) > FEV_THRESHOLD
+        row[f"feve_{test}"] = float(np.nanmean(feve(repeats, prediction)[used]))
+        row[f"used_{test}"] = int(used.sum())
+    row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    row["data_mb"] = rss_before
+    return row
+
+
+def _run_worker(
+    args: argparse.Namespace, model: str, train: str, cores: str | None, params: str
+) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--model",
+        model,
+        "--train",
+        train,
+        "--neurons",
+        str(args.neurons),
+        "--train-images",
+        str(args.train_images),
+        "--seed",
+        str(args.seed),
+        "--threads",
+        str(args.threads),
+        "--params",
+        params,
+    ]
+    if cores is not None:
+        command = ["taskset", "-c", cores, *command]
+    out = subprocess.run(command, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return {"model": model, "train": train, "error": out.stderr.strip().splitlines()[-1:]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--neurons", type=int, default=1000)
+    parser.add_argument("--train-images", type=int, default=4000)
+    parser.add_argument(
+        "--train", nargs="+", default=["noise"], choices=["noise", "gratings", "mix"]
+    )
+    parser.add_argument("--models", nargs="+", default=["cnn", "linear"], choices=["cnn", "linear"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--parallel", type=int, default=1)
+    parser.add_argument(
+        "--cnn-params",
+        nargs="*",
+        default=[""],
+        help="JSON dicts of CNNEncoder parameters, one row each ('' = defaults).",
+    )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--model", default="cnn", help=argparse.SUPPRESS)
+    parser.add_argument("--params", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        args.train = args.train[0]
+        print(json.dumps(worker(args)))
+        return
+
+    jobs = []
+    for train in args.train:
+        for model in args.models:
+            for params in args.cnn_params if model == "cnn" else [""]:
+                jobs.append((model, train, params))
+    pin = shutil.which("taskset") is not None and args.parallel > 1
+    n_cores = os.cpu_count() or 1
+
+    def run(k: int) -> dict[str, Any]:
+        slot = k % args.parallel
+        cores = None
+        if pin:
+            first = (slot * args.threads) % n_cores
+            cores = ",".join(str(first + i) for i in range(args.threads))
+        model, train, params = jobs[k]
+        return _run_worker(args, model, train, cores, params)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.parallel) as pool:
+        rows = list(pool.map(run, range(len(jobs))))
+    print(
+        f"encoding benchmark: {args.neurons} neurons, {args.train_images} training images, "
+        f"{TEST_IMAGES} test images x {TEST_REPEATS} repeats, {args.threads} torch threads per "
+        f"fit, seed {args.seed}; FEVE = mean over neurons with FEV > 0.15 (ground truth ~1.0)"
+    )
+    header = (
+        f"{'model':7} {'train':9} {'FEVE noise':>10} {'FEVE grat.':>10} {'fit s':>7} "
+        f"{'epochs':>6} {'train img/s':>11} {'pred img/s':>10} {'peak MB':>8}  params"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        if "error" in row:
+            print(f"{row['model']:7} {row['train']:9} error: {row['error']}")
+            continue
+        print(
+            f"{row['model']:7} {row['train']:9} {row['feve_noise']:10.3f} "
+            f"{row['feve_gratings']:10.3f} {row['fit_s']:7.1f} {row['epochs']:6d} "
+            f"{row['train_img_s']:11.0f} {row['predict_img_s']:10.0f} {row['peak_mb']:8.0f}  "
+            f"{json.dumps(row['params']) if row['params'] else 'defaults'}"
+        )
+    used = [r for r in rows if "used_noise" in r][:1]
+    if used:
+        print(
+            f"neurons with FEV > 0.15: noise test {used[0]['used_noise']}, "
+            f"gratings test {used[0]['used_gratings']}; wall {time.perf_counter() - started:.0f} s"
+        )
+
+
+if __name__ == "__main__":
+    main()

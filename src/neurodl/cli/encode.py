@@ -1,0 +1,53 @@
+"""``neurodl encode``: fit an encoding model and score it on held-out images."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from neurodl.cli import app
+from neurodl.cli._common import cli_errors, output_dir, save_figure, write_json, write_manifest
+
+
+@app.command()
+def encode(
+    file: Path = typer.Argument(..., help="Recording file with images (.npz, .h5, .nwb)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Directory for the results."),
+    model: str = typer.Option("cnn", "--model", help="Encoding model: 'cnn' or 'linear'."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed."),
+    device: str = typer.Option("cpu", "--device", help="'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'."),
+    allow_pickle: bool = typer.Option(
+        False, "--allow-pickle", help="Trust the file and allow pickled content (.npy dicts)."
+    ),
+    quick: bool = typer.Option(
+        False, "--quick", help="Small network, few epochs, at most 100 neurons (seconds)."
+    ),
+) -> None:
+    """Predict every neuron's response to images; report FEVE against the noise ceiling."""
+    from neurodl.data import load
+    from neurodl.encoding import run_encoding
+
+    started = time.time()
+    with cli_errors():
+        recording = load(file, allow_pickle=allow_pickle)
+        result = run_encoding(recording, model=model, seed=seed, device=device, quick=quick)
+        directory = output_dir(output)
+        outputs = ["metrics.json", "manifest.json"]
+        write_json(directory / "metrics.json", result.metrics)
+        for stem, figure in result.figures.items():
+            save_figure(figure, directory / f"{stem}.png")
+            outputs.append(f"{stem}.png")
+        write_manifest(
+            directory,
+            command="encode",
+            parameters={"file": str(file), **result.parameters},
+            seed=seed,
+            started=started,
+            device=device,
+            outputs=outputs,
+        )
+    for line in result.summary:
+        typer.echo(line)
+    typer.echo(f"wrote {len(outputs)} files to {directory}")

@@ -1,0 +1,183 @@
+"""Figures and sentences of :func:`neurodl.encoding.run_encoding`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from neurodl.data.recording import Recording
+from neurodl.encoding.cnn import CNNEncoder
+from neurodl.encoding.receptive_fields import (
+    compare_tuning,
+    compute_gradient_rf,
+    compute_readout_masks,
+    compute_reverse_correlation,
+    compute_tuning_curves,
+)
+from neurodl.metrics import FEV_THRESHOLD
+
+_NAMES = {"cnn": "CNN", "linear": "linear filter-bank model"}
+
+
+def _measured_tuning(recording: Recording) -> tuple[NDArray[Any], NDArray[Any]] | None:
+    """Ground-truth tuning (simulated data) or tuning measured from grating trials."""
+    truth = recording.neurons.get("tuning")
+    if truth is not None and truth.ndim == 2:
+        grid = np.linspace(0.0, 360.0, truth.shape[1], endpoint=False)
+        return grid, np.asarray(truth, dtype=np.float64).T
+    if "orientation" in recording.stimulus:
+        from neurodl.data.tuning import compute_tuning_curves as measure
+
+        centres, mean, _ = measure(recording.responses, recording.orientation, n_bins=36)
+        return np.asarray(centres), np.asarray(mean, dtype=np.float64)
+    return None
+
+
+def _grating_settings(recording: Recording) -> dict[str, Any]:
+    """Spatial frequency, phase and contrast of the recording's gratings, when it says them.
+
+    The simulator stores them in ``meta['ground_truth']`` (its tuning is measured with
+    full-contrast gratings at one phase); otherwise 4 cycles per image, 8 phases averaged and a
+    contrast matched to the training images are used.
+    """
+    settings: dict[str, Any] = {}
+    truth = recording.ground_truth or {}
+    frequency = truth.get("spatial_frequency", recording.meta.get("spatial_frequency"))
+    if isinstance(frequency, (int, float)) and frequency > 0:
+        settings["spatial_frequency"] = float(frequency)
+    phase = truth.get("grating_phase_deg")
+    if isinstance(phase, (int, float)):
+        settings["phases"] = [float(phase)]
+        settings["contrast"] = 1.0
+    return settings
+
+
+def make_figures(
+    recording: Recording,
+    encoders: dict[str, Any],
+    model: str,
+    repeats: NDArray[np.float32],
+    predictions: dict[str, NDArray[np.float32]],
+    per_neuron: dict[str, Any],
+    test_images: NDArray[np.float32],
+    seed: int,
+) -> dict[str, Any]:
+    """Figures by file stem; the key ``_metrics`` carries numbers computed on the way."""
+    from neurodl.plotting.encoding import (
+        plot_feve_histogram,
+        plot_feve_vs_fev,
+        plot_filter_bank,
+        plot_predicted_vs_measured,
+        plot_receptive_fields,
+        plot_tuning_comparison,
+    )
+
+    figures: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    encoder = encoders[model]
+    fev = per_neuron.get("fev")
+    if fev is not None:
+        used = fev > FEV_THRESHOLD
+        ax = plot_feve_vs_fev(fev, per_neuron[model]["feve"], label=_NAMES[model])
+        figures["feve_vs_fev"] = ax.figure
+        ax = plot_feve_histogram({_NAMES[k]: per_neuron[k]["feve"][used] for k in encoders})
+        figures["feve_histogram"] = ax.figure
+        best = np.argsort(np.where(np.isfinite(fev), -fev, np.inf))[:4]
+    else:
+        best = np.arange(min(4, recording.n_neurons))
+    measured = np.nanmean(repeats, axis=1)
+    figures["predicted_vs_measured"] = plot_predicted_vs_measured(
+        measured, predictions[model], neurons=[int(k) for k in best]
+    )
+
+    tuning = _measured_tuning(recording)
+    grid, curves = compute_tuning_curves(encoder, **_grating_settings(recording))
+    if tuning is not None:
+        m_grid, m_curves = tuning
+        on_grid = np.stack(
+            [np.interp(grid, m_grid, m_curves[:, k], period=360.0) for k in range(curves.shape[1])],
+            axis=1,
+        )
+        r = compare_tuning(curves, on_grid)
+        chosen = per_neuron["fev"] > FEV_THRESHOLD if fev is not None else np.ones(r.size, bool)
+        extra["tuning_corr_mean"] = float(np.nanmean(r[chosen])) if chosen.any() else None
+        figures["tuning_curves"] = plot_tuning_comparison(
+            grid, curves, m_curves, measured_orientations=m_grid, neurons=[int(k) for k in best]
+        )
+    else:
+        figures["tuning_curves"] = plot_tuning_comparison(
+            grid, curves, neurons=[int(k) for k in best]
+        )
+
+    if isinstance(encoder, CNNEncoder):
+        figures["learned_filters"] = plot_filter_bank(
+            encoder.first_layer_filters(), title="Learned first-layer filters (CNN)"
+        )
+        masks = compute_readout_masks(encoder, best)
+        gradients = compute_gradient_rf(encoder, test_images[:16], best)
+        sta = compute_reverse_correlation(encoder, n_images=1000, neurons=best, random_state=seed)
+        maps = np.concatenate([masks, gradients, sta])
+        titles = [f"{kind} {k}" for kind in ("mask", "gradient", "rev. corr.") for k in best]
+    else:
+        from neurodl.stimuli import filter_bank_names
+
+        figures["learned_filters"] = plot_filter_bank(
+            encoder.filters_,
+            names=filter_bank_names(encoder.n_orientations),
+            title="Fixed filter bank (linear model)",
+        )
+        maps = compute_reverse_correlation(encoder, n_images=1000, neurons=best, random_state=seed)
+        titles = [f"rev. corr. {k}" for k in best]
+    figures["receptive_fields"] = plot_receptive_fields(
+        maps, titles=titles, n_cols=len(best), title=f"Receptive fields ({_NAMES[model]})"
+    )
+    figures["_metrics"] = extra
+    return figures
+
+
+def summarise(metrics: dict[str, Any], has_ceiling: bool) -> list[str]:
+    """One plain sentence per headline number, each with its ceiling or reference."""
+    name = _NAMES[metrics["model"]]
+    lines = [
+        f"Models were trained on {metrics['n_train_images']} images and tested on "
+        f"{metrics['n_test_images']} held-out images never seen in training (chosen by "
+        f"{metrics['test_images_chosen_by'].replace('_', ' ')})."
+    ]
+    if not has_ceiling:
+        lines.append(
+            f"The {name} predictions correlate r = {metrics['corr_to_average_mean']:.2f} with the "
+            "held-out responses (mean over neurons); the test images have no repeats, so no noise "
+            "ceiling or FEVE can be given."
+        )
+        return lines
+    lines.append(
+        f"On average {metrics['fev_mean']:.0%} of a neuron's response variance is driven by the "
+        f"image (FEV; the rest is trial-to-trial noise); {metrics['n_neurons_used']} of "
+        f"{metrics['n_neurons']} neurons pass the field's FEV > {FEV_THRESHOLD} criterion and are "
+        "scored."
+    )
+    low, high = metrics["feve_ci95"]
+    lines.append(
+        f"The {name} explains {metrics['feve_mean']:.2f} of the explainable variance (mean FEVE; "
+        f"median {metrics['feve_median']:.2f}; 95% CI {low:.2f}–{high:.2f} over test images), "
+        "where 1 is the noise ceiling."
+    )
+    if metrics["model"] != "linear":
+        lines.append(
+            f"The linear filter-bank baseline explains {metrics['linear_feve_mean']:.2f} "
+            "(mean FEVE, same neurons and images)."
+        )
+    lines.append(
+        f"Predictions correlate r = {metrics['corr_to_average_mean']:.2f} with the repeat-averaged "
+        f"responses; on single trials r = {metrics['single_trial_corr_mean']:.2f}, against an "
+        f"oracle (each trial against the mean of the other repeats) of "
+        f"{metrics['oracle_corr_mean']:.2f}."
+    )
+    if metrics.get("tuning_corr_mean") is not None:
+        lines.append(
+            "In-silico orientation tuning on gratings correlates r = "
+            f"{metrics['tuning_corr_mean']:.2f} with the measured tuning (1 = identical shape)."
+        )
+    return lines

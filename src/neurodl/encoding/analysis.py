@@ -1,0 +1,271 @@
+"""The whole encoding analysis of a recording, shared by ``neurodl encode`` and the demo."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from neurodl.data.recording import Recording
+from neurodl.encoding.cnn import CNNEncoder
+from neurodl.encoding.linear import LinearEncoder
+from neurodl.exceptions import DataValueError, NeurodlValueError
+from neurodl.metrics import (
+    FEV_THRESHOLD,
+    bootstrap_ci,
+    correlation_to_average,
+    fev,
+    feve,
+    oracle_correlation,
+    pearson_correlation,
+    single_trial_correlation,
+)
+from neurodl.results import AnalysisResult
+
+__all__ = ["choose_test_images", "run_encoding"]
+
+logger = logging.getLogger(__name__)
+
+_MODELS = ("cnn", "linear")
+_QUICK_CNN = {"channels": (8, 8), "kernel_sizes": (7, 5), "max_iter": 12, "n_iter_no_change": 4}
+
+
+def choose_test_images(
+    recording: Recording, *, test_fraction: float = 0.1, random_state: int | None = 0
+) -> tuple[NDArray[np.intp], str]:
+    """Pick the held-out test images of a recording.
+
+    In order of preference: the trials the recording marks as its test set (stimulus variable
+    ``test_set``, as the simulator writes), else the images shown most often (at least twice:
+    their repeats give the noise ceiling), else a random ``test_fraction`` of the images.
+
+    Returns
+    -------
+    image_ids : ndarray of int
+        The test images.
+    how : {"test_set", "most_repeats", "random"}
+    """
+    if recording.images is None or "image_id" not in recording.stimulus:
+        raise DataValueError(
+            "encoding needs images: the recording has no 'images' array with an 'image_id' per "
+            "trial (gratings-only files carry orientations, not images)."
+        )
+    ids = recording.stimulus["image_id"]
+    shown = np.unique(ids)
+    if shown.size < 4:
+        raise DataValueError(f"encoding needs at least 4 distinct images; got {shown.size}.")
+    if "test_set" in recording.stimulus:
+        marked = np.unique(ids[recording.stimulus["test_set"].astype(bool)])
+        if 2 <= marked.size < shown.size:
+            return marked.astype(np.intp), "test_set"
+    n_test = min(max(2, round(test_fraction * shown.size)), shown.size - 2)
+    counts = np.bincount(ids, minlength=int(ids.max()) + 1)[shown]
+    rng = np.random.default_rng(random_state)
+    if np.sum(counts >= 2) >= 2:
+        order = np.lexsort((rng.random(shown.size), -counts))
+        chosen = shown[order[:n_test]]
+        chosen = chosen[counts[order[:n_test]] >= 2]
+        return np.sort(chosen).astype(np.intp), "most_repeats"
+    return np.sort(rng.choice(shown, n_test, replace=False)).astype(np.intp), "random"
+
+
+def _test_repeats(recording: Recording, test_ids: NDArray[np.intp]) -> NDArray[np.float32]:
+    """(n_test_images, max_repeats, n_neurons) responses with NaN padding, in ``test_ids`` order."""
+    ids = recording.stimulus["image_id"]
+    rows = [np.flatnonzero(ids == i) for i in test_ids]
+    depth = max(r.size for r in rows)
+    out = np.full((test_ids.size, depth, recording.n_neurons), np.nan, dtype=np.float32)
+    for k, r in enumerate(rows):
+        out[k, : r.size] = recording.responses[r]
+    return out
+
+
+def _train_set(
+    recording: Recording, test_ids: NDArray[np.intp]
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Training images and their repeat-averaged responses (one row per image)."""
+    ids = recording.stimulus["image_id"]
+    keep = ~np.isin(ids, test_ids)
+    train_ids, inverse = np.unique(ids[keep], return_inverse=True)
+    sums = np.zeros((train_ids.size, recording.n_neurons))
+    np.add.at(sums, inverse, recording.responses[keep])
+    counts = np.bincount(inverse, minlength=train_ids.size)[:, None]
+    assert recording.images is not None
+    return recording.images[train_ids], (sums / counts).astype(np.float32)
+
+
+def _score(
+    repeats: NDArray[np.float32],
+    prediction: NDArray[np.float32],
+    used: NDArray[np.bool_],
+    seed: int,
+) -> dict[str, Any]:
+    per_feve = feve(repeats, prediction)
+    scores: dict[str, Any] = {
+        "feve": per_feve,
+        "corr_to_average": correlation_to_average(repeats, prediction),
+        "single_trial_corr": single_trial_correlation(repeats, prediction),
+    }
+    sub = repeats[:, :, used]
+    low, high = bootstrap_ci(
+        lambda r, p: (
+            np.nanmean(feve(r, p)) if np.sum(np.sum(~np.isnan(r[:, :, 0]), 1) >= 2) >= 2 else np.nan
+        ),
+        sub,
+        prediction[:, used],
+        n_resamples=200,
+        random_state=seed,
+    )
+    scores["feve_ci"] = [float(low), float(high)]
+    return scores
+
+
+def run_encoding(
+    recording: Recording,
+    *,
+    model: str = "cnn",
+    seed: int = 0,
+    device: str = "cpu",
+    quick: bool = False,
+    test_fraction: float = 0.1,
+    encoder_params: dict[str, Any] | None = None,
+    max_neurons: int | None = None,
+) -> AnalysisResult:
+    """Fit an encoding model to a recording and judge it on held-out images against the ceiling.
+
+    Test images are chosen by :func:`choose_test_images`; every other image (its repeats
+    averaged) trains the model. The linear filter-bank model is always fitted as the baseline.
+    Scores use the repeats of the test images: FEV (explainable variance), FEVE, correlation to
+    the repeat average and the leave-one-out oracle, reported over neurons with FEV > 0.15.
+
+    Parameters
+    ----------
+    recording : Recording
+        Needs ``images`` and an ``image_id`` per trial.
+    model : {"cnn", "linear"}
+        The model under study.
+    seed : int
+    device : str
+    quick : bool
+        Small network, few epochs and at most 100 neurons and 600 training images: seconds, for
+        tests and demos (numbers are then rough).
+    test_fraction : float
+        Fraction of images held out when the recording marks no test set.
+    encoder_params : dict, optional
+        Extra parameters of :class:`CNNEncoder`.
+    max_neurons : int, optional
+        Analyse only the first ``max_neurons`` neurons.
+
+    Returns
+    -------
+    AnalysisResult
+    """
+    from neurodl.encoding._figures import make_figures, summarise
+
+    if model not in _MODELS:
+        raise NeurodlValueError(f"model must be one of {{'cnn', 'linear'}}; got {model!r}.")
+    if not 0.0 < test_fraction < 1.0:
+        raise NeurodlValueError(f"test_fraction must lie in (0, 1); got {test_fraction!r}.")
+    started = time.time()
+    limit = 100 if quick else None
+    if max_neurons is not None:
+        limit = min(limit or max_neurons, int(max_neurons))
+    if limit is not None and limit < recording.n_neurons:
+        recording = recording.select(neurons=np.arange(limit))
+    test_ids, how = choose_test_images(recording, test_fraction=test_fraction, random_state=seed)
+    train_images, train_responses = _train_set(recording, test_ids)
+    if quick and train_images.shape[0] > 600:
+        train_images, train_responses = train_images[:600], train_responses[:600]
+    repeats = _test_repeats(recording, test_ids)
+    assert recording.images is not None
+    test_images = recording.images[test_ids]
+    has_ceiling = bool(np.sum(np.sum(~np.isnan(repeats[:, :, 0]), axis=1) >= 2) >= 2)
+
+    params: dict[str, Any] = dict(_QUICK_CNN) if quick else {}
+    params.update(encoder_params or {})
+    encoders: dict[str, Any] = {"linear": LinearEncoder()}
+    if model == "cnn":
+        encoders["cnn"] = CNNEncoder(random_state=seed, device=device, verbose=1, **params)
+    fit_seconds, predictions = {}, {}
+    for name, encoder in encoders.items():
+        tic = time.time()
+        encoder.fit(train_images, train_responses)
+        fit_seconds[name] = time.time() - tic
+        predictions[name] = encoder.predict(test_images)
+
+    metrics: dict[str, Any] = {
+        "model": model,
+        "test_images_chosen_by": how,
+        "n_neurons": recording.n_neurons,
+        "n_train_images": int(train_images.shape[0]),
+        "n_test_images": int(test_ids.size),
+        "fev_threshold": FEV_THRESHOLD,
+    }
+    per_neuron: dict[str, Any] = {}
+    if has_ceiling:
+        per_fev = fev(repeats)
+        used = per_fev > FEV_THRESHOLD
+        if not used.any():
+            raise DataValueError(
+                f"no neuron has FEV > {FEV_THRESHOLD} on the test images: the responses are "
+                "too noisy to judge an encoding model."
+            )
+        oracle = oracle_correlation(repeats)
+        metrics.update(
+            fev_mean=float(np.nanmean(per_fev)),
+            n_neurons_used=int(used.sum()),
+            oracle_corr_mean=float(np.nanmean(oracle[used])),
+            test_repeats_mean=float(np.mean(np.sum(~np.isnan(repeats[:, :, 0]), axis=1))),
+        )
+        per_neuron["fev"] = per_fev
+        for name in encoders:
+            s = _score(repeats, predictions[name], used, seed)
+            per_neuron[name] = s
+            prefix = "" if name == model else f"{name}_"
+            metrics[f"{prefix}feve_mean"] = float(np.nanmean(s["feve"][used]))
+            metrics[f"{prefix}feve_median"] = float(np.nanmedian(s["feve"][used]))
+            metrics[f"{prefix}feve_ci95"] = s["feve_ci"]
+            metrics[f"{prefix}corr_to_average_mean"] = float(np.nanmean(s["corr_to_average"][used]))
+            metrics[f"{prefix}single_trial_corr_mean"] = float(
+                np.nanmean(s["single_trial_corr"][used])
+            )
+    else:
+        metrics.update(
+            fev_mean=None, n_neurons_used=recording.n_neurons, feve_mean=None, feve_median=None
+        )
+        measured = np.nanmean(repeats, axis=1)
+        for name in encoders:
+            r = pearson_correlation(measured, predictions[name])
+            prefix = "" if name == model else f"{name}_"
+            metrics[f"{prefix}corr_to_average_mean"] = float(np.nanmean(r))
+            per_neuron[name] = {"corr_to_average": r}
+    for name, seconds in fit_seconds.items():
+        prefix = "" if name == model else f"{name}_"
+        metrics[f"{prefix}fit_seconds"] = round(seconds, 3)
+    if "cnn" in encoders:
+        metrics["epochs"] = encoders["cnn"].n_iter_
+        metrics["best_epoch"] = encoders["cnn"].best_epoch_
+    figures = make_figures(
+        recording, encoders, model, repeats, predictions, per_neuron, test_images, seed
+    )
+    metrics.update(figures.pop("_metrics", {}))
+    parameters = {
+        "model": model,
+        "seed": seed,
+        "device": device,
+        "quick": quick,
+        "test_fraction": test_fraction,
+        "max_neurons": max_neurons,
+        "encoder": encoders[model].get_params(),
+        "baseline": encoders["linear"].get_params(),
+    }
+    metrics["wall_seconds"] = round(time.time() - started, 3)
+    return AnalysisResult(
+        metrics=metrics,
+        figures=figures,
+        summary=summarise(metrics, has_ceiling),
+        parameters=parameters,
+    )

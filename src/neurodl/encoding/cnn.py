@@ -1,0 +1,363 @@
+"""The CNN encoding model: a shared convolutional core and a factorised readout per neuron."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike, NDArray
+from sklearn.utils.validation import check_is_fitted
+
+from neurodl.encoding._base import EncoderBase
+from neurodl.encoding._validation import (
+    check_choice,
+    check_fit_data,
+    check_image_size,
+    check_images,
+    check_positive,
+)
+from neurodl.exceptions import NeurodlValueError
+from neurodl.models.cnn import EncodingCNN
+from neurodl.stimuli import make_filter_bank
+from neurodl.training import resolve_device, seed_from, train_module
+
+__all__ = ["CNNEncoder"]
+
+logger = logging.getLogger(__name__)
+
+_EPS = 1e-6
+
+
+def _poisson_loss(
+    module: torch.nn.Module, images: torch.Tensor, target: torch.Tensor
+) -> torch.Tensor:
+    rate = module(images)
+    return (rate - target * torch.log(rate + _EPS)).mean()
+
+
+def _mse_loss(module: torch.nn.Module, images: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return ((module(images) - target) ** 2).mean()
+
+
+def _mean_correlation(module: torch.nn.Module, images: torch.Tensor, target: torch.Tensor) -> float:
+    prediction = torch.cat([module(images[i : i + 512]) for i in range(0, len(images), 512)])
+    p = prediction - prediction.mean(0)
+    t = target - target.mean(0)
+    denominator = torch.sqrt((p**2).sum(0) * (t**2).sum(0))
+    r = (p * t).sum(0) / denominator.clamp_min(1e-12)
+    return float(r[denominator > 0].mean()) if bool((denominator > 0).any()) else 0.0
+
+
+def _readout_penalty(module: torch.nn.Module) -> torch.Tensor:
+    assert isinstance(module, EncodingCNN)
+    return module.readout.penalty()
+
+
+def _inverse_output(mean: NDArray[np.float64], output: str) -> NDArray[np.float64]:
+    """Pre-activation that makes the output nonlinearity return ``mean``."""
+    if output == "identity":
+        return mean
+    positive = np.maximum(mean, 1e-3)
+    if output == "softplus":
+        return np.log(np.expm1(positive))
+    return np.where(positive >= 1.0, positive - 1.0, np.log(positive))
+
+
+class CNNEncoder(EncoderBase):
+    """Predict every neuron's response to an image with a shared CNN core and per-neuron readouts.
+
+    The core is a stack of convolutions (batch norm, ELU) shared by all neurons; each neuron reads
+    it out through a low-rank spatial mask times a vector of feature weights, then an output
+    nonlinearity. Trained with :func:`neurodl.training.train_module` (AdamW, mini-batches, early
+    stopping on the mean validation correlation, best weights restored).
+
+    Parameters
+    ----------
+    channels : sequence of int
+        Channels of each core layer.
+    kernel_sizes : sequence of int
+        Kernel side (odd) of each core layer, as long as ``channels``.
+    downsample : int
+        Average-pool the images by this factor before the core (speed; 1 keeps every pixel).
+    mask_rank : int
+        Rank of each neuron's spatial mask (1: a row profile times a column profile).
+    init_filters : {"filter_bank", "random"}
+        Initialise the first layer from :func:`neurodl.stimuli.make_filter_bank` or randomly.
+    output : {"elu1", "softplus", "identity"}
+        Output nonlinearity; "identity" allows negative predictions (needs ``loss="mse"``).
+    loss : {"auto", "poisson", "mse"}
+        "auto" uses Poisson when every response is >= 0 and squared error otherwise.
+    alpha : float
+        AdamW weight decay.
+    readout_l1 : float
+        L1 penalty on the readout masks and feature weights (per neuron).
+    batch_size : int
+    learning_rate_init : float
+    max_iter : int
+        Maximum number of epochs.
+    early_stopping : bool
+        Hold out ``validation_fraction`` of the training images and keep the epoch with the best
+        mean validation correlation; stop after ``n_iter_no_change`` epochs without improvement.
+    validation_fraction : float
+    n_iter_no_change : int
+    tol : float
+    random_state : int or None
+    device : str
+        "cpu", "cuda", "cuda:N", "mps" or "auto".
+    verbose : int
+        0 silent; 1 shows a progress bar on a terminal; 2 always shows it.
+
+    Attributes
+    ----------
+    module_ : neurodl.models.cnn.EncodingCNN
+        The trained network (on ``device_``).
+    loss_curve_, validation_curve_ : list of float
+    n_iter_ : int
+        Epochs run.
+    best_epoch_ : int
+    loss_ : str
+        The loss used ("poisson" or "mse").
+    response_scale_ : ndarray of shape (n_neurons,)
+        Training responses are divided by this before fitting; predictions are multiplied back.
+    image_size_ : (height, width)
+    n_neurons_ : int
+    seed_ : int
+    device_ : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.standard_normal((128, 12, 12)).astype("float32")
+    >>> responses = np.maximum(images[:, 6, 5:8], 0)
+    >>> model = CNNEncoder(channels=(4,), kernel_sizes=(3,), max_iter=2, random_state=0)
+    >>> model.fit(images, responses).predict(images).shape
+    (128, 3)
+    """
+
+    def __init__(
+        self,
+        *,
+        channels: Sequence[int] = (16, 16),
+        kernel_sizes: Sequence[int] = (9, 7),
+        downsample: int = 2,
+        mask_rank: int = 1,
+        init_filters: str = "filter_bank",
+        output: str = "elu1",
+        loss: str = "auto",
+        alpha: float = 1e-4,
+        readout_l1: float = 1e-4,
+        batch_size: int = 64,
+        learning_rate_init: float = 5e-3,
+        max_iter: int = 60,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 8,
+        tol: float = 0.0,
+        random_state: int | None = None,
+        device: str = "cpu",
+        verbose: int = 0,
+    ) -> None:
+        self.channels = channels
+        self.kernel_sizes = kernel_sizes
+        self.downsample = downsample
+        self.mask_rank = mask_rank
+        self.init_filters = init_filters
+        self.output = output
+        self.loss = loss
+        self.alpha = alpha
+        self.readout_l1 = readout_l1
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> tuple[list[int], list[int]]:
+        channels = [int(c) for c in np.atleast_1d(np.asarray(self.channels))]
+        kernels = [int(k) for k in np.atleast_1d(np.asarray(self.kernel_sizes))]
+        if not channels or min(channels) < 1:
+            raise NeurodlValueError(
+                f"channels must be a non-empty sequence of ints >= 1; got {self.channels!r}."
+            )
+        if len(kernels) != len(channels) or min(kernels) < 1 or any(k % 2 == 0 for k in kernels):
+            raise NeurodlValueError(
+                f"kernel_sizes must hold one odd int >= 1 per layer ({len(channels)}); got "
+                f"{self.kernel_sizes!r}."
+            )
+        for name in ("downsample", "mask_rank", "batch_size", "max_iter", "n_iter_no_change"):
+            check_positive(name, getattr(self, name), integer=True)
+        for name in ("learning_rate_init",):
+            check_positive(name, getattr(self, name))
+        for name in ("alpha", "readout_l1", "tol"):
+            check_positive(name, getattr(self, name), allow_zero=True)
+        check_choice("init_filters", self.init_filters, ("filter_bank", "random"))
+        check_choice("output", self.output, ("elu1", "softplus", "identity"))
+        check_choice("loss", self.loss, ("auto", "poisson", "mse"))
+        if not 0.0 < float(self.validation_fraction) < 1.0:
+            raise NeurodlValueError(
+                f"validation_fraction must lie in (0, 1); got {self.validation_fraction!r}."
+            )
+        if self.init_filters == "filter_bank" and (channels[0] < 3 or kernels[0] < 3):
+            raise NeurodlValueError(
+                "init_filters='filter_bank' needs channels[0] >= 3 and kernel_sizes[0] >= 3; got "
+                f"{channels[0]} and {kernels[0]} (use init_filters='random')."
+            )
+        return channels, kernels
+
+    def _resolve_loss(self, target: NDArray[np.float32]) -> str:
+        loss = self.loss
+        if loss == "auto":
+            loss = "poisson" if float(target.min()) >= 0 else "mse"
+        if loss == "poisson" and float(target.min()) < 0:
+            raise NeurodlValueError(
+                "loss='poisson' needs responses >= 0; got negative values (use loss='mse')."
+            )
+        if loss == "mse" and self.output != "identity" and float(target.min()) < 0:
+            raise NeurodlValueError(
+                f"output={self.output!r} cannot predict negative responses; use output='identity'."
+            )
+        return loss
+
+    # ------------------------------------------------------------------ fitting
+    def _build(self, channels: list[int], kernels: list[int], n_neurons: int) -> EncodingCNN:
+        first = None
+        if self.init_filters == "filter_bank":
+            bank = make_filter_bank(kernels[0], n_orientations=channels[0] - 2)
+            first = torch.from_numpy(bank[:, None] * 0.5)
+        return EncodingCNN(
+            self.image_size_,
+            n_neurons,
+            channels=channels,
+            kernel_sizes=kernels,
+            downsample=int(self.downsample),
+            mask_rank=int(self.mask_rank),
+            output=self.output,
+            first_layer=first,
+        )
+
+    def fit(self, images: ArrayLike, responses: ArrayLike) -> CNNEncoder:
+        """Train the network on images and the responses they evoked.
+
+        Parameters
+        ----------
+        images : array-like of shape (n_images, height, width)
+        responses : array-like of shape (n_images, n_neurons) or (n_images,)
+            One row per image (average repeats first, or pass each trial as its own row).
+
+        Returns
+        -------
+        self
+        """
+        channels, kernels = self._check_params()
+        data, target = check_fit_data(images, responses)
+        loss = self._resolve_loss(target)
+        self.seed_ = seed_from(self.random_state)
+        self.device_ = str(resolve_device(self.device))
+        rng = np.random.default_rng(self.seed_)
+        n = data.shape[0]
+        n_val = round(float(self.validation_fraction) * n) if self.early_stopping else 0
+        if self.early_stopping and n_val < 2:
+            raise NeurodlValueError(
+                f"images: early stopping needs at least 2 validation images; got {n} images with "
+                f"validation_fraction={self.validation_fraction} (pass more images or "
+                "early_stopping=False)."
+            )
+        if n - n_val < self.batch_size:
+            raise NeurodlValueError(
+                f"images: CNNEncoder needs at least batch_size={self.batch_size} training images "
+                f"(after holding out {n_val} for validation); got {n - n_val}. Lower batch_size."
+            )
+        self.image_size_ = (int(data.shape[1]), int(data.shape[2]))
+        self.n_neurons_ = int(target.shape[1])
+        self.loss_ = loss
+        self.image_mean_ = float(data.mean())
+        self.image_std_ = float(data.std()) or 1.0
+        scale = target.std(0, dtype=np.float64)
+        self.response_scale_ = np.where(scale > 0, scale, 1.0).astype(np.float32)
+        scaled = (target / self.response_scale_).astype(np.float32)
+        order = rng.permutation(n)
+        val_rows, train_rows = order[:n_val], order[n_val:]
+        x = torch.from_numpy((data - self.image_mean_) / self.image_std_)
+        y = torch.from_numpy(scaled)
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed_)
+            module = self._build(channels, kernels, self.n_neurons_)
+        with torch.no_grad():
+            bias = _inverse_output(scaled[train_rows].mean(0, dtype=np.float64), self.output)
+            module.readout.bias.copy_(torch.from_numpy(bias.astype(np.float32)))
+        l1 = float(self.readout_l1)
+        result = train_module(
+            module,
+            [x[train_rows], y[train_rows]],
+            _poisson_loss if loss == "poisson" else _mse_loss,
+            validation_data=[x[val_rows], y[val_rows]] if n_val else None,
+            score_fn=_mean_correlation if n_val else None,
+            penalty_fn=(lambda m: l1 * _readout_penalty(m)) if l1 > 0 else None,
+            optimizer="adamw",
+            learning_rate=float(self.learning_rate_init),
+            weight_decay=float(self.alpha),
+            batch_size=int(self.batch_size),
+            max_epochs=int(self.max_iter),
+            patience=int(self.n_iter_no_change),
+            tol=float(self.tol),
+            seed=self.seed_,
+            device=self.device_,
+            progress=None if self.verbose == 1 else bool(self.verbose),
+            description="CNNEncoder",
+        )
+        self.module_ = module
+        self.loss_curve_ = result.loss_curve
+        self.validation_curve_ = result.validation_curve
+        self.n_iter_ = result.n_epochs
+        self.best_epoch_ = result.best_epoch
+        logger.info("CNNEncoder: %d epochs, best %d", result.n_epochs, result.best_epoch)
+        return self
+
+    # ------------------------------------------------------------------ prediction
+    def _to_input(self, images: ArrayLike) -> torch.Tensor:
+        data = check_images(images)
+        check_image_size(data, self.image_size_)
+        return torch.from_numpy((data - self.image_mean_) / self.image_std_)
+
+    def predict(self, images: ArrayLike, *, batch_size: int = 256) -> NDArray[np.float32]:
+        """Predicted response of every neuron to each image.
+
+        Parameters
+        ----------
+        images : array-like of shape (n_images, height, width)
+        batch_size : int
+            Images evaluated at a time.
+
+        Returns
+        -------
+        ndarray of shape (n_images, n_neurons)
+        """
+        check_is_fitted(self)
+        x = self._to_input(images)
+        module = self.module_.eval()
+        out = []
+        with torch.no_grad():
+            for start in range(0, x.shape[0], batch_size):
+                out.append(module(x[start : start + batch_size].to(self.device_)).cpu().numpy())
+        return (np.concatenate(out) * self.response_scale_).astype(np.float32)
+
+    def first_layer_filters(self) -> NDArray[np.float32]:
+        """The learned first-layer filters, shape (channels[0], k, k)."""
+        check_is_fitted(self)
+        return self.module_.core.first_conv.weight.detach().cpu().numpy()[:, 0].copy()
+
+    def readout_masks(self) -> NDArray[np.float32]:
+        """Each neuron's spatial readout mask at the core's resolution, shape (n_neurons, h, w)."""
+        check_is_fitted(self)
+        with torch.no_grad():
+            return self.module_.readout.masks().cpu().numpy()

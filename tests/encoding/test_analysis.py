@@ -1,0 +1,104 @@
+"""run_encoding end to end on synthetic LN neurons, and the choice of test images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurodl.data import Recording
+from neurodl.encoding import choose_test_images, run_encoding
+from neurodl.exceptions import DataValueError, NeurodlValueError
+
+from .conftest import ln_recording, make_ln_data
+
+
+@pytest.fixture(scope="module")
+def recording(ln_data):
+    return ln_recording(ln_data)
+
+
+def test_run_encoding_quick(recording):
+    result = run_encoding(recording, quick=True, seed=0)
+    m = result.metrics
+    for key in (
+        "model",
+        "feve_mean",
+        "feve_median",
+        "fev_mean",
+        "corr_to_average_mean",
+        "n_neurons_used",
+        "n_train_images",
+        "n_test_images",
+        "linear_feve_mean",
+    ):
+        assert key in m
+    assert m["model"] == "cnn"
+    assert m["test_images_chosen_by"] == "test_set"
+    assert (m["n_train_images"], m["n_test_images"]) == (600, 40)
+    assert 0.0 < m["fev_mean"] < 1.0
+    assert m["feve_ci95"][0] <= m["feve_mean"] <= m["feve_ci95"][1] + 1e-9
+    assert set(result.figures) >= {
+        "feve_vs_fev",
+        "feve_histogram",
+        "predicted_vs_measured",
+        "tuning_curves",
+        "learned_filters",
+        "receptive_fields",
+    }
+    assert len(result.summary) >= 4
+    assert result.parameters["encoder"]["max_iter"] == 12
+
+
+def test_run_encoding_linear_without_test_set(ln_data):
+    data = make_ln_data(n_neurons=4, n_train=150, n_test=20, n_repeats=3, seed=1)
+    rec = ln_recording(data)
+    rec = Recording(
+        rec.responses, stimulus={"image_id": rec.stimulus["image_id"]}, images=rec.images
+    )
+    result = run_encoding(rec, model="linear", quick=True)
+    assert result.metrics["model"] == "linear"
+    assert result.metrics["test_images_chosen_by"] == "most_repeats"
+    assert result.metrics["n_test_images"] == 17  # 10% of 170 images, all repeated ones
+    assert "cnn" not in result.parameters["encoder"]
+    assert np.isfinite(result.metrics["feve_mean"])
+
+
+def test_choose_test_images_random_without_repeats(rng):
+    images = rng.standard_normal((30, 8, 8)).astype(np.float32)
+    rec = Recording(
+        rng.standard_normal((30, 3)), stimulus={"image_id": np.arange(30)}, images=images
+    )
+    ids, how = choose_test_images(rec, test_fraction=0.2, random_state=0)
+    assert how == "random"
+    assert ids.size == 6
+    again, _ = choose_test_images(rec, test_fraction=0.2, random_state=0)
+    np.testing.assert_array_equal(ids, again)
+    result = run_encoding(rec, model="linear", quick=True, test_fraction=0.2)
+    assert result.metrics["feve_mean"] is None
+    assert "no noise ceiling" in " ".join(result.summary)
+
+
+def test_errors(recording, rng):
+    with pytest.raises(NeurodlValueError, match=r"model must be one of \{'cnn', 'linear'\}"):
+        run_encoding(recording, model="gabor")
+    with pytest.raises(NeurodlValueError, match="test_fraction must lie"):
+        run_encoding(recording, test_fraction=0.0)
+    no_images = Recording(rng.standard_normal((10, 2)), stimulus={"orientation": np.arange(10)})
+    with pytest.raises(DataValueError, match="encoding needs images"):
+        run_encoding(no_images)
+    few = Recording(
+        rng.standard_normal((3, 2)), stimulus={"image_id": np.arange(3)}, images=np.zeros((3, 4, 4))
+    )
+    with pytest.raises(DataValueError, match="at least 4 distinct images"):
+        run_encoding(few)
+
+
+def test_run_encoding_on_simulated_gratings_matches_true_tuning():
+    from neurodl.data import simulate_v1
+
+    rec = simulate_v1(40, 900, test_images=30, test_repeats=5, image_size=(24, 32), random_state=0)
+    result = run_encoding(rec, quick=True, seed=0)
+    assert result.metrics["test_images_chosen_by"] == "test_set"
+    # in-silico tuning on the simulator's gratings follows the ground-truth tuning curves
+    assert result.metrics["tuning_corr_mean"] > 0.7
+    assert result.metrics["feve_mean"] > 0.5

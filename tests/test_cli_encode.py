@@ -1,0 +1,82 @@
+"""``neurodl encode`` on files in tmp_path."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from typer.testing import CliRunner
+
+from neurodl.cli import app
+from neurodl.data import Recording, save
+from neurodl.stimuli import make_noise_images
+
+
+def _recording(n_neurons: int, n_train: int, n_test: int, n_repeats: int) -> Recording:
+    """Noise images and rectified linear neurons; the test images are repeated."""
+    rng = np.random.default_rng(0)
+    images = make_noise_images(n_train + n_test, size=(16, 20), random_state=rng)
+    weights = rng.standard_normal((n_neurons, 16, 20)) / 20
+    image_id = np.concatenate(
+        [np.arange(n_train), np.repeat(np.arange(n_train, n_train + n_test), n_repeats)]
+    )
+    rate = np.log1p(np.exp(3 * np.einsum("nhw,ihw->in", weights, images[image_id])))
+    return Recording(
+        rng.poisson(2 * rate).astype(np.float32),
+        stimulus={"image_id": image_id, "test_set": (image_id >= n_train).astype(int)},
+        images=images,
+    )
+
+
+def test_encode_writes_metrics_figures_manifest(tmp_path):
+    path = tmp_path / "ln.npz"
+    save(_recording(6, 300, 20, 4), path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["encode", str(path), "-o", str(out), "--quick"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in (
+        "model",
+        "feve_mean",
+        "feve_median",
+        "fev_mean",
+        "corr_to_average_mean",
+        "n_neurons_used",
+        "n_train_images",
+        "n_test_images",
+    ):
+        assert key in metrics
+    assert metrics["n_test_images"] == 20
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"] == "encode"
+    assert manifest["seed"] == 0
+    for stem in (
+        "feve_vs_fev",
+        "feve_histogram",
+        "predicted_vs_measured",
+        "tuning_curves",
+        "learned_filters",
+        "receptive_fields",
+    ):
+        assert (out / f"{stem}.png").stat().st_size > 0
+    assert "explainable variance" in result.output
+
+
+def test_encode_bad_input_exits_1(tmp_path, rng):
+    no_images = tmp_path / "gratings.npz"
+    save(
+        Recording(rng.standard_normal((20, 3)), stimulus={"orientation": np.arange(20.0)}),
+        no_images,
+    )
+    runner = CliRunner()
+    result = runner.invoke(app, ["encode", str(no_images), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "encoding needs images" in result.output
+    assert "Traceback" not in result.output
+    path = tmp_path / "ln.npz"
+    save(_recording(2, 40, 4, 2), path)
+    result = runner.invoke(app, ["encode", str(path), "-o", str(tmp_path / "o"), "--model", "gru"])
+    assert result.exit_code == 1
+    assert "model must be one of {'cnn', 'linear'}; got 'gru'" in result.output
+    result = runner.invoke(app, ["encode", str(tmp_path / "missing.npz"), "-o", str(tmp_path)])
+    assert result.exit_code == 1
