@@ -196,9 +196,14 @@ def test_run_decoding_quick(population_factory):
     assert m["grouped_by_condition"] is True
     assert m["median_abs_error_deg"] < 15 < 60 < m["shuffle_median_abs_error_deg"]
     assert "cramer_rao_median_deg" not in m  # no ground truth
-    assert {"decoded_vs_true", "error_vs_orientation", "psychometric", "error_vs_neurons"} <= set(
-        result.figures
-    )
+    figures = {
+        "decoded_vs_true",
+        "error_vs_orientation",
+        "psychometric",
+        "error_vs_neurons",
+        "error_vs_trials",
+    }
+    assert figures <= set(result.figures)
     assert len(result.summary) >= 3 and all(s.endswith(".") for s in result.summary)
     assert result.parameters["seed"] == 0
 
@@ -259,3 +264,12 @@ def test_run_decoding_with_ground_truth():
     bounds = m["neuron_curve"]["cramer_rao_median_deg"]
     assert np.all(np.diff(bounds) < 0)  # more neurons, lower bound
     assert any("Cramér–Rao" in line for line in result.summary)
+
+
+def test_run_decoding_curves_in_metrics(population_factory):
+    result = run_decoding(_recording(population_factory), decoder="linear", quick=True, folds=3)
+    neurons = result.metrics["neuron_curve"]
+    trials = result.metrics["trial_curve"]
+    assert neurons["n_neurons"][-1] == 40
+    assert neurons["median_abs_error_deg"][0] > neurons["median_abs_error_deg"][-1]
+    assert trials["median_abs_error_deg"][0] > trials["median_abs_error_deg"][-1]

@@ -11,7 +11,7 @@ import numpy as np
 from neurodl.data.recording import Recording
 from neurodl.decoding._base import check_period
 from neurodl.decoding.crossval import cross_validate_decoder, shuffle_control
-from neurodl.decoding.curves import log_sizes, neuron_curve
+from neurodl.decoding.curves import log_sizes, neuron_curve, trial_curve
 from neurodl.decoding.factory import DECODERS, make_decoder
 from neurodl.decoding.threshold import discrimination_threshold
 from neurodl.decoding.weights import hidden_unit_tuning, preferred_orientation, sorted_input_weights
@@ -63,8 +63,9 @@ def _figures(
     y: np.ndarray,
     cv: dict[str, Any],
     threshold: dict[str, Any],
-    curve: dict[str, Any] | None,
+    curves: tuple[dict[str, Any] | None, dict[str, Any] | None],
     period: float,
+    metrics: dict[str, Any],
 ) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
@@ -84,8 +85,14 @@ def _figures(
         y, cv["predictions"], period=period, ax=new("error_vs_orientation", (5, 3.5))
     )
     plots.plot_psychometric(threshold, ax=new("psychometric", (4.5, 3.5)))
-    if curve is not None:
-        plots.plot_neuron_curve(curve, ax=new("error_vs_neurons", (4.5, 3.5)))
+    if curves[0] is not None:
+        plots.plot_neuron_curve(curves[0], ax=new("error_vs_neurons", (4.5, 3.5)))
+    if curves[1] is not None:
+        plots.plot_trial_curve(
+            curves[1],
+            bound=metrics.get("cramer_rao_median_deg"),
+            ax=new("error_vs_trials", (4.5, 3.5)),
+        )
     fitted = cv["estimators"][0]
     if name in _TORCH:
         plots.plot_loss_curve(
@@ -148,7 +155,8 @@ def run_decoding(
     quick : bool
         Smaller networks, fewer epochs, bootstraps and curve points: seconds on small data.
     curves : bool
-        Compute the error-vs-neurons curve.
+        Compute the error-vs-neurons and error-vs-training-trials curves (on subsamples of
+        neurons and of training trials, each scored on held-out trials).
     n_bootstrap : int, optional
         Bootstrap resamples of the threshold (default 1000, 200 when quick).
     n_jobs : int or None
@@ -200,20 +208,34 @@ def run_decoding(
         cv["predictions"], y, period=period_f, n_bootstrap=boots, random_state=seed
     )
     bound_fn = _bound(recording, period_f, target)
-    curve = None
-    if curves and recording.n_neurons >= 2:
-        sizes = log_sizes(min(10, recording.n_neurons), recording.n_neurons, 4 if quick else 7)
+    curve, trials = None, None
+    if curves:
+        few = quick or decoder in _TORCH
+        repeats = 2 if few else 3
+        sizes = log_sizes(min(10, recording.n_neurons), recording.n_neurons, 4 if few else 7)
         curve = neuron_curve(
             estimator,
             X,
             y,
             sizes=sizes,
-            n_repeats=2 if quick or decoder in _TORCH else 3,
+            n_repeats=repeats,
             groups=groups,
             random_state=seed,
             n_jobs=n_jobs,
             bound=None if bound_fn is None else (lambda idx: bound_fn(recording, neurons=idx)),
         )
+        n_train = int(0.7 * recording.n_trials)  # below the 75 % training side of any split
+        if n_train >= 40:
+            trials = trial_curve(
+                estimator,
+                X,
+                y,
+                n_repeats=repeats,
+                groups=groups,
+                random_state=seed,
+                n_jobs=n_jobs,
+                sizes=log_sizes(20, n_train, 3 if few else 5),
+            )
     metrics: dict[str, Any] = {
         "decoder": decoder,
         "decoder_params": estimator.get_params(),
@@ -252,10 +274,19 @@ def run_decoding(
             if curve["bound_deg"] is None
             else curve["bound_deg"].mean(1),
         }
+    if trials is not None:
+        metrics["trial_curve"] = {
+            "n_train_trials": trials["n_trials"],
+            "median_abs_error_deg": trials["median_abs_error_deg"],
+        }
     metrics["wall_time_s"] = round(time.perf_counter() - started, 3)
     result = AnalysisResult(
         metrics=metrics,
-        figures=_figures(decoder, recording, y, cv, threshold, curve, period_f) if figures else {},
+        figures=(
+            _figures(decoder, recording, y, cv, threshold, (curve, trials), period_f, metrics)
+            if figures
+            else {}
+        ),
         summary=_summary(metrics),
         parameters={
             "decoder": decoder,
