@@ -90,6 +90,7 @@ def test_threshold_tracks_known_noise(rng):
     small, large = results
     # Gaussian errors: 75 % correct at 0.674 * sqrt(2) * sigma (= 0.95 sigma)
     assert small["threshold_deg"] == pytest.approx(0.95, rel=0.2)
+    assert not small["extrapolated"]
     assert large["threshold_deg"] == pytest.approx(2.86, rel=0.2)
     low, high = small["ci_deg"]
     assert low < small["threshold_deg"] < high

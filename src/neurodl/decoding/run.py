@@ -257,6 +257,7 @@ def run_decoding(
         "threshold_ci_low": threshold["ci_deg"][0],
         "threshold_ci_high": threshold["ci_deg"][1],
         "threshold_ci_level": threshold["ci_level"],
+        "threshold_extrapolated": threshold["extrapolated"],
         "shuffle_median_abs_error_deg": shuffled["median_abs_error_deg"],
         "shuffle_rmse_deg": shuffled["rmse_deg"],
         "chance_median_abs_error_deg": chance_median_abs_error(period_f),

@@ -125,7 +125,8 @@ def discrimination_threshold(
     -------
     dict
         ``threshold_deg``, ``ci_deg`` (low, high), ``bias``, ``slope`` (per degree),
-        ``delta_deg`` / ``p_clockwise`` / ``n_pairs`` per bin, ``max_delta_deg``, ``n_bootstrap``.
+        ``delta_deg`` / ``p_clockwise`` / ``n_pairs`` per bin, ``max_delta_deg``, ``n_bootstrap``,
+        ``extrapolated`` (the threshold lies beyond the largest difference paired).
 
     Examples
     --------
@@ -202,5 +203,6 @@ def discrimination_threshold(
         "p_clockwise": k / np.maximum(n, 1),
         "n_pairs": n.astype(np.int64),
         "max_delta_deg": float(max_delta),
+        "extrapolated": bool(threshold > max_delta),
         "n_bootstrap": int(n_bootstrap),
     }
