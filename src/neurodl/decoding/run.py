@@ -170,6 +170,13 @@ def run_decoding(
     -------
     AnalysisResult
         ``metrics`` (JSON-able), ``figures`` (by file stem), ``summary``, ``parameters``.
+
+    Examples
+    --------
+    >>> from neurodl.data import simulate_v1
+    >>> result = run_decoding(simulate_v1(100, 300, random_state=0), quick=True, figures=False)
+    >>> sorted(k for k in result.metrics if k.startswith("threshold_ci"))
+    ['threshold_ci_deg', 'threshold_ci_high', 'threshold_ci_level', 'threshold_ci_low']
     """
     started = time.perf_counter()
     if not isinstance(recording, Recording):
