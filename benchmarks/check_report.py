@@ -188,10 +188,10 @@ def main() -> int:
     args = _parse()
     chromium = find_chromium(args.chromium)
     if chromium is None:
+        tried = [args.chromium] if args.chromium else list(CHROMIUM_NAMES)
         print(
-            "check_report: Chromium not found (tried "
-            + ", ".join(args.chromium and [args.chromium] or CHROMIUM_NAMES)
-            + "); install the Debian package 'chromium' to run this check. Skipped."
+            f"check_report: Chromium not found (tried {', '.join(tried)}); install the Debian "
+            "package 'chromium' to run this check. Skipped."
         )
         return 0
     out = args.out or Path(tempfile.mkdtemp(prefix="neurodl-check-report-"))
