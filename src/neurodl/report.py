@@ -77,8 +77,8 @@ class ReportSection:
     rows : list of (quantity, value, meaning)
         The table of numbers: a name, the formatted value (with its confidence interval), and one
         plain sentence saying what it means and what its bound, ceiling or chance level is.
-    figures : dict of str to matplotlib Figure
-        Figures by caption.
+    figures : dict of str to matplotlib Figure or str
+        Figures by caption; a string is an already rendered PNG data URI (see :meth:`freeze`).
     notes : list of str
         Further sentences shown below the table.
     """
@@ -88,6 +88,16 @@ class ReportSection:
     rows: list[tuple[str, str, str]] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    def freeze(self) -> ReportSection:
+        """Render every figure to a PNG data URI now and close it, freeing its memory."""
+        import matplotlib.pyplot as plt
+
+        for caption, fig in list(self.figures.items()):
+            if not isinstance(fig, str):
+                self.figures[caption] = figure_to_data_uri(fig)
+                plt.close(fig)
+        return self
 
     @classmethod
     def from_result(
@@ -130,7 +140,7 @@ def _png_width(uri: str) -> int:
 
 def _figure_html(section_id: str, number: int, caption: str, fig: Any) -> str:
     esc = html.escape
-    uri = figure_to_data_uri(fig)
+    uri = fig if isinstance(fig, str) else figure_to_data_uri(fig)
     width = _png_width(uri)
     text = _caption(caption)
     img = f'<img alt="{esc(text)}" width="{width}" src="{uri}">'
