@@ -77,3 +77,26 @@ def test_decode_bad_options_exit_1(recording_file, tmp_path, args, message):
 def test_decode_missing_file_exit_1(tmp_path):
     result = CliRunner().invoke(app, ["decode", str(tmp_path / "none.npz"), "-o", str(tmp_path)])
     assert result.exit_code == 1
+
+
+def test_decode_unavailable_device_exit_1(recording_file, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    result = CliRunner().invoke(
+        app,
+        [
+            "decode",
+            str(recording_file),
+            "-o",
+            str(tmp_path / "o"),
+            "--decoder",
+            "mlp",
+            "--device",
+            "cuda",
+            "--quick",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "CUDA is not available" in result.output

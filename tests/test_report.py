@@ -77,3 +77,23 @@ def test_report_is_self_contained(rng):
     assert len(uris) == 1
     assert base64.b64decode(uris[0]).startswith(b"\x89PNG")
     assert not re.search(r'(src|href)="(http|//)', page)
+
+
+def test_report_layout_captions_minus_signs_and_zoom():
+    narrow, _ = plt.subplots(figsize=(4, 3))
+    wide, _ = plt.subplots(figsize=(20, 3))
+    rows = [("Layer fc_relu", "-0.004 [-0.07, 0.06]", "left-right, 1–5 repeats, x-1")]
+    section = ReportSection("Comparison", rows=rows, figures={"feve_vs_fev": narrow, "rdms": wide})
+    page = render_report([section])
+    assert "\u22120.004 [\u22120.07, 0.06]" in page
+    assert "Layer fc_relu" in page and "left-right, 1–5 repeats, x-1" in page
+    assert 'alt="FEVE vs. FEV"' in page and 'alt="RDMs"' in page
+    # only the figure too wide for the page links to its full-size view, and back
+    assert page.count('<figure id="') == 1
+    assert 'href="#comparison-fig2"' in page and 'id="comparison-fig2-fit"' in page
+    for target in re.findall(r'href="#([^"]+)"', page):
+        assert f'id="{target}"' in page
+    widths = [int(w) for w in re.findall(r'<img [^>]*width="(\d+)"', page)]
+    assert len(widths) == 2 and widths[0] < 600 < widths[1]
+    plt.close(narrow)
+    plt.close(wide)

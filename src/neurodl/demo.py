@@ -57,18 +57,24 @@ def make_demo_recording(*, quick: bool = False, seed: int = 0) -> Recording:
     )
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
+def _fmt(value: Any, decimals: int = 3) -> str:
+    """A number with a fixed number of decimals (integers as they are; None as n/a)."""
     if value is None:
         return "n/a"
     if isinstance(value, (int, np.integer)):
         return str(int(value))
-    return f"{float(value):.{digits}g}"
+    value = float(value)
+    if not np.isfinite(value):
+        return "n/a"
+    return f"{value:.1f}" if abs(value) >= 100 else f"{value:.{decimals}f}"
 
 
-def _with_ci(metrics: dict[str, Any], key: str, low: str, high: str, unit: str = "") -> str:
-    text = _fmt(metrics.get(key)) + unit
+def _with_ci(
+    metrics: dict[str, Any], key: str, low: str, high: str, unit: str = "", decimals: int = 3
+) -> str:
+    text = _fmt(metrics.get(key), decimals) + unit
     if metrics.get(low) is not None and metrics.get(high) is not None:
-        text += f" [{_fmt(metrics[low])}, {_fmt(metrics[high])}]{unit}"
+        text += f" [{_fmt(metrics[low], decimals)}, {_fmt(metrics[high], decimals)}]{unit}"
     return text
 
 
@@ -92,17 +98,19 @@ def _data_section(recording: Recording) -> tuple[ReportSection, dict[str, Any]]:
         ev = recording.neurons["explainable_variance"]
         rows.append(
             (
-                "Explainable variance (median)",
+                "Explainable variance, ground truth (median of all neurons)",
                 _fmt(np.median(ev)),
-                "Share of a neuron's trial-to-trial variance that the stimulus explains (ground "
-                "truth); most V1 neurons are weakly driven by any one grating.",
+                "Share of a neuron's response variance that the stimulus explains, from the "
+                "simulator. Most V1 neurons are weakly driven by any one grating; the Encoding "
+                "section estimates the same quantity (FEV) from repeats, for the neurons it "
+                "scores.",
             )
         )
     if truth is not None and truth.get("cramer_rao_median_deg") is not None:
         rows.append(
             (
                 "Cramér–Rao median error",
-                f"{_fmt(truth['cramer_rao_median_deg'])}°",
+                f"{_fmt(truth['cramer_rao_median_deg'], 2)}°",
                 "The smallest median decoding error any unbiased decoder can reach on one trial "
                 "of this population (from the simulator's Fisher information).",
             )
@@ -123,13 +131,20 @@ def _decoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows = [
         (
             "Median absolute error",
-            _fmt(m.get("median_abs_error_deg")) + "°",
-            f"Half of the test trials are decoded within this many degrees; chance is "
-            f"{_fmt(m.get('chance_median_abs_error_deg'))}°.",
+            _with_ci(
+                m,
+                "median_abs_error_deg",
+                "median_abs_error_ci_low",
+                "median_abs_error_ci_high",
+                "°",
+                2,
+            ),
+            f"Half of the held-out trials are decoded within this many degrees; chance is "
+            f"{_fmt(m.get('chance_median_abs_error_deg'), 0)}°.",
         ),
         (
             "Discrimination threshold",
-            _with_ci(m, "threshold_deg", "threshold_ci_low", "threshold_ci_high", "°"),
+            _with_ci(m, "threshold_deg", "threshold_ci_low", "threshold_ci_high", "°", 2),
             "The orientation difference the decoder tells apart on 75% of trial pairs "
             "(Stringer et al. 2021 found 0.35° in mouse V1).",
         ),
@@ -138,55 +153,85 @@ def _decoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
         rows.append(
             (
                 "Cramér–Rao median error",
-                _fmt(m["cramer_rao_median_deg"]) + "°",
+                _fmt(m["cramer_rao_median_deg"], 2) + "°",
                 "The bound: no unbiased decoder can do better on average.",
             )
         )
     return rows
 
 
+def _ci_text(m: dict[str, Any], key: str, ci_key: str) -> str:
+    ci = m.get(ci_key)
+    text = _fmt(m.get(key))
+    if isinstance(ci, (list, tuple)) and len(ci) == 2:
+        text += f" [{_fmt(ci[0])}, {_fmt(ci[1])}]"
+    return text
+
+
 def _encoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
-    return [
+    scored = f"{m.get('n_neurons_used')} of {m.get('n_neurons')} neurons"
+    rows = [
         (
-            "FEVE (mean)",
-            _fmt(m.get("feve_mean")),
-            "Fraction of the explainable variance that the model predicts on held-out images; "
-            "1 is the noise ceiling.",
+            "FEVE, CNN (mean)",
+            _ci_text(m, "feve_mean", "feve_ci95"),
+            f"Fraction of the explainable variance the CNN predicts on held-out images, over the "
+            f"{scored} whose FEV exceeds {m.get('fev_threshold', 0.15)}; 1 is the noise ceiling.",
         ),
         (
-            "Correlation to the repeat average",
+            "FEVE, linear filter-bank model (mean)",
+            _ci_text(m, "linear_feve_mean", "linear_feve_ci95"),
+            "The curriculum's model (fixed filters and a linear readout), the baseline.",
+        ),
+        (
+            "Correlation to the repeat average (CNN)",
             _fmt(m.get("corr_to_average_mean")),
-            "Correlation between prediction and the mean over repeats of each test image.",
+            f"Correlation of prediction and the mean over repeats of each test image; the "
+            f"oracle (leave-one-repeat-out) correlation is {_fmt(m.get('oracle_corr_mean'))}.",
         ),
         (
-            "FEV (mean)",
+            "FEV, estimated from repeats (mean)",
             _fmt(m.get("fev_mean")),
-            "Fraction of each neuron's variance that is explainable at all (not trial noise).",
+            "Fraction of each scored neuron's variance that repeats share (not trial noise).",
         ),
     ]
+    return rows
+
+
+def _layer_meaning(layer: dict[str, Any], lower: Any, method: str) -> str:
+    low, high = layer.get("ci_low"), layer.get("ci_high")
+    if low is not None and high is not None and low <= 0 <= high:
+        verdict = "not distinguishable from zero (its 95% interval contains 0)"
+    elif lower is not None and layer.get("similarity", -np.inf) >= lower:
+        verdict = "reaches the lower noise ceiling: as similar as the data's noise allows"
+    else:
+        verdict = "above zero but below the noise ceiling: part of V1's geometry is missing"
+    return f"{method} similarity of this layer's RDM to V1's: {verdict}."
 
 
 def _rsa_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
+    lower, upper = m.get("noise_ceiling_lower"), m.get("noise_ceiling_upper")
+    ceiling_note = "How similar the true model could be to the data's RDM given its noise."
+    if lower is not None and lower <= 0:
+        ceiling_note += (
+            " The lower bound is not above zero: the data RDM is too noisy for firm conclusions "
+            "(more trials or neurons would help)."
+        )
     rows = [
         (
             "Task accuracy",
             _fmt(m.get("task_test_accuracy")),
             "Held-out accuracy of the network at telling left from right tilt; chance is 0.5.",
         ),
-        (
-            "Noise ceiling",
-            f"{_fmt(m.get('noise_ceiling_lower'))} – {_fmt(m.get('noise_ceiling_upper'))}",
-            "How similar the best possible model could be to the data's RDM given its noise.",
-        ),
+        ("Noise ceiling", f"lower {_fmt(lower)}, upper {_fmt(upper)}", ceiling_note),
     ]
+    method = str(m.get("compare_method", "")).capitalize() or "The"
     for name, layer in (m.get("layers") or {}).items():
         rows.append(
             (
                 f"Layer {name}",
                 _with_ci(layer, "similarity", "ci_low", "ci_high")
-                + f" (p = {_fmt(layer.get('p_value'), 2)})",
-                "Similarity of this layer's RDM to V1's, with a bootstrap 95% interval over "
-                "conditions and a permutation p-value.",
+                + f", p = {_fmt(layer.get('p_value'))}",
+                _layer_meaning(layer, lower, method),
             )
         )
     return rows
@@ -222,7 +267,7 @@ def run_demo(
     if recording is None:
         recording = timed("simulate", lambda: make_demo_recording(quick=quick, seed=seed))
     section, summary = timed("data", lambda: _data_section(recording))
-    result.sections.append(section)
+    result.sections.append(section.freeze())
     result.metrics["data"] = summary
     has_orientation = "orientation" in recording.stimulus
     has_images = recording.images is not None
@@ -240,14 +285,14 @@ def run_demo(
                 "some trials and tested on others (cross-validated, no leakage between repeats).",
                 dec,
                 _decoding_rows(dec.metrics),
-            )
+            ).freeze()
         )
     else:
         result.skipped["decoding"] = "the recording has no 'orientation' stimulus variable"
 
     if has_images:
         conv = timed("convolution", lambda: _convolution_section(recording))
-        result.sections.append(conv)
+        result.sections.append(conv.freeze())
         enc: AnalysisResult = timed(
             "encoding",
             lambda: run_encoding(recording, seed=seed, device=device, quick=quick),
@@ -260,7 +305,7 @@ def run_demo(
                 "a readout per neuron is fitted on some images and judged on others.",
                 enc,
                 _encoding_rows(enc.metrics),
-            )
+            ).freeze()
         )
     else:
         result.skipped["encoding"] = "the recording has no images"
@@ -278,7 +323,7 @@ def run_demo(
                 "way V1 does? Each layer's dissimilarity matrix is compared with the data's.",
                 rsa,
                 _rsa_rows(rsa.metrics),
-            )
+            ).freeze()
         )
     else:
         result.skipped["comparison"] = "the recording has no 'orientation' stimulus variable"
@@ -296,25 +341,33 @@ def _convolution_section(recording: Recording) -> ReportSection:
     from neurodl.plotting.encoding import plot_activation_grid, plot_filter_bank
     from neurodl.stimuli import filter_bank_names, make_filter_bank, make_grating
 
-    bank = make_filter_bank(7)
-    angles = np.arange(0, 180, 30.0)
-    gratings = make_grating(angles, size=(48, 64), spatial_frequency=6.0)
+    kernel = 7
+    bank = make_filter_bank(kernel)
+    names = filter_bank_names(4)
+    # gratings at the Gabors' own spatial frequency (1 / (2.5 sigma) cycles per pixel)
+    cycles = 64 / (2.5 * kernel / 5)
+    angles = np.arange(0, 180, 22.5)
+    gratings = make_grating(angles, size=(48, 64), spatial_frequency=cycles)
     activations = compute_filter_responses(gratings, bank)
-    energy = np.abs(activations).mean(axis=(2, 3))  # (n_stimuli, n_filters)
-    best = [filter_bank_names(4)[i] for i in np.argmax(energy, axis=1)]
+    energy = np.abs(activations).mean(axis=(2, 3))  # (n_stimuli, n_filters), filters unit-norm
+    gabor = energy[:, 2:]
+    best = np.argmax(gabor, axis=1)
     notes = [
-        f"A grating at {a:g}° drives '{name}' most." for a, name in zip(angles, best, strict=True)
+        f"A grating at {a:g}° drives '{names[2 + b]}' most among the Gabors "
+        f"(mean |response| {g[b]:.2f}; centre-surround on {e[0]:.2f})."
+        for a, b, g, e in zip(angles, best, gabor, energy, strict=True)
     ]
-    return ReportSection(
+    section = ReportSection(
         "Convolution",
         "The curriculum's filters: centre-surround cells respond to contrast edges of any "
         "orientation, Gabor filters to bars of their own orientation.",
         [],
         {
-            "Filter bank (7 x 7)": plot_filter_bank(bank, names=filter_bank_names(4)),
+            f"Filter bank ({kernel} × {kernel})": plot_filter_bank(bank, names=names),
             "Filter responses to gratings": plot_activation_grid(
-                gratings, activations, channel_names=filter_bank_names(4)
+                gratings, activations, channel_names=names
             ),
         },
         notes,
     )
+    return section

@@ -90,6 +90,7 @@ def test_threshold_tracks_known_noise(rng):
     small, large = results
     # Gaussian errors: 75 % correct at 0.674 * sqrt(2) * sigma (= 0.95 sigma)
     assert small["threshold_deg"] == pytest.approx(0.95, rel=0.2)
+    assert not small["extrapolated"]
     assert large["threshold_deg"] == pytest.approx(2.86, rel=0.2)
     low, high = small["ci_deg"]
     assert low < small["threshold_deg"] < high
@@ -162,10 +163,11 @@ def test_weight_analysis(population):
     assert np.all(np.diff(pref[order]) >= 0)
     centres, tuning = hidden_unit_tuning(mlp, X, theta, n_bins=12)
     assert centres.shape == (12,) and tuning.shape == (12, 6)
-    linear_weights, _ = sorted_input_weights(LinearDecoder().fit(X, theta), pref)
+    linear = LinearDecoder(kappa=5.0, alphas=[1.0]).fit(X, theta)
+    linear_weights, _ = sorted_input_weights(linear, pref)
     assert linear_weights.shape == (X.shape[1], 48)
     with pytest.raises(NeurodlTypeError, match="MLPDecoder or CurriculumDecoder"):
-        hidden_unit_tuning(LinearDecoder().fit(X, theta), X, theta)
+        hidden_unit_tuning(linear, X, theta)
     with pytest.raises(NeurodlValueError, match="one angle per neuron"):
         sorted_input_weights(mlp, pref[:-1])
 
@@ -195,9 +197,14 @@ def test_run_decoding_quick(population_factory):
     assert m["grouped_by_condition"] is True
     assert m["median_abs_error_deg"] < 15 < 60 < m["shuffle_median_abs_error_deg"]
     assert "cramer_rao_median_deg" not in m  # no ground truth
-    assert {"decoded_vs_true", "error_vs_orientation", "psychometric", "error_vs_neurons"} <= set(
-        result.figures
-    )
+    figures = {
+        "decoded_vs_true",
+        "error_vs_orientation",
+        "psychometric",
+        "error_vs_neurons",
+        "error_vs_trials",
+    }
+    assert figures <= set(result.figures)
     assert len(result.summary) >= 3 and all(s.endswith(".") for s in result.summary)
     assert result.parameters["seed"] == 0
 
@@ -243,3 +250,27 @@ def test_plots_return_axes(population, rng):
     ):
         assert isinstance(axes, Axes)
         assert axes.get_xlabel() and axes.get_ylabel()
+
+
+def test_run_decoding_with_ground_truth():
+    from neurodl.data import simulate_v1
+
+    recording = simulate_v1(120, 300, random_state=3)
+    result = run_decoding(recording, decoder="bayes", quick=True, folds=3)
+    m = result.metrics
+    assert m["cramer_rao_median_deg"] == pytest.approx(
+        recording.ground_truth["cramer_rao_median_deg"]
+    )
+    assert m["error_to_bound_ratio"] > 0.7  # no decoder beats the bound by much
+    bounds = m["neuron_curve"]["cramer_rao_median_deg"]
+    assert np.all(np.diff(bounds) < 0)  # more neurons, lower bound
+    assert any("Cramér–Rao" in line for line in result.summary)
+
+
+def test_run_decoding_curves_in_metrics(population_factory):
+    result = run_decoding(_recording(population_factory), decoder="linear", quick=True, folds=3)
+    neurons = result.metrics["neuron_curve"]
+    trials = result.metrics["trial_curve"]
+    assert neurons["n_neurons"][-1] == 40
+    assert neurons["median_abs_error_deg"][0] > neurons["median_abs_error_deg"][-1]
+    assert trials["median_abs_error_deg"][0] > trials["median_abs_error_deg"][-1]

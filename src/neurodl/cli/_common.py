@@ -29,6 +29,16 @@ __all__ = [
     "write_text_atomic",
 ]
 
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+# Outputs get the permissions of an ordinary new file (mkstemp alone would make them 0600).
+_FILE_MODE = _default_mode()
+
 # Set by the app callback (``neurodl --debug ...``): show tracebacks instead of one-line errors.
 STATE: dict[str, Any] = {"debug": False}
 
@@ -87,6 +97,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -108,6 +119,7 @@ def save_figure(fig: Any, path: Path, *, dpi: int = 110) -> None:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

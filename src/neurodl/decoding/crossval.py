@@ -157,6 +157,16 @@ def cross_validate_decoder(
         ``errors`` (n_trials,) absolute circular errors, ``median_abs_error_deg``,
         ``mean_abs_error_deg``, ``rmse_deg``, ``fold_median_abs_error_deg``, ``fold_rmse_deg``,
         ``fit_time_s`` (per fold), ``period`` and ``estimators`` (list or None).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> theta = rng.uniform(0, 360, 300)
+    >>> tuning = np.cos(np.deg2rad(theta[:, None] - np.arange(0, 360, 20)))
+    >>> X = tuning + rng.normal(0, 0.3, (300, 18))
+    >>> cv = cross_validate_decoder("bayes", X, theta, folds=3)
+    >>> len(cv["fold_median_abs_error_deg"]), bool(cv["median_abs_error_deg"] < 10)
+    (3, True)
     """
     estimator = _as_decoder(decoder)
     X, y = _check_xy(responses, orientation)

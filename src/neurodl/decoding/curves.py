@@ -103,6 +103,16 @@ def neuron_curve(
     dict
         ``n_neurons`` (n_sizes,), ``errors`` (n_sizes, n_repeats), ``median_abs_error_deg``
         (n_sizes,) mean over repeats, and ``bound_deg`` (n_sizes, n_repeats) or None.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> theta = rng.uniform(0, 360, 300)
+    >>> tuning = np.cos(np.deg2rad(theta[:, None] - rng.uniform(0, 360, 40)))
+    >>> X = tuning + rng.normal(0, 1, (300, 40))
+    >>> curve = neuron_curve("bayes", X, theta, sizes=[4, 40], n_repeats=2)
+    >>> bool(curve["median_abs_error_deg"][0] > curve["median_abs_error_deg"][1])
+    True
     """
     estimator = _as_decoder(decoder)
     X, y = _check_xy(responses, orientation)

@@ -242,11 +242,13 @@ class LinearDecoder(BaseDecoder):
                 score(i, k)
             if alphas.size > 1 and (alphas.size - 1) % 3:
                 score(i, alphas.size - 1)
-        best_kappa, best_alpha = np.unravel_index(np.nanargmin(errors), errors.shape)
+        best_kappa, best_alpha = (
+            int(v) for v in np.unravel_index(np.nanargmin(errors), errors.shape)
+        )
         for k in range(max(0, best_alpha - 2), min(alphas.size, best_alpha + 3)):
-            score(int(best_kappa), k)
-        best_kappa, best_alpha = np.unravel_index(np.nanargmin(errors), errors.shape)
-        kappa, alpha = float(kappas[best_kappa]), float(alphas[best_alpha])
+            score(best_kappa, k)
+        final = np.unravel_index(np.nanargmin(errors), errors.shape)
+        kappa, alpha = float(kappas[final[0]]), float(alphas[final[1]])
         targets = von_mises_basis(theta, self.n_basis, kappa, period)
         y_mean = targets.mean(0)
         projected = U.T @ (targets - y_mean).astype(np.float32)

@@ -292,6 +292,9 @@ class CurriculumDecoder(_TorchDecoder):
     Parameters
     ----------
     n_hidden : int, default 10
+    alpha : float, default 0.0
+        L2 penalty on the input weights (the curriculum's later fix for over-fitting; 0 is the
+        original network, which over-fits small data sets).
     learning_rate_init : float, default 1e-4
         Step of plain (full-batch) gradient descent (larger steps diverge on degree² losses).
     max_iter : int, default 1000
@@ -315,6 +318,7 @@ class CurriculumDecoder(_TorchDecoder):
         self,
         *,
         n_hidden: int = 10,
+        alpha: float = 0.0,
         learning_rate_init: float = 1e-4,
         max_iter: int = 1000,
         period: float = 360,
@@ -323,6 +327,7 @@ class CurriculumDecoder(_TorchDecoder):
         verbose: int = 0,
     ) -> None:
         self.n_hidden = n_hidden
+        self.alpha = alpha
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
         self.period = period
@@ -334,6 +339,8 @@ class CurriculumDecoder(_TorchDecoder):
         """Train on responses (n_trials, n_neurons) and angles in degrees (n_trials,)."""
         if not isinstance(self.n_hidden, (int, np.integer)) or self.n_hidden < 1:
             raise NeurodlValueError(f"n_hidden must be an int >= 1; got {self.n_hidden!r}.")
+        if not self.alpha >= 0:
+            raise NeurodlValueError(f"alpha must be >= 0; got {self.alpha!r}.")
         X_arr, theta = self._validate_fit(X, y)
         self._setup()
         Xs = torch.from_numpy(self._standardise_fit(X_arr))
@@ -343,10 +350,15 @@ class CurriculumDecoder(_TorchDecoder):
         def loss_fn(net: nn.Module, xb: torch.Tensor, tb: torch.Tensor) -> torch.Tensor:
             return F.mse_loss(net(xb), tb)
 
+        def penalty_fn(net: nn.Module) -> torch.Tensor:
+            assert isinstance(net, MLP)
+            return self.alpha * net.input_layer.weight.pow(2).sum()
+
         self._train(
             module,
             [Xs, target],
             loss_fn,
+            penalty_fn=penalty_fn if self.alpha else None,
             optimizer="sgd",
             learning_rate=float(self.learning_rate_init),
             batch_size=None,

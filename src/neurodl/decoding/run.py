@@ -11,7 +11,7 @@ import numpy as np
 from neurodl.data.recording import Recording
 from neurodl.decoding._base import check_period
 from neurodl.decoding.crossval import cross_validate_decoder, shuffle_control
-from neurodl.decoding.curves import log_sizes, neuron_curve
+from neurodl.decoding.curves import log_sizes, neuron_curve, trial_curve
 from neurodl.decoding.factory import DECODERS, make_decoder
 from neurodl.decoding.threshold import discrimination_threshold
 from neurodl.decoding.weights import hidden_unit_tuning, preferred_orientation, sorted_input_weights
@@ -63,8 +63,9 @@ def _figures(
     y: np.ndarray,
     cv: dict[str, Any],
     threshold: dict[str, Any],
-    curve: dict[str, Any] | None,
+    curves: tuple[dict[str, Any] | None, dict[str, Any] | None],
     period: float,
+    metrics: dict[str, Any],
 ) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
@@ -84,8 +85,14 @@ def _figures(
         y, cv["predictions"], period=period, ax=new("error_vs_orientation", (5, 3.5))
     )
     plots.plot_psychometric(threshold, ax=new("psychometric", (4.5, 3.5)))
-    if curve is not None:
-        plots.plot_neuron_curve(curve, ax=new("error_vs_neurons", (4.5, 3.5)))
+    if curves[0] is not None:
+        plots.plot_neuron_curve(curves[0], ax=new("error_vs_neurons", (4.5, 3.5)))
+    if curves[1] is not None:
+        plots.plot_trial_curve(
+            curves[1],
+            bound=metrics.get("cramer_rao_median_deg"),
+            ax=new("error_vs_trials", (4.5, 3.5)),
+        )
     fitted = cv["estimators"][0]
     if name in _TORCH:
         plots.plot_loss_curve(
@@ -99,7 +106,10 @@ def _figures(
         else:
             pref = preferred_orientation(recording.responses, y, period=period)
         weights, order = sorted_input_weights(fitted, pref)
-        plots.plot_sorted_weights(weights, pref[order], ax=new("sorted_weights", (5, 4)))
+        label = "Von Mises basis function" if name == "linear" else "Hidden unit"
+        plots.plot_sorted_weights(
+            weights, pref[order], unit_label=label, ax=new("sorted_weights", (5, 4))
+        )
     return figures
 
 
@@ -145,7 +155,8 @@ def run_decoding(
     quick : bool
         Smaller networks, fewer epochs, bootstraps and curve points: seconds on small data.
     curves : bool
-        Compute the error-vs-neurons curve.
+        Compute the error-vs-neurons and error-vs-training-trials curves (on subsamples of
+        neurons and of training trials, each scored on held-out trials).
     n_bootstrap : int, optional
         Bootstrap resamples of the threshold (default 1000, 200 when quick).
     n_jobs : int or None
@@ -159,6 +170,13 @@ def run_decoding(
     -------
     AnalysisResult
         ``metrics`` (JSON-able), ``figures`` (by file stem), ``summary``, ``parameters``.
+
+    Examples
+    --------
+    >>> from neurodl.data import simulate_v1
+    >>> result = run_decoding(simulate_v1(100, 300, random_state=0), quick=True, figures=False)
+    >>> sorted(k for k in result.metrics if k.startswith("threshold_ci"))
+    ['threshold_ci_deg', 'threshold_ci_high', 'threshold_ci_level', 'threshold_ci_low']
     """
     started = time.perf_counter()
     if not isinstance(recording, Recording):
@@ -197,20 +215,34 @@ def run_decoding(
         cv["predictions"], y, period=period_f, n_bootstrap=boots, random_state=seed
     )
     bound_fn = _bound(recording, period_f, target)
-    curve = None
-    if curves and recording.n_neurons >= 2:
-        sizes = log_sizes(min(10, recording.n_neurons), recording.n_neurons, 4 if quick else 7)
+    curve, trials = None, None
+    if curves:
+        few = quick or decoder in _TORCH
+        repeats = 2 if few else 3
+        sizes = log_sizes(min(10, recording.n_neurons), recording.n_neurons, 4 if few else 7)
         curve = neuron_curve(
             estimator,
             X,
             y,
             sizes=sizes,
-            n_repeats=2 if quick or decoder in _TORCH else 3,
+            n_repeats=repeats,
             groups=groups,
             random_state=seed,
             n_jobs=n_jobs,
             bound=None if bound_fn is None else (lambda idx: bound_fn(recording, neurons=idx)),
         )
+        n_train = int(0.7 * recording.n_trials)  # below the 75 % training side of any split
+        if n_train >= 40:
+            trials = trial_curve(
+                estimator,
+                X,
+                y,
+                n_repeats=repeats,
+                groups=groups,
+                random_state=seed,
+                n_jobs=n_jobs,
+                sizes=log_sizes(20, n_train, 3 if few else 5),
+            )
     metrics: dict[str, Any] = {
         "decoder": decoder,
         "decoder_params": estimator.get_params(),
@@ -232,6 +264,7 @@ def run_decoding(
         "threshold_ci_low": threshold["ci_deg"][0],
         "threshold_ci_high": threshold["ci_deg"][1],
         "threshold_ci_level": threshold["ci_level"],
+        "threshold_extrapolated": threshold["extrapolated"],
         "shuffle_median_abs_error_deg": shuffled["median_abs_error_deg"],
         "shuffle_rmse_deg": shuffled["rmse_deg"],
         "chance_median_abs_error_deg": chance_median_abs_error(period_f),
@@ -249,10 +282,19 @@ def run_decoding(
             if curve["bound_deg"] is None
             else curve["bound_deg"].mean(1),
         }
+    if trials is not None:
+        metrics["trial_curve"] = {
+            "n_train_trials": trials["n_trials"],
+            "median_abs_error_deg": trials["median_abs_error_deg"],
+        }
     metrics["wall_time_s"] = round(time.perf_counter() - started, 3)
     result = AnalysisResult(
         metrics=metrics,
-        figures=_figures(decoder, recording, y, cv, threshold, curve, period_f) if figures else {},
+        figures=(
+            _figures(decoder, recording, y, cv, threshold, (curve, trials), period_f, metrics)
+            if figures
+            else {}
+        ),
         summary=_summary(metrics),
         parameters={
             "decoder": decoder,
@@ -288,8 +330,10 @@ def _summary(m: dict[str, Any]) -> list[str]:
         f"Its orientation discrimination threshold (75% correct) is {m['threshold_deg']:.3g}° "
         f"(95% CI {low:.3g}–{high:.3g}°)."
     )
-    lines.append(
-        f"With shuffled labels the error is {m['shuffle_median_abs_error_deg']:.3g}°, at the "
-        f"chance level of {m['chance_median_abs_error_deg']:.3g}°, so the folds do not leak."
-    )
+    shuffled, chance = m["shuffle_median_abs_error_deg"], m["chance_median_abs_error_deg"]
+    if shuffled >= 0.8 * chance:
+        verdict = f"close to the chance level of {chance:.3g}°, as it should be"
+    else:
+        verdict = f"well below the chance level of {chance:.3g}°: check for leaks between folds"
+    lines.append(f"With shuffled labels the error is {shuffled:.3g}°, {verdict}.")
     return lines

@@ -110,7 +110,7 @@ def discrimination_threshold(
     period : {360, 180}
     max_delta : float, optional
         Largest true difference paired (degrees). By default 5 x the median absolute error,
-        at least 20 x the mean spacing of the trials and at most ``period / 8``.
+        at least 5 x the mean spacing of the trials and at most ``period / 8``.
     n_bins : int
         Bins of the psychometric curve over ``[-max_delta, max_delta]``.
     n_bootstrap : int
@@ -125,7 +125,8 @@ def discrimination_threshold(
     -------
     dict
         ``threshold_deg``, ``ci_deg`` (low, high), ``bias``, ``slope`` (per degree),
-        ``delta_deg`` / ``p_clockwise`` / ``n_pairs`` per bin, ``max_delta_deg``, ``n_bootstrap``.
+        ``delta_deg`` / ``p_clockwise`` / ``n_pairs`` per bin, ``max_delta_deg``, ``n_bootstrap``,
+        ``extrapolated`` (the threshold lies beyond the largest difference paired).
 
     Examples
     --------
@@ -149,7 +150,7 @@ def discrimination_threshold(
         )
     if max_delta is None:
         spacing = period_f / truth.size
-        max_delta = min(period_f / 8, max(5 * float(np.median(errors)), 20 * spacing))
+        max_delta = min(period_f / 8, max(5 * float(np.median(errors)), 5 * spacing))
     if not 0 < max_delta <= period_f / 2:
         raise NeurodlValueError(
             f"max_delta must lie in (0, {period_f / 2}] degrees; got {max_delta!r}."
@@ -202,5 +203,6 @@ def discrimination_threshold(
         "p_clockwise": k / np.maximum(n, 1),
         "n_pairs": n.astype(np.int64),
         "max_delta_deg": float(max_delta),
+        "extrapolated": bool(threshold > max_delta),
         "n_bootstrap": int(n_bootstrap),
     }

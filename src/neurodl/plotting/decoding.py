@@ -108,6 +108,17 @@ def plot_psychometric(result: Mapping[str, Any], *, ax: Axes | None = None) -> A
     return ax
 
 
+def _log_axes(ax: Axes) -> None:
+    """Log-log axes with plain numbers as tick labels."""
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(ScalarFormatter())
+        axis.set_minor_formatter(NullFormatter())
+
+
 def _curve(ax: Axes, sizes: ArrayLike, errors: ArrayLike, color: str, label: str) -> None:
     table = np.asarray(errors, dtype=float)
     mean = table.mean(1)
@@ -125,8 +136,7 @@ def plot_neuron_curve(curve: Mapping[str, Any], *, ax: Axes | None = None) -> Ax
     if curve.get("bound_deg") is not None:
         bound = np.asarray(curve["bound_deg"], dtype=float).mean(1)
         ax.plot(curve["n_neurons"], bound, color="k", ls="--", label="Cramér–Rao bound")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    _log_axes(ax)
     ax.set_xlabel("Number of neurons")
     ax.set_ylabel("Median absolute error (°)")
     ax.legend(frameon=False, fontsize=8)
@@ -141,8 +151,7 @@ def plot_trial_curve(
     _curve(ax, curve["n_trials"], curve["errors"], "C2", "decoder (held out)")
     if bound is not None:
         ax.axhline(bound, color="k", ls="--", label="Cramér–Rao bound (all neurons)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    _log_axes(ax)
     ax.set_xlabel("Number of training trials")
     ax.set_ylabel("Median absolute error (°)")
     ax.legend(frameon=False, fontsize=8)
@@ -168,7 +177,11 @@ def plot_loss_curve(
 
 
 def plot_sorted_weights(
-    weights: ArrayLike, preferred_sorted: ArrayLike | None = None, *, ax: Axes | None = None
+    weights: ArrayLike,
+    preferred_sorted: ArrayLike | None = None,
+    *,
+    unit_label: str = "Hidden unit",
+    ax: Axes | None = None,
 ) -> Axes:
     """Input weights (neurons sorted by preferred orientation x units), diverging colour map."""
     ax = _axes(ax, (5.0, 4.0))
@@ -188,7 +201,7 @@ def plot_sorted_weights(
         extent=extent,
     )
     ax.figure.colorbar(image, ax=ax, label="Input weight")
-    ax.set_xlabel("Output / hidden unit")
+    ax.set_xlabel(unit_label)
     ax.set_ylabel("Neuron preferred orientation (°)" if extent else "Neuron (sorted)")
     return ax
 
