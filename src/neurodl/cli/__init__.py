@@ -31,6 +31,7 @@ from neurodl.cli import data as _data  # noqa: E402, F401
 # decode command
 # encode command
 from neurodl.cli import encode as _encode  # noqa: E402, F401
+
 # rsa command
 # demo command
 from neurodl.cli import demo as _demo  # noqa: E402, F401
