@@ -51,25 +51,27 @@ def fit_ridge_loo(
     loo_mse : ndarray of shape (n_alphas, n_targets)
         Leave-one-out mean squared error of each penalty.
     """
-    u, s, vt = np.linalg.svd(np.asarray(features, dtype=np.float64), full_matrices=False)
+    # float32 matrix products (the data are float32); penalties and leverages in float64
+    u, s, vt = np.linalg.svd(np.asarray(features, dtype=np.float32), full_matrices=False)
+    s = s.astype(np.float64)
     n_targets = targets.shape[1]
     coef = np.empty((vt.shape[1], n_targets))
     alpha = np.empty(n_targets)
     loo = np.empty((alphas.size, n_targets))
     s2 = s**2
     for start in range(0, n_targets, _NEURON_CHUNK):
-        y = np.asarray(targets[:, start : start + _NEURON_CHUNK], dtype=np.float64)
+        y = np.asarray(targets[:, start : start + _NEURON_CHUNK], dtype=np.float32)
         projected = u.T @ y  # (k, t)
         for index, a in enumerate(alphas):
             shrink = s2 / (s2 + a)
-            fitted = u @ (shrink[:, None] * projected)
-            leverage = (u**2) @ shrink
+            fitted = u @ (shrink[:, None].astype(np.float32) * projected)
+            leverage = (u.astype(np.float64) ** 2) @ shrink
             residual = (y - fitted) / (1.0 - leverage)[:, None]
             loo[index, start : start + y.shape[1]] = np.mean(residual**2, axis=0)
         best = np.argmin(loo[:, start : start + y.shape[1]], axis=0)
         alpha[start : start + y.shape[1]] = alphas[best]
         gains = s[:, None] / (s2[:, None] + alphas[best][None, :])  # (k, t)
-        coef[:, start : start + y.shape[1]] = vt.T @ (gains * projected)
+        coef[:, start : start + y.shape[1]] = vt.T @ (gains.astype(np.float32) * projected)
     return coef, alpha, loo
 
 
@@ -167,7 +169,7 @@ class LinearEncoder(EncoderBase):
         self.image_mean_ = float(data.mean())
         self.image_std_ = float(data.std()) or 1.0
         self.filters_ = make_filter_bank(self.kernel_size, n_orientations=self.n_orientations)
-        features = self._features(data).astype(np.float64)
+        features = self._features(data).astype(np.float64)  # centred in float64, then float32
         self.feature_mean_ = features.mean(0)
         features -= self.feature_mean_
         target_mean = target.mean(0, dtype=np.float64)
