@@ -51,6 +51,20 @@ def test_simulate_is_reproducible(tmp_path):
     )
 
 
+def test_simulate_test_set_and_noise(tmp_path):
+    path = tmp_path / "t.npz"
+    args = ["simulate", "-o", str(path), "--neurons", "20", "--trials", "80"]
+    extra = ["--test-images", "5", "--test-repeats", "4", "--stimulus", "noise", "--repeats", "2"]
+    result = runner.invoke(app, [*args, *extra])
+    assert result.exit_code == 0, result.output
+    recording = load(path)
+    assert "orientation" not in recording.stimulus
+    assert int(recording.stimulus["test_set"].sum()) == 20
+    assert recording.images is not None and recording.images.shape[0] == 5 + 30
+    bad = runner.invoke(app, [*args, "--test-images", "30", "--test-repeats", "10"])
+    assert bad.exit_code == 1 and "Traceback" not in bad.output
+
+
 def test_info_json(tmp_path, rng):
     np.savez(tmp_path / "c.npz", resp=rng.normal(size=(360, 8)), stimuli=np.arange(360))
     result = runner.invoke(app, ["info", str(tmp_path / "c.npz"), "--json"])

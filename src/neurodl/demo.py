@@ -312,7 +312,9 @@ def _convolution_section(recording: Recording) -> ReportSection:
         [],
         {
             "Filter bank (7 x 7)": plot_filter_bank(bank, names=filter_bank_names(4)),
-            "Filter responses to gratings": plot_activation_grid(activations, stimuli=gratings),
+            "Filter responses to gratings": plot_activation_grid(
+                gratings, activations, channel_names=filter_bank_names(4)
+            ),
         },
         notes,
     )

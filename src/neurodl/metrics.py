@@ -32,6 +32,124 @@ def circular_difference(a: ArrayLike, b: ArrayLike, period: float = 360.0) -> ND
 # ---------------------------------------------------------------------------------------------
 
 
+def _check_period(period: float) -> float:
+    if not isinstance(period, (int, float, np.integer, np.floating)) or not period > 0:
+        raise NeurodlValueError(f"period must be a positive number of degrees; got {period!r}.")
+    return float(period)
+
+
+def _paired(predicted: ArrayLike, true: ArrayLike) -> tuple[NDArray[np.float64], ...]:
+    pred = np.asarray(predicted, dtype=np.float64).reshape(-1)
+    ref = np.asarray(true, dtype=np.float64).reshape(-1)
+    if pred.shape != ref.shape:
+        raise NeurodlValueError(
+            f"predicted and true must have the same length; got {pred.size} and {ref.size}."
+        )
+    if pred.size == 0:
+        raise NeurodlValueError("predicted and true must not be empty.")
+    if not (np.isfinite(pred).all() and np.isfinite(ref).all()):
+        raise NeurodlValueError("predicted and true must be finite (no NaN or inf).")
+    return pred, ref
+
+
+def circular_error(
+    predicted: ArrayLike, true: ArrayLike, period: float = 360.0
+) -> NDArray[np.float64]:
+    """Absolute circular error |predicted - true| wrapped onto the circle, in [0, period/2].
+
+    Parameters
+    ----------
+    predicted, true : array-like of shape (n_trials,)
+        Angles in degrees.
+    period : float
+        360 for directions, 180 for orientations.
+
+    Examples
+    --------
+    >>> circular_error([359.0, 90.0], [1.0, 80.0]).tolist()
+    [2.0, 10.0]
+    """
+    period = _check_period(period)
+    pred, ref = _paired(predicted, true)
+    return np.abs(circular_difference(pred, ref, period))
+
+
+def median_abs_error(predicted: ArrayLike, true: ArrayLike, period: float = 360.0) -> float:
+    """Median absolute circular error in degrees (Stringer et al. 2021's headline number).
+
+    Examples
+    --------
+    >>> median_abs_error([10.0, 20.0, 350.0], [0.0, 20.0, 0.0])
+    10.0
+    """
+    return float(np.median(circular_error(predicted, true, period)))
+
+
+def circular_rmse(predicted: ArrayLike, true: ArrayLike, period: float = 360.0) -> float:
+    """Root mean squared circular error in degrees.
+
+    Examples
+    --------
+    >>> circular_rmse([3.0, 356.0], [0.0, 0.0])
+    3.5355339059327378
+    """
+    return float(np.sqrt(np.mean(circular_error(predicted, true, period) ** 2)))
+
+
+def orientation_bins(angles: ArrayLike, n_bins: int, period: float = 360.0) -> NDArray[np.intp]:
+    """Index of the bin of width ``period / n_bins`` (first bin starts at 0°) of each angle.
+
+    Examples
+    --------
+    >>> orientation_bins([0.0, 15.0, 359.0, -1.0], 36).tolist()
+    [0, 1, 35, 35]
+    """
+    period = _check_period(period)
+    if not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
+        raise NeurodlValueError(f"n_bins must be an int >= 2; got {n_bins!r}.")
+    wrapped = np.mod(np.asarray(angles, dtype=np.float64), period)
+    return np.minimum((wrapped / (period / n_bins)).astype(np.intp), n_bins - 1)
+
+
+def fraction_correct(
+    predicted: ArrayLike, true: ArrayLike, n_bins: int, period: float = 360.0
+) -> float:
+    """Fraction of trials whose predicted angle falls in the same bin as the true angle.
+
+    Chance is ``1 / n_bins``.
+
+    Examples
+    --------
+    >>> fraction_correct([5.0, 25.0], [1.0, 1.0], n_bins=36)
+    0.5
+    """
+    pred, ref = _paired(predicted, true)
+    return float(
+        np.mean(orientation_bins(pred, n_bins, period) == orientation_bins(ref, n_bins, period))
+    )
+
+
+def chance_median_abs_error(period: float = 360.0) -> float:
+    """Median absolute error of a guess independent of the stimulus (uniform errors): period / 4."""
+    return _check_period(period) / 4.0
+
+
+def chance_rmse(period: float = 360.0) -> float:
+    """RMSE of a guess independent of the stimulus (uniform errors): period / sqrt(12)."""
+    return _check_period(period) / float(np.sqrt(12.0))
+
+
+__all__ += [
+    "chance_median_abs_error",
+    "chance_rmse",
+    "circular_error",
+    "circular_rmse",
+    "fraction_correct",
+    "median_abs_error",
+    "orientation_bins",
+]
+
+
 # ---------------------------------------------------------------------------------------------
 # Encoding metrics (FEV, FEVE, correlations, noise ceilings) below this line.
 # ---------------------------------------------------------------------------------------------

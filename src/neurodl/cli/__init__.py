@@ -26,15 +26,7 @@ def _root(
 
 
 # Each module registers its commands on ``app`` when imported.
-from neurodl.cli import data as _data  # noqa: E402, F401
-
-# decode command
-# encode command
-from neurodl.cli import encode as _encode  # noqa: E402, F401
-
-# rsa command
-# demo command
-from neurodl.cli import demo as _demo  # noqa: E402, F401
+from neurodl.cli import data, decode, demo, encode, rsa  # noqa: E402, F401
 
 
 def main() -> None:

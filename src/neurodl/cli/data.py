@@ -17,6 +17,10 @@ def simulate(
     neurons: int = typer.Option(2000, "--neurons", min=1, help="Number of neurons."),
     trials: int = typer.Option(4000, "--trials", min=1, help="Number of trials."),
     repeats: int = typer.Option(1, "--repeats", min=1, help="Trials per distinct image."),
+    test_images: int = typer.Option(
+        0, "--test-images", min=0, help="Extra images shown --test-repeats times (a test set)."
+    ),
+    test_repeats: int = typer.Option(10, "--test-repeats", min=2, help="Repeats of test images."),
     stimulus: str = typer.Option("gratings", "--stimulus", help="'gratings' or 'noise'."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     zscore: bool = typer.Option(False, "--zscore", help="Z-score each neuron's responses."),
@@ -31,6 +35,8 @@ def simulate(
             n_neurons=neurons,
             n_trials=trials,
             repeats=repeats,
+            test_images=test_images,
+            test_repeats=test_repeats,
             stimulus=stimulus,  # type: ignore[arg-type]
             zscore=zscore,
             random_state=seed,

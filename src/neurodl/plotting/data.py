@@ -41,7 +41,9 @@ def plot_raster(
     order = np.argsort(preferred)
     _centres, mean, _ = compute_tuning_curves(z[:, order], theta, n_bins=n_bins)
     groups = np.array_split(np.arange(order.size), min(max_rows, order.size))
-    image = np.stack([np.nanmean(mean[:, g], axis=1) for g in groups])
+    starts = np.array([g[0] for g in groups])
+    sizes = np.array([g.size for g in groups])
+    image = (np.add.reduceat(mean, starts, axis=1) / sizes).T  # NaN where a bin has no trials
     limit = float(np.nanpercentile(np.abs(image), 99)) or 1.0
     shown = ax.imshow(
         image,

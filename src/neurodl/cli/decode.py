@@ -1,0 +1,65 @@
+"""``neurodl decode``: decode a stimulus angle from a recording file."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from neurodl.cli import app
+from neurodl.cli._common import cli_errors, output_dir, save_figure, write_json, write_manifest
+
+
+@app.command()
+def decode(
+    file: Path = typer.Argument(..., help="Recording file (.npz, .h5, .nwb, .npy)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Directory for the outputs."),
+    decoder: str = typer.Option(
+        "linear", "--decoder", help="Decoder: linear, bayes, mlp or curriculum."
+    ),
+    target: str = typer.Option("orientation", "--target", help="Stimulus variable to decode."),
+    folds: int = typer.Option(5, "--folds", help="Cross-validation folds."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    device: str = typer.Option("cpu", "--device", help="Torch device: cpu, cuda, mps or auto."),
+    period: int = typer.Option(360, "--period", help="Period of the angle: 360 or 180."),
+    allow_pickle: bool = typer.Option(
+        False, "--allow-pickle", help="Trust the file and allow pickled content (.npy dicts)."
+    ),
+    quick: bool = typer.Option(False, "--quick", help="Fewer epochs and resamples (seconds)."),
+) -> None:
+    """Decode orientation: cross-validated errors, threshold, shuffle control, bound, figures."""
+    from neurodl.data import load
+    from neurodl.decoding import run_decoding
+
+    started = time.time()
+    with cli_errors():
+        recording = load(file, allow_pickle=allow_pickle)
+        result = run_decoding(
+            recording,
+            decoder=decoder,
+            target=target,
+            folds=folds,
+            period=period,
+            seed=seed,
+            device=device,
+            quick=quick,
+            verbose=1,
+        )
+        directory = output_dir(output)
+        write_json(directory / "metrics.json", result.metrics)
+        outputs = ["metrics.json"]
+        for stem, figure in result.figures.items():
+            save_figure(figure, directory / f"{stem}.png")
+            outputs.append(f"{stem}.png")
+        write_manifest(
+            directory,
+            command="decode",
+            parameters={"file": str(file), **result.parameters},
+            seed=seed,
+            started=started,
+            device=device,
+            outputs=[*outputs, "manifest.json"],
+        )
+    for line in result.summary:
+        typer.echo(line)

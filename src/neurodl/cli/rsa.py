@@ -1,0 +1,79 @@
+"""``neurodl rsa``: compare a network's layers with a recording (RSA with inference)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from neurodl.cli import app
+from neurodl.cli._common import cli_errors, output_dir, save_figure, write_json, write_manifest
+
+
+@app.command()
+def rsa(
+    file: Path = typer.Argument(..., help="Recording file."),
+    output: Path = typer.Option(..., "-o", "--output", help="Directory to write results into."),
+    model: str = typer.Option(
+        "tilt-cnn",
+        "--model",
+        help="'tilt-cnn' (trained here) or a TorchScript/pickled module file.",
+    ),
+    layers: str | None = typer.Option(
+        None, "--layers", help="Comma-separated layer names (the model's defaults when omitted)."
+    ),
+    rdm: str = typer.Option(
+        "correlation",
+        "--rdm",
+        help="Dissimilarity: euclidean, correlation, crossnobis or poisson.",
+    ),
+    compare: str = typer.Option(
+        "pearson",
+        "--compare",
+        help="RDM comparison: pearson, spearman, rho_a, cosine, kendall_tau_a, whitened_cosine, "
+        "whitened_pearson.",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    device: str = typer.Option("cpu", "--device", help="'cpu', 'cuda' or 'auto'."),
+    allow_pickle: bool = typer.Option(
+        False, "--allow-pickle", help="Trust FILE and the --model file with pickled content."
+    ),
+    quick: bool = typer.Option(False, "--quick", help="Tiny training and resampling: seconds."),
+) -> None:
+    """Train the tilt CNN (or load your network) and compare each layer's RDM with the data's."""
+    from neurodl.data import load
+    from neurodl.rsa import run_rsa
+
+    started = time.time()
+    with cli_errors():
+        directory = output_dir(output)
+        recording = load(file, allow_pickle=allow_pickle)
+        chosen = [name.strip() for name in layers.split(",") if name.strip()] if layers else None
+        result = run_rsa(
+            recording,
+            model=model,
+            layers=chosen,
+            rdm=rdm,
+            compare=compare,
+            seed=seed,
+            device=device,
+            quick=quick,
+            allow_pickle=allow_pickle,
+        )
+        write_json(directory / "metrics.json", result.metrics)
+        outputs = ["metrics.json", "manifest.json"]
+        for stem, figure in result.figures.items():
+            save_figure(figure, directory / f"{stem}.png")
+            outputs.append(f"{stem}.png")
+        write_manifest(
+            directory,
+            command="rsa",
+            parameters={"file": str(file), **result.parameters},
+            seed=seed,
+            started=started,
+            device=device,
+            outputs=outputs,
+        )
+    for sentence in result.summary:
+        typer.echo(sentence)

@@ -1,0 +1,235 @@
+"""Plots for representational comparison: RDMs, RDM rows, layer similarity, tuning, embeddings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from neurodl.exceptions import NeurodlValueError
+
+__all__ = [
+    "plot_embedding",
+    "plot_layer_similarity",
+    "plot_layer_tuning",
+    "plot_rdm",
+    "plot_rdm_rows",
+]
+
+CYCLIC = "twilight"
+
+
+def _new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_rdm(
+    rdm: ArrayLike,
+    orientation: ArrayLike | None = None,
+    *,
+    title: str | None = None,
+    ax: Any = None,
+) -> Any:
+    """An RDM as an image, conditions in cyclic order of orientation when given.
+
+    Parameters
+    ----------
+    rdm : array-like of shape (n, n)
+    orientation : array-like of shape (n,), optional
+        Degrees; conditions are sorted by it and the axes are labelled with it.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    d = np.asarray(rdm, dtype=np.float64)
+    if d.ndim != 2 or d.shape[0] != d.shape[1]:
+        raise NeurodlValueError(f"rdm must be square (n, n); got shape {d.shape}.")
+    ax = _new_axes(ax, (4.0, 3.6))
+    extent = None
+    if orientation is not None:
+        theta = np.asarray(orientation, dtype=np.float64) % 360
+        order = np.argsort(theta)
+        d = d[order][:, order]
+        extent = (float(theta.min()), float(theta.max()), float(theta.max()), float(theta.min()))
+    shown = ax.imshow(d, cmap="viridis", extent=extent, interpolation="nearest")
+    ax.figure.colorbar(shown, ax=ax, label="Dissimilarity", fraction=0.046)
+    label = "Stimulus orientation (°)" if orientation is not None else "Condition"
+    ax.set_xlabel(label)
+    ax.set_ylabel(label)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_rdm_rows(
+    rdm: ArrayLike,
+    orientation: ArrayLike,
+    *,
+    at: Sequence[float] = (0.0, 90.0, 180.0, 270.0),
+    ax: Any = None,
+) -> Any:
+    """Dissimilarity of the conditions nearest to orientations ``at`` to every other condition.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    d = np.asarray(rdm, dtype=np.float64)
+    theta = np.asarray(orientation, dtype=np.float64) % 360
+    if d.ndim != 2 or d.shape != (theta.size, theta.size):
+        raise NeurodlValueError(
+            f"rdm must have shape ({theta.size}, {theta.size}) to match orientation; got {d.shape}."
+        )
+    ax = _new_axes(ax, (5.0, 3.2))
+    order = np.argsort(theta)
+    import matplotlib
+
+    cmap = matplotlib.colormaps[CYCLIC]
+    for target in at:
+        gap = np.abs((theta - target + 180) % 360 - 180)
+        row = int(np.argmin(gap))
+        ax.plot(
+            theta[order],
+            d[row, order],
+            color=cmap((target % 360) / 360),
+            label=f"{theta[row]:.0f}°",
+        )
+    ax.set_xlabel("Stimulus orientation (°)")
+    ax.set_ylabel("Dissimilarity")
+    ax.legend(title="Row at", fontsize="small")
+    return ax
+
+
+def plot_layer_similarity(
+    names: Sequence[str],
+    similarity: ArrayLike,
+    ci_low: ArrayLike | None = None,
+    ci_high: ArrayLike | None = None,
+    noise_ceiling: tuple[float, float] | None = None,
+    *,
+    ylabel: str = "Similarity to data RDM",
+    ax: Any = None,
+) -> Any:
+    """Bars of each layer's similarity to the data, with intervals and the noise-ceiling band.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    values = np.asarray(similarity, dtype=np.float64)
+    if values.shape != (len(names),):
+        raise NeurodlValueError(
+            f"similarity must have one value per name ({len(names)}); got shape {values.shape}."
+        )
+    ax = _new_axes(ax, (max(3.0, 0.8 * len(names) + 1.5), 3.2))
+    x = np.arange(len(names))
+    yerr = None
+    if ci_low is not None and ci_high is not None:
+        low, high = np.asarray(ci_low, dtype=np.float64), np.asarray(ci_high, dtype=np.float64)
+        yerr = np.abs(np.stack([values - low, high - values]))
+    ax.bar(x, values, yerr=yerr, color="tab:blue", capsize=4, label="layers")
+    if noise_ceiling is not None and np.all(np.isfinite(noise_ceiling)):
+        ax.axhspan(
+            noise_ceiling[0], noise_ceiling[1], color="0.8", alpha=0.7, label="noise ceiling"
+        )
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.set_xticks(x, list(names), rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_layer_tuning(
+    activations: Mapping[str, ArrayLike],
+    orientation: ArrayLike,
+    *,
+    n_units: int = 6,
+) -> Any:
+    """Tuning curves (mean activation per condition) of the most variable units of each layer.
+
+    Parameters
+    ----------
+    activations : dict of str to array-like of shape (n_conditions, n_units)
+    orientation : array-like of shape (n_conditions,)
+        Degrees.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+
+    theta = np.asarray(orientation, dtype=np.float64) % 360
+    order = np.argsort(theta)
+    fig, axes = plt.subplots(
+        1,
+        len(activations),
+        figsize=(3.0 * len(activations), 2.8),
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax, (name, acts) in zip(axes[0], activations.items(), strict=True):
+        a = np.asarray(acts, dtype=np.float64)
+        if a.shape[0] != theta.size:
+            raise NeurodlValueError(
+                f"activations[{name!r}] must have {theta.size} rows (conditions); got {a.shape[0]}."
+            )
+        top = np.argsort(a.var(axis=0))[::-1][:n_units]
+        ax.plot(theta[order], a[order][:, top])
+        ax.set_title(name)
+        ax.set_xlabel("Stimulus orientation (°)")
+    axes[0, 0].set_ylabel("Activation")
+    return fig
+
+
+def plot_embedding(
+    patterns: ArrayLike,
+    orientation: ArrayLike,
+    *,
+    method: str = "pca",
+    random_state: int = 0,
+    ax: Any = None,
+) -> Any:
+    """Conditions in two dimensions (PCA, metric MDS or t-SNE), coloured by orientation.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if method not in ("pca", "mds", "tsne"):
+        raise NeurodlValueError(f"method must be one of {{'pca', 'mds', 'tsne'}}; got {method!r}.")
+    x = np.asarray(patterns, dtype=np.float64)
+    theta = np.asarray(orientation, dtype=np.float64) % 360
+    if x.ndim != 2 or x.shape[0] != theta.size:
+        raise NeurodlValueError(
+            f"patterns must have shape ({theta.size}, n_features); got {x.shape}."
+        )
+    if method == "pca":
+        centred = x - x.mean(axis=0, keepdims=True)
+        u, s, _ = np.linalg.svd(centred @ centred.T, hermitian=True)
+        xy = u[:, :2] * np.sqrt(np.maximum(s[:2], 0.0))
+    elif method == "mds":
+        from sklearn.manifold import MDS
+
+        xy = MDS(
+            n_components=2, random_state=random_state, n_init=1, init="classical_mds"
+        ).fit_transform(x)
+    else:
+        from sklearn.manifold import TSNE
+
+        perplexity = float(min(30.0, max(2.0, (x.shape[0] - 1) / 3)))
+        xy = TSNE(n_components=2, random_state=random_state, perplexity=perplexity).fit_transform(x)
+    ax = _new_axes(ax, (3.6, 3.2))
+    shown = ax.scatter(xy[:, 0], xy[:, 1], c=theta, cmap=CYCLIC, vmin=0, vmax=360, s=18)
+    ax.figure.colorbar(shown, ax=ax, label="Stimulus orientation (°)", fraction=0.046)
+    ax.set_xlabel(f"{method.upper()} 1")
+    ax.set_ylabel(f"{method.upper()} 2")
+    return ax

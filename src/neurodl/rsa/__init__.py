@@ -1,0 +1,44 @@
+"""Representational comparison: RDMs, RDM comparison, CKA, inference and network activations."""
+
+from neurodl.rsa._utils import rdm_to_vector, vector_to_rdm
+from neurodl.rsa.activations import extract_activations, layer_names
+from neurodl.rsa.analysis import load_module, make_conditions, run_rsa
+from neurodl.rsa.compare import COMPARE_METHODS, compare_rdms, compute_cka
+from neurodl.rsa.inference import (
+    BOOTSTRAP_METHODS,
+    BootstrapResult,
+    PermutationResult,
+    bootstrap_rdm_comparison,
+    compute_noise_ceiling,
+    pairwise_bootstrap_test,
+    permutation_test,
+)
+from neurodl.rsa.rdm import NOISE_METHODS, RDM_METHODS, compute_rdm, estimate_noise
+from neurodl.rsa.tilt import TiltTask, make_tilt_task, train_tilt_cnn
+
+__all__ = [
+    "BOOTSTRAP_METHODS",
+    "COMPARE_METHODS",
+    "NOISE_METHODS",
+    "RDM_METHODS",
+    "BootstrapResult",
+    "PermutationResult",
+    "TiltTask",
+    "bootstrap_rdm_comparison",
+    "compare_rdms",
+    "compute_cka",
+    "compute_noise_ceiling",
+    "compute_rdm",
+    "estimate_noise",
+    "extract_activations",
+    "layer_names",
+    "load_module",
+    "make_conditions",
+    "make_tilt_task",
+    "pairwise_bootstrap_test",
+    "permutation_test",
+    "rdm_to_vector",
+    "run_rsa",
+    "train_tilt_cnn",
+    "vector_to_rdm",
+]

@@ -1,0 +1,159 @@
+"""Layer activations of any torch module, recorded with forward hooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike, NDArray
+from torch import nn
+
+from neurodl.exceptions import DataValueError, NeurodlTypeError, NeurodlValueError
+from neurodl.rsa._utils import check_method
+from neurodl.training import resolve_device
+
+__all__ = ["extract_activations", "layer_names"]
+
+
+def layer_names(module: nn.Module) -> list[str]:
+    """Names of every submodule of ``module`` that :func:`extract_activations` can record."""
+    return [name for name, _ in module.named_modules() if name]
+
+
+def _first_tensor(output: Any) -> torch.Tensor:
+    if isinstance(output, torch.Tensor):
+        return output
+    if isinstance(output, (tuple, list)):
+        for item in output:
+            if isinstance(item, torch.Tensor):
+                return item
+    if isinstance(output, dict):
+        for item in output.values():
+            if isinstance(item, torch.Tensor):
+                return item
+    raise NeurodlTypeError(f"a hooked layer returned {type(output).__name__}, not a tensor.")
+
+
+def extract_activations(
+    module: nn.Module,
+    images: ArrayLike,
+    layers: list[str] | tuple[str, ...],
+    *,
+    batch_size: int = 256,
+    device: str = "cpu",
+    reduce: str | None = None,
+    n_components: int = 100,
+    random_state: int | None = 0,
+) -> dict[str, NDArray[np.float32]]:
+    """Record the outputs of named submodules of a network for a set of images.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Any network (neurodl's, torchvision's, timm's...). It is run in eval mode without
+        gradients and moved to ``device``; its training flag is restored afterwards.
+    images : array-like of shape (n_images, height, width) or (n_images, channels, height, width)
+        Inputs; a channel axis is added to 3-D input.
+    layers : sequence of str
+        Submodule names as in ``module.named_modules()`` (see :func:`layer_names`). A hook on
+        an activation module (``relu``) records after the nonlinearity, one on the layer before
+        it (``conv``) before.
+    batch_size : int
+    device : str
+        "cpu", "cuda", "auto"...
+    reduce : {None, "pca", "random_projection"}
+        Keep all units (flattened), or reduce each layer to ``n_components`` dimensions: PCA
+        over the images, or a Gaussian random projection applied batch by batch (the full
+        layer is then never held for all images at once).
+    n_components : int
+    random_state : int, optional
+        Seeds PCA's solver and the random projection.
+
+    Returns
+    -------
+    dict of str to ndarray of shape (n_images, n_units)
+        float32 activations per layer, in the order of ``layers``.
+
+    Examples
+    --------
+    >>> net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
+    >>> acts = extract_activations(net, np.zeros((5, 4, 4), np.float32), ["1"])
+    >>> acts["1"].shape
+    (5, 3)
+    """
+    if not isinstance(module, nn.Module):
+        raise NeurodlTypeError(f"module must be a torch.nn.Module; got {type(module).__name__}.")
+    if isinstance(module, torch.jit.ScriptModule):
+        raise NeurodlTypeError(
+            "TorchScript modules do not support forward hooks, so their layers cannot be "
+            "recorded; pass the Python nn.Module (for example a module saved with torch.save, "
+            "loaded with allow_pickle=True when trusted)."
+        )
+    if reduce is not None:
+        check_method("reduce", reduce, ("pca", "random_projection"))
+    available = dict(module.named_modules())
+    names = list(layers)
+    if not names:
+        raise NeurodlValueError("layers must name at least one submodule.")
+    unknown = [name for name in names if not name or name not in available]
+    if unknown:
+        raise NeurodlValueError(
+            f"layers {unknown} not found in {type(module).__name__}; it has: "
+            f"{', '.join(layer_names(module))}."
+        )
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim == 3:
+        x = x[:, None]
+    if x.ndim != 4 or x.shape[0] == 0:
+        raise DataValueError(
+            f"images must have shape (n, height, width) or (n, channels, height, width); got "
+            f"{np.shape(images)}."
+        )
+    if int(batch_size) < 1:
+        raise NeurodlValueError(f"batch_size must be >= 1; got {batch_size!r}.")
+    dev = resolve_device(device)
+    captured: dict[str, torch.Tensor] = {}
+    handles = [
+        available[name].register_forward_hook(
+            lambda _m, _i, out, name=name: captured.__setitem__(name, _first_tensor(out))
+        )
+        for name in names
+    ]
+    projections: dict[str, torch.Tensor] = {}
+    generator = torch.Generator().manual_seed(0 if random_state is None else int(random_state))
+    chunks: dict[str, list[NDArray[np.float32]]] = {name: [] for name in names}
+    was_training = module.training
+    module.to(dev)
+    module.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, x.shape[0], int(batch_size)):
+                captured.clear()
+                module(torch.from_numpy(x[start : start + int(batch_size)]).to(dev))
+                for name in names:
+                    if name not in captured:
+                        raise NeurodlValueError(
+                            f"layer {name!r} was not called during the forward pass."
+                        )
+                    flat = captured[name].detach().reshape(captured[name].shape[0], -1).float()
+                    if reduce == "random_projection":
+                        if name not in projections:
+                            projections[name] = torch.randn(
+                                flat.shape[1], n_components, generator=generator
+                            ).to(dev) / float(np.sqrt(n_components))
+                        flat = flat @ projections[name]
+                    chunks[name].append(flat.cpu().numpy().astype(np.float32))
+    finally:
+        for handle in handles:
+            handle.remove()
+        module.train(was_training)
+    out = {name: np.concatenate(chunks[name]) for name in names}
+    if reduce == "pca":
+        from sklearn.decomposition import PCA
+
+        for name, acts in out.items():
+            k = min(int(n_components), acts.shape[0], acts.shape[1])
+            pca = PCA(n_components=k, random_state=random_state)
+            out[name] = pca.fit_transform(acts).astype(np.float32)
+    return out

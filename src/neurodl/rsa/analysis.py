@@ -1,0 +1,329 @@
+"""``run_rsa``: compare every layer of a network with a recording, with the statistics."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import nn
+
+from neurodl.data.recording import Recording
+from neurodl.exceptions import DataFormatError, DataValueError, NeurodlValueError, UnsafeFileError
+from neurodl.results import AnalysisResult
+from neurodl.rsa._utils import check_method, condition_means
+from neurodl.rsa.activations import extract_activations
+from neurodl.rsa.compare import COMPARE_METHODS
+from neurodl.rsa.inference import (
+    BOOTSTRAP_METHODS,
+    bootstrap_rdm_comparison,
+    compute_noise_ceiling,
+    permutation_test,
+)
+from neurodl.rsa.rdm import RDM_METHODS, compute_rdm
+from neurodl.stimuli import make_grating
+
+__all__ = ["load_module", "make_conditions", "run_rsa"]
+
+logger = logging.getLogger(__name__)
+MAX_FOLDS = 10
+
+
+def load_module(path: str | Path, *, allow_pickle: bool = False) -> nn.Module:
+    """Load a user's network: TorchScript (safe) or, when trusted, a pickled ``nn.Module``."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataFormatError(f"model file {str(path)!r} does not exist.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return torch.jit.load(str(path), map_location="cpu")
+    except (RuntimeError, ValueError):
+        pass
+    if not allow_pickle:
+        raise UnsafeFileError(
+            f"model file {str(path)!r} is not TorchScript; loading a pickled module runs code "
+            "from the file. Pass allow_pickle=True (--allow-pickle) only if you trust it."
+        )
+    try:
+        module = torch.load(str(path), map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise DataFormatError(f"model file {str(path)!r} could not be read: {exc}") from None
+    if not isinstance(module, nn.Module):
+        raise DataFormatError(
+            f"model file {str(path)!r} holds a {type(module).__name__}, not a torch.nn.Module "
+            "(a state_dict needs its network class; save the whole module or TorchScript)."
+        )
+    return module
+
+
+def make_conditions(
+    recording: Recording, *, n_bins: int = 36
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp], str]:
+    """Conditions, their orientations and cross-validation folds for RSA.
+
+    Trials that repeat the same stimulus (``image_id``, else ``orientation``) form conditions
+    when every condition has at least two of them; with a ``test_set`` marker only the
+    repeated test trials are used. Otherwise (continuous random orientations) orientation is
+    binned into ``n_bins`` equal bins over [0°, 360°), and the trials of a bin serve as its
+    repeats. The r-th trial of each condition goes to fold r modulo the number of folds (the
+    smallest count per condition, at most 10), so every condition is in every fold.
+
+    Returns
+    -------
+    trials : ndarray of int
+        Trials used.
+    orientation : ndarray of shape (n_conditions,)
+        Circular mean orientation of each condition (degrees).
+    index : ndarray of int of shape (len(trials),)
+        Condition of each used trial, numbered in order of orientation.
+    description : str
+    """
+    theta = np.asarray(recording.orientation, dtype=np.float64) % 360
+    trials = np.arange(recording.n_trials)
+    if "test_set" in recording.stimulus and np.sum(recording.stimulus["test_set"] > 0) > 0:
+        trials = np.flatnonzero(recording.stimulus["test_set"] > 0)
+    sub = recording.select(trials)
+    _labels, index = sub.condition_labels()
+    counts = np.bincount(index)
+    if counts.size >= 3 and counts.min() >= 2:
+        description = f"{counts.size} repeated stimuli"
+    else:
+        trials = np.arange(recording.n_trials)
+        index = np.floor(theta / (360.0 / n_bins)).astype(np.intp) % n_bins
+        present = np.unique(index)
+        index = np.searchsorted(present, index).astype(np.intp)
+        counts = np.bincount(index)
+        description = f"orientation in {n_bins} bins of {360 / n_bins:g}°"
+        if present.size < 3 or counts.min() < 2:
+            raise DataValueError(
+                "RSA needs at least 3 conditions with 2 or more trials each; binning orientation "
+                f"into {n_bins} bins gave {present.size} conditions with as few as "
+                f"{counts.min()} trials."
+            )
+    angles = np.deg2rad(theta[trials])
+    n_cond = int(index.max()) + 1
+    mean_angle = np.arctan2(
+        np.bincount(index, np.sin(angles), n_cond), np.bincount(index, np.cos(angles), n_cond)
+    )
+    orientation = np.rad2deg(mean_angle) % 360
+    order = np.argsort(orientation, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return trials, orientation[order], rank[index].astype(np.intp), description
+
+
+def _folds(index: NDArray[np.intp]) -> tuple[NDArray[np.intp], int]:
+    counts = np.bincount(index)
+    n_folds = int(min(counts.min(), MAX_FOLDS))
+    order = np.argsort(index, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    within = np.empty_like(index)
+    within[order] = np.arange(index.size) - starts[index[order]]
+    return (within % n_folds).astype(np.intp), n_folds
+
+
+def _split_rdms(
+    responses: NDArray[Any],
+    index: NDArray[np.intp],
+    folds: NDArray[np.intp],
+    n_folds: int,
+    method: str,
+) -> NDArray[np.float64]:
+    """One data RDM per split of the folds (pairs of folds or more for crossnobis)."""
+    per_split = 2 if method == "crossnobis" else 1
+    n_splits = max(n_folds // per_split, 1)
+    split_of_fold = np.arange(n_folds) % n_splits
+    rdms = []
+    for s in range(n_splits):
+        rows = np.flatnonzero(split_of_fold[folds] == s)
+        kwargs: dict[str, Any] = {"folds": folds[rows]} if method == "crossnobis" else {}
+        rdms.append(compute_rdm(responses[rows], index[rows], method=method, **kwargs))
+    return np.stack(rdms)
+
+
+def _stimuli(
+    recording: Recording, trials: NDArray[np.intp], size: tuple[int, int]
+) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
+    """Unique stimulus images of the used trials and the image of each trial."""
+    if recording.images is not None:
+        ids = recording.stimulus["image_id"][trials]
+        unique, inverse = np.unique(ids, return_inverse=True)
+        return recording.images[unique], inverse.reshape(-1).astype(np.intp)
+    theta = np.asarray(recording.orientation, dtype=np.float64)[trials]
+    unique, inverse = np.unique(theta, return_inverse=True)
+    images = make_grating(unique, size=size).reshape(unique.size, *size)
+    return images, inverse.reshape(-1).astype(np.intp)
+
+
+def run_rsa(
+    recording: Recording,
+    *,
+    model: str | Path | nn.Module = "tilt-cnn",
+    layers: list[str] | None = None,
+    rdm: str = "correlation",
+    compare: str = "pearson",
+    seed: int = 0,
+    device: str = "cpu",
+    quick: bool = False,
+    n_bootstrap: int = 1000,
+    n_permutations: int = 1000,
+    allow_pickle: bool = False,
+    n_bins: int = 36,
+) -> AnalysisResult:
+    """Compare every layer of a network with a recording's representation of orientation.
+
+    Parameters
+    ----------
+    recording : Recording
+        Needs a per-trial ``orientation``; its ``images`` are shown to the network when present,
+        otherwise gratings are rendered at the trials' orientations.
+    model : "tilt-cnn", a path, or an nn.Module
+        "tilt-cnn" trains :class:`~neurodl.models.tilt.TiltCNN` (seeded) to tell left from right
+        tilt; a path loads a TorchScript file, or a pickled module with ``allow_pickle``.
+    layers : list of str, optional
+        Submodules to record; TiltCNN's ``default_layers`` or the module's children by default.
+    rdm : {"euclidean", "correlation", "mahalanobis", "crossnobis", "poisson"}
+        Dissimilarity of the data. Network layers are noise-free, so crossnobis and mahalanobis
+        compare them with their plain counterpart (euclidean, same normalisation).
+    compare : str
+        RDM comparison (:data:`neurodl.rsa.COMPARE_METHODS`); bootstrap intervals need one of
+        :data:`neurodl.rsa.BOOTSTRAP_METHODS`.
+    seed : int
+    device : str
+    quick : bool
+        Tiny training and 100 resamples/permutations: a smoke run in seconds.
+    n_bootstrap, n_permutations : int
+    n_bins : int
+        Orientation bins when the recording has no repeated stimuli.
+
+    Returns
+    -------
+    AnalysisResult
+
+    Notes
+    -----
+    The data are split into folds (the r-th trial of each condition in fold r mod k); one data
+    RDM per fold (per pair of folds for crossnobis) gives the noise ceiling, and a layer's
+    similarity is its mean similarity with these split RDMs (rsatoolbox's convention), so the
+    similarity and the ceiling refer to the same data.
+    """
+    check_method("rdm", rdm, RDM_METHODS)
+    check_method("compare", compare, COMPARE_METHODS)
+    if rdm == "mahalanobis":
+        raise NeurodlValueError(
+            "rdm 'mahalanobis' needs a noise precision; use 'crossnobis' (which also removes "
+            "the noise bias) or compute_rdm(..., noise=...)."
+        )
+    if quick:
+        n_bootstrap, n_permutations = min(n_bootstrap, 100), min(n_permutations, 100)
+    trials, cond_theta, index, description = make_conditions(
+        recording, n_bins=24 if quick else n_bins
+    )
+    folds, n_folds = _folds(index)
+    if rdm == "crossnobis" and n_folds < 2:
+        raise DataValueError("crossnobis needs at least 2 trials per condition.")
+    responses = recording.responses[trials]
+    data_rdm = compute_rdm(
+        responses, index, method=rdm, folds=folds if rdm == "crossnobis" else None
+    )
+    split = _split_rdms(responses, index, folds, n_folds, rdm)
+
+    accuracy: float | None = None
+    size = (
+        recording.images.shape[1:]
+        if recording.images is not None
+        else ((24, 32) if quick else (48, 64))
+    )
+    if isinstance(model, nn.Module):
+        module, model_name = model, type(model).__name__
+    elif model == "tilt-cnn":
+        from neurodl.rsa.tilt import train_tilt_cnn
+
+        kwargs: dict[str, Any] = {"n_train": 256, "n_test": 128, "max_epochs": 4} if quick else {}
+        module, accuracy, _ = train_tilt_cnn(
+            image_size=tuple(size), random_state=seed, device=device, **kwargs
+        )
+        model_name = "tilt-cnn"
+    else:
+        module, model_name = load_module(model, allow_pickle=allow_pickle), str(model)
+    if layers is None:
+        default = getattr(module, "default_layers", None)
+        layers = list(default) if default else [name for name, _ in module.named_children()]
+    images, image_of_trial = _stimuli(recording, trials, tuple(size))
+    acts = extract_activations(module, images, layers, device=device)
+    n_cond = cond_theta.size
+    layer_patterns = {
+        name: condition_means(a[image_of_trial], index, n_cond) for name, a in acts.items()
+    }
+    model_method = "euclidean" if rdm in ("crossnobis", "mahalanobis") else rdm
+    all_rdms = {name: compute_rdm(p, method=model_method) for name, p in layer_patterns.items()}
+    skipped = [name for name, d in all_rdms.items() if not np.all(np.isfinite(d))]
+    if skipped:
+        logger.warning(
+            "layers %s skipped: their %s RDM is undefined (constant patterns)",
+            skipped,
+            model_method,
+        )
+    layer_patterns = {k: v for k, v in layer_patterns.items() if k not in skipped}
+    if not layer_patterns:
+        raise DataValueError(
+            f"no layer gives a defined {model_method} RDM (every layer has constant patterns); "
+            "choose other layers or another rdm method."
+        )
+    model_rdms = np.stack([all_rdms[name] for name in layer_patterns])
+
+    perm = permutation_test(
+        model_rdms, split, method=compare, n_permutations=n_permutations, random_state=seed
+    )
+    if compare in BOOTSTRAP_METHODS:
+        boot = bootstrap_rdm_comparison(
+            model_rdms, split, method=compare, n_bootstrap=n_bootstrap, random_state=seed
+        )
+        similarity, low, high = boot.similarity, boot.ci_low, boot.ci_high
+        ceiling = boot.noise_ceiling
+    else:
+        similarity = perm.observed
+        low = high = np.full(similarity.shape, np.nan)
+        ceiling = (
+            np.array(compute_noise_ceiling(split, method=compare))
+            if split.shape[0] > 1
+            else np.full(2, np.nan)
+        )
+
+    from neurodl.rsa._report import build_result
+
+    return build_result(
+        names=list(layer_patterns),
+        similarity=similarity,
+        low=low,
+        high=high,
+        p_values=perm.p_values,
+        ceiling=ceiling,
+        data_rdm=data_rdm,
+        model_rdms=model_rdms,
+        layer_patterns=layer_patterns,
+        cond_theta=cond_theta,
+        accuracy=accuracy,
+        parameters={
+            "model": model_name,
+            "layers": list(layer_patterns),
+            "rdm": rdm,
+            "compare": compare,
+            "seed": seed,
+            "device": device,
+            "quick": quick,
+            "n_bootstrap": n_bootstrap if compare in BOOTSTRAP_METHODS else 0,
+            "n_permutations": n_permutations,
+            "conditions": description,
+            "n_conditions": int(n_cond),
+            "n_splits": int(split.shape[0]),
+            "model_rdm_method": model_method,
+            "skipped_layers": skipped,
+        },
+        quick=quick,
+    )

@@ -1,0 +1,142 @@
+import numpy as np
+import pytest
+import torch
+
+from neurodl.data.recording import Recording
+from neurodl.exceptions import (
+    DataFormatError,
+    DataValueError,
+    NeurodlTypeError,
+    NeurodlValueError,
+    UnsafeFileError,
+)
+from neurodl.results import AnalysisResult
+from neurodl.rsa import make_conditions, run_rsa
+
+from _rsa_data import SmallNet, tuned_recording  # isort: skip
+
+
+def _check_metrics(result: AnalysisResult, layers):
+    m = result.metrics
+    assert set(m["layers"]) == set(layers)
+    for entry in m["layers"].values():
+        assert -1 <= entry["similarity"] <= 1
+        assert 0 < entry["p_value"] <= 1
+    assert m["noise_ceiling_lower"] <= m["noise_ceiling_upper"]
+
+
+def test_run_rsa_trains_tilt_cnn_quickly(rng):
+    result = run_rsa(tuned_recording(rng), quick=True, seed=0)
+    assert result.metrics["rdm_method"] == "correlation"
+    assert result.metrics["compare_method"] == "pearson"
+    assert 0.5 < result.metrics["task_test_accuracy"] <= 1.0
+    _check_metrics(result, ["conv", "relu", "pool", "fc", "fc_relu"])
+    for entry in result.metrics["layers"].values():
+        assert entry["ci_low"] <= entry["similarity"] <= entry["ci_high"]
+    assert set(result.figures) == {
+        "rdms",
+        "rdm_rows",
+        "layer_similarity",
+        "layer_tuning",
+        "embeddings",
+    }
+    assert any("noise ceiling" in s for s in result.summary)
+    assert any("chance" in s for s in result.summary)
+    assert result.parameters["conditions"].startswith("orientation in 24 bins")
+
+
+def test_run_rsa_user_module_crossnobis_rank_and_reproducible(rng):
+    rec = tuned_recording(rng, repeats=4)
+    kwargs = dict(
+        model=SmallNet(),
+        layers=["act", "head"],
+        rdm="crossnobis",
+        compare="rho_a",
+        n_bootstrap=50,
+        n_permutations=50,
+        quick=True,
+    )
+    first = run_rsa(rec, **kwargs)
+    second = run_rsa(rec, **kwargs)
+    assert first.metrics == second.metrics
+    _check_metrics(first, ["act", "head"])
+    assert first.metrics["task_test_accuracy"] is None
+    assert first.parameters["conditions"] == "24 repeated stimuli"
+    assert first.parameters["model_rdm_method"] == "euclidean"
+    assert first.parameters["n_splits"] == 2
+
+
+def test_run_rsa_non_bootstrap_method_reports_no_interval(rng):
+    result = run_rsa(
+        tuned_recording(rng, repeats=3),
+        model=SmallNet(),
+        layers=["head"],
+        compare="kendall_tau_a",
+        n_permutations=20,
+        quick=True,
+    )
+    entry = result.metrics["layers"]["head"]
+    assert entry["ci_low"] is None and entry["similarity"] is not None
+
+
+def test_run_rsa_loads_torchscript_and_guards_pickles(rng, tmp_path):
+    rec = tuned_recording(rng, repeats=3)
+    scripted = tmp_path / "net.pt"
+    with pytest.warns(DeprecationWarning):
+        torch.jit.script(SmallNet()).save(str(scripted))
+    with pytest.raises(NeurodlTypeError, match="TorchScript modules do not support forward hooks"):
+        run_rsa(rec, model=scripted, layers=["act"])
+    pickled = tmp_path / "pickled.pt"
+    torch.save(SmallNet(), str(pickled))
+    with pytest.raises(UnsafeFileError, match="allow_pickle"):
+        run_rsa(rec, model=pickled)
+    result = run_rsa(rec, model=pickled, allow_pickle=True, layers=["head"], quick=True)
+    assert "head" in result.metrics["layers"]
+    weights = tmp_path / "weights.pt"
+    torch.save(SmallNet().state_dict(), str(weights))
+    with pytest.raises(DataFormatError, match=r"not a torch\.nn\.Module"):
+        run_rsa(rec, model=weights, allow_pickle=True)
+    with pytest.raises(DataFormatError, match="does not exist"):
+        run_rsa(rec, model=tmp_path / "missing.pt")
+
+
+def test_make_conditions_prefers_repeats_then_bins(rng):
+    rec = tuned_recording(rng, repeats=3)
+    trials, theta, index, description = make_conditions(rec)
+    assert theta.size == 24 and np.all(np.diff(theta) > 0)
+    np.testing.assert_allclose(theta[index], rec.orientation[trials] % 360, atol=1e-6)
+    trials, theta, index, description = make_conditions(tuned_recording(rng), n_bins=12)
+    assert theta.size == 12 and "12 bins" in description
+    assert np.all(np.abs(rec.orientation[:0]) >= 0)
+    test_set = np.zeros(72, int)
+    test_set[:36] = 1
+    ids = np.r_[np.repeat(np.arange(12), 3), np.arange(12, 48)]
+    stim = {
+        "orientation": np.r_[np.repeat(np.arange(12) * 30.0, 3), rng.uniform(0, 360, 36)],
+        "image_id": ids,
+        "test_set": test_set,
+    }
+    rec2 = Recording(rng.standard_normal((72, 5)), stimulus=stim, images=np.zeros((48, 8, 8)))
+    trials, theta, index, description = make_conditions(rec2)
+    np.testing.assert_array_equal(trials, np.arange(36))
+    assert description == "12 repeated stimuli"
+
+
+def test_run_rsa_errors(rng):
+    rec = tuned_recording(rng, repeats=3)
+    with pytest.raises(NeurodlValueError, match="rdm must be one of"):
+        run_rsa(rec, rdm="cosine")
+    with pytest.raises(NeurodlValueError, match="compare must be one of"):
+        run_rsa(rec, compare="corr")
+    with pytest.raises(NeurodlValueError, match="needs a noise precision"):
+        run_rsa(rec, rdm="mahalanobis")
+    with pytest.raises(NeurodlValueError, match="not found in SmallNet; it has: conv, act"):
+        run_rsa(rec, model=SmallNet(), layers=["fc"])
+    no_theta = Recording(np.ones((4, 3)), stimulus={"contrast": np.ones(4)})
+    with pytest.raises(DataValueError, match="no 'orientation'"):
+        run_rsa(no_theta)
+    few = Recording(
+        rng.standard_normal((4, 3)), stimulus={"orientation": np.array([0.0, 90, 180, 270])}
+    )
+    with pytest.raises(DataValueError, match="at least 3 conditions with 2 or more"):
+        run_rsa(few)
