@@ -31,7 +31,7 @@ def main() -> None:
     gratings = make_grating([0.0, 45.0, 90.0, 135.0], size=(48, 64))
     plot_filter_bank(bank, names=filter_bank_names()).savefig(args.output / "filter_bank.png")
     activations = compute_filter_responses(gratings, bank)
-    plot_activation_grid(activations, stimuli=gratings, channel_names=filter_bank_names()).savefig(
+    plot_activation_grid(gratings, activations, channel_names=filter_bank_names()).savefig(
         args.output / "activations.png"
     )
 

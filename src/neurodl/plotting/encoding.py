@@ -105,9 +105,9 @@ def plot_filter_bank(
 
 
 def plot_activation_grid(
+    images: ArrayLike,
     activations: ArrayLike,
     *,
-    stimuli: ArrayLike | None = None,
     channel_names: Sequence[str] | None = None,
     max_images: int = 6,
     fig: Any = None,
@@ -116,10 +116,9 @@ def plot_activation_grid(
 
     Parameters
     ----------
+    images : array-like of shape (n_images, H, W)
     activations : array-like of shape (n_images, n_channels, H', W')
         For example from :func:`neurodl.encoding.compute_filter_responses`.
-    stimuli : array-like of shape (n_images, H, W), optional
-        The images, drawn in grey in a first column.
     channel_names : sequence of str, optional
     max_images : int
         Rows shown.
@@ -130,38 +129,32 @@ def plot_activation_grid(
     """
     import matplotlib.pyplot as plt
 
+    stimuli = np.asarray(images, dtype=np.float64)
     acts = np.asarray(activations, dtype=np.float64)
-    images = None if stimuli is None else np.asarray(stimuli, dtype=np.float64)
-    if acts.ndim != 4 or (
-        images is not None and (images.ndim != 3 or images.shape[0] != acts.shape[0])
-    ):
+    if stimuli.ndim != 3 or acts.ndim != 4 or acts.shape[0] != stimuli.shape[0]:
         raise NeurodlValueError(
-            "activations must be (n_images, n_channels, H', W') and stimuli (n_images, H, W) with "
-            f"the same n_images; got {acts.shape} and "
-            f"{None if images is None else images.shape}."
+            "images must be (n_images, H, W) and activations (n_images, n_channels, H', W') with "
+            f"the same n_images; got {stimuli.shape} and {acts.shape}."
         )
-    n = min(int(max_images), acts.shape[0])
+    n = min(int(max_images), stimuli.shape[0])
     n_channels = acts.shape[1]
-    offset = 0 if images is None else 1
     if fig is None:
-        fig = plt.figure(figsize=(1.5 * (n_channels + offset), 1.3 * n + 0.6))
-    axes = fig.subplots(n, n_channels + offset, squeeze=False)
+        fig = plt.figure(figsize=(1.5 * (n_channels + 1), 1.3 * n + 0.6))
+    axes = fig.subplots(n, n_channels + 1, squeeze=False)
     limit = float(np.abs(acts[:n]).max()) or 1.0
     for i in range(n):
-        if images is not None:
-            axes[i, 0].imshow(images[i], cmap="gray", interpolation="nearest")
+        axes[i, 0].imshow(stimuli[i], cmap="gray", interpolation="nearest")
         for c in range(n_channels):
-            axes[i, c + offset].imshow(
+            axes[i, c + 1].imshow(
                 acts[i, c], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest"
             )
         for ax in axes[i]:
             ax.set_xticks([])
             ax.set_yticks([])
-    if images is not None:
-        axes[0, 0].set_title("stimulus", fontsize=7)
+    axes[0, 0].set_title("stimulus", fontsize=7)
     for c in range(n_channels):
         name = channel_names[c] if channel_names is not None else f"channel {c}"
-        axes[0, c + offset].set_title(name, fontsize=7)
+        axes[0, c + 1].set_title(name, fontsize=7)
     fig.suptitle("Filter responses (red +, blue −; common scale)", fontsize=10)
     return fig
 
