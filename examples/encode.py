@@ -36,13 +36,15 @@ def main() -> None:
     )
 
     # an encoding model of every neuron, judged on held-out noise images against the ceiling
-    n_neurons, n_trials = (100, 1200) if args.quick else (1000, 6000)
+    # quick: gratings (one dimension of variation, learned in seconds); full: 1/f noise images,
+    # which pin down every receptive field (see benchmarks/bench_encoding.py)
+    n_neurons, n_trials = (100, 1500) if args.quick else (1000, 6000)
     recording = simulate_v1(
         n_neurons,
         n_trials,
-        test_images=100 if args.quick else 200,
+        test_images=60 if args.quick else 200,
         test_repeats=10,
-        stimulus="noise",
+        stimulus="gratings" if args.quick else "noise",
         random_state=0,
     )
     result = run_encoding(recording, model="cnn", seed=0, quick=args.quick)

@@ -102,3 +102,19 @@ def test_run_encoding_on_simulated_gratings_matches_true_tuning():
     # in-silico tuning on the simulator's gratings follows the ground-truth tuning curves
     assert result.metrics["tuning_corr_mean"] > 0.7
     assert result.metrics["feve_mean"] > 0.5
+
+
+def test_training_set_averages_repeats_and_leaves_out_test_images(rng):
+    from neurodl.encoding.analysis import _test_repeats, _train_set
+
+    ids = rng.integers(0, 10, 60)
+    responses = rng.standard_normal((60, 3)).astype(np.float32)
+    rec = Recording(responses, stimulus={"image_id": ids}, images=rng.standard_normal((10, 4, 4)))
+    images, averaged = _train_set(rec, np.array([2, 5]))
+    kept = [i for i in range(10) if i not in (2, 5) and (ids == i).any()]
+    expected = np.stack([responses[ids == i].mean(0) for i in kept])
+    np.testing.assert_allclose(averaged, expected, atol=1e-6)
+    np.testing.assert_array_equal(images, rec.images[kept])
+    stacked = _test_repeats(rec, np.array([2, 5]))
+    assert stacked.shape == (2, max(np.sum(ids == 2), np.sum(ids == 5)), 3)
+    np.testing.assert_allclose(np.nanmean(stacked[0], axis=0), responses[ids == 2].mean(0))

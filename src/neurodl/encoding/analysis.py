@@ -87,14 +87,18 @@ def _train_set(
     recording: Recording, test_ids: NDArray[np.intp]
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Training images and their repeat-averaged responses (one row per image)."""
+    from scipy.sparse import csr_matrix
+
     ids = recording.stimulus["image_id"]
-    keep = ~np.isin(ids, test_ids)
-    train_ids, inverse = np.unique(ids[keep], return_inverse=True)
-    sums = np.zeros((train_ids.size, recording.n_neurons))
-    np.add.at(sums, inverse, recording.responses[keep])
-    counts = np.bincount(inverse, minlength=train_ids.size)[:, None]
+    rows = np.flatnonzero(~np.isin(ids, test_ids))
+    train_ids, inverse = np.unique(ids[rows], return_inverse=True)
+    counts = np.bincount(inverse, minlength=train_ids.size)
+    # averaging matrix (n_train_images, n_trials): one sparse product, no dense copies
+    average = csr_matrix(
+        (1.0 / counts[inverse], (inverse, rows)), shape=(train_ids.size, recording.n_trials)
+    )
     assert recording.images is not None
-    return recording.images[train_ids], (sums / counts).astype(np.float32)
+    return recording.images[train_ids], np.asarray(average @ recording.responses, np.float32)
 
 
 def _score(

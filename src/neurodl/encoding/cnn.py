@@ -78,7 +78,10 @@ class CNNEncoder(EncoderBase):
     channels : sequence of int
         Channels of each core layer.
     kernel_sizes : sequence of int
-        Kernel side (odd) of each core layer, as long as ``channels``.
+        Kernel side (odd) of each core layer, as long as ``channels``. The default core is a
+        wide first layer (32 filters of 13 x 13 pixels at half resolution, about the size of a
+        mouse V1 receptive field in the simulator's 48 x 64 images) and a 1 x 1 mixing layer; on
+        simulated V1 data it matched deeper 5 x 5 and 7 x 7 cores at a fraction of the cost.
     downsample : int
         Average-pool the images by this factor before the core (speed; 1 keeps every pixel).
     mask_rank : int
@@ -140,8 +143,8 @@ class CNNEncoder(EncoderBase):
     def __init__(
         self,
         *,
-        channels: Sequence[int] = (16, 16),
-        kernel_sizes: Sequence[int] = (9, 7),
+        channels: Sequence[int] = (32, 16),
+        kernel_sizes: Sequence[int] = (13, 1),
         downsample: int = 2,
         mask_rank: int = 1,
         init_filters: str = "filter_bank",
@@ -154,7 +157,7 @@ class CNNEncoder(EncoderBase):
         max_iter: int = 60,
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
-        n_iter_no_change: int = 8,
+        n_iter_no_change: int = 5,
         tol: float = 0.0,
         random_state: int | None = None,
         device: str = "cpu",

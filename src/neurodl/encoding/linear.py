@@ -30,6 +30,8 @@ def fit_ridge_loo(
     features: NDArray[np.floating],
     targets: NDArray[np.floating],
     alphas: NDArray[np.floating],
+    *,
+    intercept: bool = True,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Ridge regression with a leave-one-out choice of the penalty for every target column.
 
@@ -42,6 +44,9 @@ def fit_ridge_loo(
     targets : ndarray of shape (n_samples, n_targets), centred
     alphas : ndarray of shape (n_alphas,)
         Candidate penalties (> 0).
+    intercept : bool
+        Whether features and targets were centred for an unpenalised intercept (the hat matrix
+        then gains 1/n on its diagonal, ``h = h_ridge + 1/n``).
 
     Returns
     -------
@@ -51,25 +56,37 @@ def fit_ridge_loo(
     loo_mse : ndarray of shape (n_alphas, n_targets)
         Leave-one-out mean squared error of each penalty.
     """
-    u, s, vt = np.linalg.svd(np.asarray(features, dtype=np.float64), full_matrices=False)
+    # Residuals are formed from the penalty's share a / (s² + a) rather than as y - yhat, and
+    # 1 - h_ii from the same share, so that neither cancels when n_samples <= n_features
+    # (where yhat -> y and h_ii -> 1 as the penalty vanishes).
+    u, s, vt = np.linalg.svd(np.asarray(features, dtype=np.float32), full_matrices=False)
+    rank = s > s.max(initial=0.0) * max(u.shape[0], vt.shape[1]) * np.finfo(np.float32).eps
+    u, s, vt = u[:, rank], s[rank], vt[rank]  # centring removes one direction (and maybe more)
+    s2 = s.astype(np.float64) ** 2
+    u64 = u.astype(np.float64) ** 2
+    # leverage outside the features' span; the unpenalised intercept (centring) takes 1/n of it,
+    # else a centred sample is the negative sum of the others and leave-one-out leaks it back
+    n_samples = u.shape[0]
+    centring = 1.0 / n_samples if intercept else 0.0
+    outside_leverage = np.clip(1.0 - u64.sum(axis=1) - centring, 0.0, None)
     n_targets = targets.shape[1]
     coef = np.empty((vt.shape[1], n_targets))
     alpha = np.empty(n_targets)
     loo = np.empty((alphas.size, n_targets))
-    s2 = s**2
     for start in range(0, n_targets, _NEURON_CHUNK):
-        y = np.asarray(targets[:, start : start + _NEURON_CHUNK], dtype=np.float64)
+        y = np.asarray(targets[:, start : start + _NEURON_CHUNK], dtype=np.float32)
+        stop = start + y.shape[1]
         projected = u.T @ y  # (k, t)
+        outside = y - u @ projected  # the part of y no penalty can fit
         for index, a in enumerate(alphas):
-            shrink = s2 / (s2 + a)
-            fitted = u @ (shrink[:, None] * projected)
-            leverage = (u**2) @ shrink
-            residual = (y - fitted) / (1.0 - leverage)[:, None]
-            loo[index, start : start + y.shape[1]] = np.mean(residual**2, axis=0)
-        best = np.argmin(loo[:, start : start + y.shape[1]], axis=0)
-        alpha[start : start + y.shape[1]] = alphas[best]
+            share = a / (s2 + a)  # 1 - shrinkage of each component
+            residual = u @ (share[:, None].astype(np.float32) * projected) + outside
+            complement = u64 @ share + outside_leverage  # 1 - h_ii
+            loo[index, start:stop] = np.mean((residual / complement[:, None]) ** 2, axis=0)
+        best = np.argmin(loo[:, start:stop], axis=0)
+        alpha[start:stop] = alphas[best]
         gains = s[:, None] / (s2[:, None] + alphas[best][None, :])  # (k, t)
-        coef[:, start : start + y.shape[1]] = vt.T @ (gains * projected)
+        coef[:, start:stop] = vt.T @ (gains.astype(np.float32) * projected)
     return coef, alpha, loo
 
 
@@ -167,7 +184,7 @@ class LinearEncoder(EncoderBase):
         self.image_mean_ = float(data.mean())
         self.image_std_ = float(data.std()) or 1.0
         self.filters_ = make_filter_bank(self.kernel_size, n_orientations=self.n_orientations)
-        features = self._features(data).astype(np.float64)
+        features = self._features(data).astype(np.float64)  # centred in float64, then float32
         self.feature_mean_ = features.mean(0)
         features -= self.feature_mean_
         target_mean = target.mean(0, dtype=np.float64)
