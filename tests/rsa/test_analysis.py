@@ -63,7 +63,7 @@ def test_run_rsa_user_module_crossnobis_rank_and_reproducible(rng):
     assert first.metrics == second.metrics
     _check_metrics(first, ["act", "head"])
     assert first.metrics["task_test_accuracy"] is None
-    assert first.parameters["conditions"] == "24 repeated stimuli"
+    assert first.parameters["conditions"] == "24 orientations"
     assert first.parameters["model_rdm_method"] == "euclidean"
     assert first.parameters["n_splits"] == 2
 
@@ -119,9 +119,21 @@ def test_make_conditions_prefers_repeats_then_bins(rng):
         "test_set": test_set,
     }
     rec2 = Recording(rng.standard_normal((72, 5)), stimulus=stim, images=np.zeros((48, 8, 8)))
-    trials, theta, index, description = make_conditions(rec2)
-    np.testing.assert_array_equal(trials, np.arange(36))
+    trials, theta, index, description = make_conditions(rec2, conditions="stimuli")
+    np.testing.assert_array_equal(np.sort(trials), np.arange(36))
     assert description == "12 repeated stimuli"
+    trials, theta, index, description = make_conditions(rec2, n_bins=12)
+    assert trials.size == 72 and "12 bins" in description
+    assert np.all(np.diff(index) >= 0)
+    with pytest.raises(NeurodlValueError, match="conditions must be one of"):
+        make_conditions(rec2, conditions="images")
+
+
+def test_run_rsa_noise_ceiling_with_shuffled_trials(rng):
+    """Split RDMs must number conditions alike whatever the trial order (regression)."""
+    rec = tuned_recording(rng, n_trials=720)
+    result = run_rsa(rec, model=SmallNet(), layers=["head"], n_bootstrap=20, n_permutations=20)
+    assert result.metrics["noise_ceiling_lower"] > 0.8
 
 
 def test_run_rsa_errors(rng):
