@@ -88,6 +88,74 @@ def _figures(
     return figures
 
 
+METHOD_NAMES = {
+    "pearson": "Pearson",
+    "spearman": "Spearman",
+    "kendall_tau_a": "Kendall's tau-a",
+    "rho_a": "Spearman's rho-a",
+    "cosine": "cosine",
+    "whitened_cosine": "whitened cosine",
+    "whitened_pearson": "whitened Pearson",
+}
+
+
+def _p_text(p: float | None, n_permutations: int) -> str:
+    if p is None:
+        return "no permutation p-value"
+    floor = 1.0 / (n_permutations + 1)
+    if p <= floor:
+        return (
+            f"permutation p = {p:.2g}, the smallest value {n_permutations:,} permutations can give"
+        )
+    return f"permutation p = {p:.2g} ({n_permutations:,} permutations)"
+
+
+def _sentences(metrics: dict[str, Any], compare: str, n_permutations: int) -> list[str]:
+    """One plain sentence per number, without repeats."""
+    name = METHOD_NAMES.get(compare, compare)
+    summary: list[str] = []
+    accuracy = metrics["task_test_accuracy"]
+    if accuracy is not None:
+        summary.append(
+            f"The tilt CNN classified {100 * accuracy:.1f}% of held-out gratings correctly "
+            "(chance 50%)."
+        )
+    lower, upper = metrics["noise_ceiling_lower"], metrics["noise_ceiling_upper"]
+    noisy = lower is not None and lower <= 0
+    if lower is not None and upper is not None:
+        verdict = (
+            "the split halves of the data hardly agree, so the data are too noisy for a "
+            "conclusion about any layer"
+            if noisy
+            else "a perfect model of these data would score between them"
+        )
+        summary.append(
+            f"The data's noise ceiling of the {name} similarity is {lower:.3f} (lower) to "
+            f"{upper:.3f} (upper): {verdict}."
+        )
+    for layer, entry in metrics["layers"].items():
+        sim, low, high = entry["similarity"], entry["ci_low"], entry["ci_high"]
+        if sim is None:
+            summary.append(f"Layer {layer}: the {name} similarity is undefined.")
+            continue
+        has_ci = low is not None and high is not None
+        interval = f" (95% CI {low:.3f} to {high:.3f})" if has_ci else ""
+        text = f"Layer {layer}: {name} similarity {sim:.3f}{interval}, "
+        text += _p_text(entry["p_value"], n_permutations)
+        if has_ci and low <= 0 <= high:
+            text += "; not distinguishable from zero"
+        elif has_ci and high < 0:
+            text += "; below zero (the layer's dissimilarities run against the data's)"
+        elif not noisy and lower is not None:
+            text += (
+                f"; reaches the lower noise ceiling ({lower:.3f})"
+                if sim >= lower
+                else f"; below the lower noise ceiling ({lower:.3f})"
+            )
+        summary.append(text + ".")
+    return list(dict.fromkeys(summary))
+
+
 def build_result(
     *,
     names: list[str],
@@ -137,36 +205,11 @@ def build_result(
         },
         "n_conditions": parameters["n_conditions"],
         "n_splits": parameters["n_splits"],
+        "conditions": parameters["conditions"],
+        "n_permutations": parameters["n_permutations"],
+        "n_bootstrap": parameters["n_bootstrap"],
     }
-    summary: list[str] = []
-    if accuracy is not None:
-        summary.append(
-            f"The tilt CNN classified {100 * accuracy:.1f}% of held-out gratings correctly "
-            "(chance 50%)."
-        )
-    lower, upper = metrics["noise_ceiling_lower"], metrics["noise_ceiling_upper"]
-    if lower is not None and upper is not None:
-        summary.append(
-            f"The data's noise ceiling for {compare} similarity lies between {lower:.3f} (lower) "
-            f"and {upper:.3f} (upper): no model can be expected to exceed it."
-        )
-    for name, entry in metrics["layers"].items():
-        sim = entry["similarity"]
-        interval = (
-            f" (95% CI {entry['ci_low']:.3f} to {entry['ci_high']:.3f})"
-            if entry["ci_low"] is not None and entry["ci_high"] is not None
-            else ""
-        )
-        chance = f"permutation p = {entry['p_value']:.3g}; chance level 0"
-        ceiling_note = ""
-        if sim is not None and lower is not None:
-            ceiling_note = (
-                ", within the noise ceiling" if sim >= lower else ", below the lower noise ceiling"
-            )
-        summary.append(
-            f"Layer {name} has {compare} similarity {sim:.3f} with the data RDM{interval}; "
-            f"{chance}{ceiling_note}."
-        )
+    summary = _sentences(metrics, compare, parameters.get("n_permutations", 0))
     figures = _figures(
         names,
         similarity,
