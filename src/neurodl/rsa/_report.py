@@ -26,6 +26,7 @@ def _figures(
     data_rdm: NDArray[np.float64],
     model_rdms: NDArray[np.float64],
     layer_patterns: dict[str, NDArray[np.float64]],
+    data_patterns: NDArray[np.float64],
     cond_theta: NDArray[np.float64],
     quick: bool,
 ) -> dict[str, Any]:
@@ -40,16 +41,30 @@ def _figures(
     )
 
     figures: dict[str, Any] = {}
+    n_panels = len(names) + 1
+    n_cols = int(np.ceil(np.sqrt(n_panels)))
+    n_rows = int(np.ceil(n_panels / n_cols))
     fig, axes = plt.subplots(
-        1,
-        len(names) + 1,
-        figsize=(3.6 * (len(names) + 1), 3.2),
+        n_rows,
+        n_cols,
+        figsize=(2.9 * n_cols + 0.8, 2.7 * n_rows),
         squeeze=False,
         layout="constrained",
     )
-    plot_rdm(data_rdm, cond_theta, title="data", ax=axes[0, 0])
-    for ax, name, rdm in zip(axes[0, 1:], names, model_rdms, strict=True):
-        plot_rdm(rdm, cond_theta, title=name, ax=ax)
+    panels = [("data", data_rdm), *zip(names, model_rdms, strict=True)]
+    for k, ax in enumerate(axes.ravel()):
+        if k >= n_panels:
+            ax.set_axis_off()
+            continue
+        title, rdm = panels[k]
+        plot_rdm(rdm, cond_theta, title=title, rank=True, colorbar=False, ax=ax)
+        if k // n_cols != n_rows - 1 and k + n_cols < n_panels:
+            ax.set_xlabel("")
+        if k % n_cols:
+            ax.set_ylabel("")
+    fig.colorbar(
+        axes[0, 0].images[0], ax=axes, label="Dissimilarity (percentile within RDM)", shrink=0.8
+    )
     figures["rdms"] = fig
 
     fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.2), layout="constrained")
@@ -69,21 +84,31 @@ def _figures(
     )
     figures["layer_similarity"] = ax.figure
 
-    figures["layer_tuning"] = plot_layer_tuning(layer_patterns, cond_theta)
+    ax = plot_layer_tuning({"data": data_patterns, **layer_patterns}, cond_theta)
+    ax.set_title("Tuning aligned at each unit's preferred orientation")
+    figures["layer_tuning"] = ax.figure
 
     methods = ["pca"] if quick else ["pca", "mds", "tsne"]
+    panels = {"data": data_patterns, **layer_patterns}
+    n_cols = len(panels) if len(methods) > 1 else int(np.ceil(np.sqrt(len(panels))))
+    n_rows = len(methods) * int(np.ceil(len(panels) / n_cols))
     fig, axes = plt.subplots(
-        len(methods),
-        len(names),
-        figsize=(3.4 * len(names), 3.0 * len(methods)),
+        n_rows,
+        n_cols,
+        figsize=(2.7 * n_cols + 0.8, 2.5 * n_rows),
         squeeze=False,
         layout="constrained",
     )
-    for j, (name, patterns) in enumerate(layer_patterns.items()):
-        for i, method in enumerate(methods):
-            plot_embedding(patterns, cond_theta, method=method, ax=axes[i, j])
-            if i == 0:
-                axes[i, j].set_title(name)
+    flat = axes.ravel()
+    k = 0
+    for method in methods:
+        for name, patterns in panels.items():
+            plot_embedding(patterns, cond_theta, method=method, colorbar=False, ax=flat[k])
+            flat[k].set_title(name if len(methods) == 1 else f"{name} ({method.upper()})")
+            k += 1
+    for ax in flat[k:]:
+        ax.set_axis_off()
+    fig.colorbar(flat[0].collections[0], ax=axes, label="Stimulus orientation (°)", shrink=0.8)
     figures["embeddings"] = fig
     return figures
 
@@ -168,6 +193,7 @@ def build_result(
     data_rdm: NDArray[np.float64],
     model_rdms: NDArray[np.float64],
     layer_patterns: dict[str, NDArray[np.float64]],
+    data_patterns: NDArray[np.float64],
     cond_theta: NDArray[np.float64],
     accuracy: float | None,
     parameters: dict[str, Any],
@@ -219,6 +245,7 @@ def build_result(
         data_rdm,
         model_rdms,
         layer_patterns,
+        data_patterns,
         cond_theta,
         quick,
     )

@@ -346,6 +346,7 @@ def run_rsa(
         data_rdm=data_rdm,
         model_rdms=model_rdms,
         layer_patterns=layer_patterns,
+        data_patterns=condition_means(responses, index, n_cond),
         cond_theta=cond_theta,
         accuracy=accuracy,
         parameters={
