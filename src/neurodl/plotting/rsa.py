@@ -273,7 +273,16 @@ def plot_embedding(
         from sklearn.manifold import TSNE
 
         perplexity = float(min(30.0, max(2.0, (x.shape[0] - 1) / 3)))
-        xy = TSNE(n_components=2, random_state=random_state, perplexity=perplexity).fit_transform(x)
+        # exact gradients: for the few hundred conditions of an RDM they are faster than
+        # Barnes-Hut (whose tree is built anew at every iteration)
+        xy = TSNE(
+            n_components=2,
+            random_state=random_state,
+            perplexity=perplexity,
+            method="exact" if x.shape[0] <= 300 else "barnes_hut",
+            init="pca",
+            max_iter=500,
+        ).fit_transform(x)
     ax = _new_axes(ax, (3.6, 3.2))
     shown = ax.scatter(xy[:, 0], xy[:, 1], c=theta, cmap=CYCLIC, vmin=0, vmax=360, s=18)
     if colorbar:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 import torch
 from numpy.typing import NDArray
 from torch import nn
@@ -212,7 +213,9 @@ def run_rsa(
     seed : int
     device : str
     quick : bool
-        Tiny training and 100 resamples/permutations: a smoke run in seconds.
+        Tiny training, 24 orientation bins and PCA embeddings only: a run in seconds. The
+        resamples and permutations are not reduced (they cost milliseconds), so p-values keep
+        their resolution of 1 / (n_permutations + 1).
     n_bootstrap, n_permutations : int
     n_bins : int
         Orientation bins (24 with ``quick``) when orientations are continuous.
@@ -255,8 +258,6 @@ def run_rsa(
             "rdm 'mahalanobis' needs a noise precision; use 'crossnobis' (which also removes "
             "the noise bias) or compute_rdm(..., noise=...)."
         )
-    if quick:
-        n_bootstrap, n_permutations = min(n_bootstrap, 100), min(n_permutations, 100)
     trials, cond_theta, index, description = make_conditions(
         recording, n_bins=24 if quick else n_bins, conditions=conditions
     )
@@ -291,11 +292,14 @@ def run_rsa(
         default = getattr(module, "default_layers", None)
         layers = list(default) if default else [name for name, _ in module.named_children()]
     images, image_of_trial = _stimuli(recording, trials, tuple(size))
-    acts = extract_activations(module, images, layers, device=device)
     n_cond = cond_theta.size
-    layer_patterns = {
-        name: condition_means(a[image_of_trial], index, n_cond) for name, a in acts.items()
-    }
+    # condition means of the activations as a weighting of the unique images (no per-trial copy)
+    counts = np.bincount(index, minlength=n_cond).astype(np.float64)
+    weights = scipy.sparse.csr_matrix(
+        (1.0 / counts[index], (index, image_of_trial)), shape=(n_cond, images.shape[0])
+    )
+    acts = extract_activations(module, images, layers, device=device)
+    layer_patterns = {name: np.asarray(weights @ a, dtype=np.float64) for name, a in acts.items()}
     model_method = "euclidean" if rdm in ("crossnobis", "mahalanobis") else rdm
     all_rdms = {name: compute_rdm(p, method=model_method) for name, p in layer_patterns.items()}
     skipped = [name for name, d in all_rdms.items() if not np.all(np.isfinite(d))]
