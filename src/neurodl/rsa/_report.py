@@ -89,9 +89,9 @@ def _figures(
     figures["layer_tuning"] = ax.figure
 
     methods = ["pca"] if quick else ["pca", "mds", "tsne"]
-    panels = {"data": data_patterns, **layer_patterns}
-    n_cols = len(panels) if len(methods) > 1 else int(np.ceil(np.sqrt(len(panels))))
-    n_rows = len(methods) * int(np.ceil(len(panels) / n_cols))
+    patterns_of = {"data": data_patterns, **layer_patterns}
+    n_cols = len(patterns_of) if len(methods) > 1 else int(np.ceil(np.sqrt(len(patterns_of))))
+    n_rows = len(methods) * int(np.ceil(len(patterns_of) / n_cols))
     fig, axes = plt.subplots(
         n_rows,
         n_cols,
@@ -102,7 +102,7 @@ def _figures(
     flat = axes.ravel()
     k = 0
     for method in methods:
-        for name, patterns in panels.items():
+        for name, patterns in patterns_of.items():
             plot_embedding(patterns, cond_theta, method=method, colorbar=False, ax=flat[k])
             flat[k].set_title(name if len(methods) == 1 else f"{name} ({method.upper()})")
             k += 1
