@@ -159,7 +159,13 @@ def plot_layer_similarity(
         yerr = np.abs(np.stack([values - low, high - values]))
     if noise_ceiling is not None and np.all(np.isfinite(noise_ceiling)):
         ax.axhspan(
-            noise_ceiling[0], noise_ceiling[1], color="0.85", zorder=0, label="noise ceiling"
+            noise_ceiling[0],
+            noise_ceiling[1],
+            facecolor="0.85",
+            edgecolor="0.45",
+            linestyle="--",
+            zorder=0,
+            label="noise ceiling (lower to upper)",
         )
     ax.bar(x, values, yerr=yerr, color="tab:blue", capsize=4, zorder=2, label="layers (95% CI)")
     ax.axhline(0.0, color="k", lw=0.8)

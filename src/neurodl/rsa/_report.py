@@ -29,6 +29,7 @@ def _figures(
     data_patterns: NDArray[np.float64],
     cond_theta: NDArray[np.float64],
     quick: bool,
+    compare: str,
 ) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
@@ -81,6 +82,7 @@ def _figures(
         low if np.all(np.isfinite(low)) else None,
         high if np.all(np.isfinite(high)) else None,
         (float(ceiling[0]), float(ceiling[1])),
+        ylabel=f"{METHOD_NAMES.get(compare, compare)} similarity to data RDM",
     )
     figures["layer_similarity"] = ax.figure
 
@@ -248,5 +250,6 @@ def build_result(
         data_patterns,
         cond_theta,
         quick,
+        compare,
     )
     return AnalysisResult(metrics=metrics, figures=figures, summary=summary, parameters=parameters)
