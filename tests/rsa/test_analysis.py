@@ -12,6 +12,7 @@ from neurodl.exceptions import (
 )
 from neurodl.results import AnalysisResult
 from neurodl.rsa import make_conditions, run_rsa
+from neurodl.rsa._report import _sentences
 
 from _rsa_data import SmallNet, tuned_recording  # isort: skip
 
@@ -42,6 +43,8 @@ def test_run_rsa_trains_tilt_cnn_quickly(rng):
     }
     assert any("noise ceiling" in s for s in result.summary)
     assert any("chance" in s for s in result.summary)
+    assert len(set(result.summary)) == len(result.summary)
+    assert any("Pearson similarity" in s and "permutations" in s for s in result.summary)
     assert result.parameters["conditions"].startswith("orientation in 24 bins")
     pairs = result.metrics["layer_differences"]
     assert len(pairs) == 10 and 0 < pairs["conv - fc"]["p_value"] <= 1
@@ -63,7 +66,7 @@ def test_run_rsa_user_module_crossnobis_rank_and_reproducible(rng):
     assert first.metrics == second.metrics
     _check_metrics(first, ["act", "head"])
     assert first.metrics["task_test_accuracy"] is None
-    assert first.parameters["conditions"] == "24 repeated stimuli"
+    assert first.parameters["conditions"] == "24 orientations"
     assert first.parameters["model_rdm_method"] == "euclidean"
     assert first.parameters["n_splits"] == 2
 
@@ -119,9 +122,41 @@ def test_make_conditions_prefers_repeats_then_bins(rng):
         "test_set": test_set,
     }
     rec2 = Recording(rng.standard_normal((72, 5)), stimulus=stim, images=np.zeros((48, 8, 8)))
-    trials, theta, index, description = make_conditions(rec2)
-    np.testing.assert_array_equal(trials, np.arange(36))
+    trials, theta, index, description = make_conditions(rec2, conditions="stimuli")
+    np.testing.assert_array_equal(np.sort(trials), np.arange(36))
     assert description == "12 repeated stimuli"
+    trials, theta, index, description = make_conditions(rec2, n_bins=12)
+    assert trials.size == 72 and "12 bins" in description
+    assert np.all(np.diff(index) >= 0)
+    with pytest.raises(NeurodlValueError, match="conditions must be one of"):
+        make_conditions(rec2, conditions="images")
+
+
+def test_run_rsa_noise_ceiling_with_shuffled_trials(rng):
+    """Split RDMs must number conditions alike whatever the trial order (regression)."""
+    rec = tuned_recording(rng, n_trials=720)
+    result = run_rsa(rec, model=SmallNet(), layers=["head"], n_bootstrap=20, n_permutations=20)
+    assert result.metrics["noise_ceiling_lower"] > 0.8
+    assert not any("too noisy" in s for s in result.summary)
+
+
+def test_summary_sentences_flag_noise_zero_and_resolution():
+    layer = {"similarity": 0.02, "ci_low": -0.05, "ci_high": 0.09, "p_value": 1 / 101}
+    metrics = {
+        "task_test_accuracy": None,
+        "noise_ceiling_lower": -0.01,
+        "noise_ceiling_upper": 0.3,
+        "layers": {"a": layer, "b": dict(layer)},
+    }
+    text = _sentences(metrics, "pearson", 100)
+    assert "too noisy for a conclusion" in text[0] and "Pearson" in text[0]
+    assert all("not distinguishable from zero" in s for s in text[1:])
+    assert "smallest value 100 permutations can give" in text[1]
+    metrics["noise_ceiling_lower"] = 0.5
+    metrics["layers"] = {"a": {**layer, "ci_low": 0.01, "similarity": 0.6, "p_value": 0.3}}
+    text = _sentences(metrics, "rho_a", 1000)
+    assert "reaches the lower noise ceiling" in text[1] and "(1,000 permutations)" in text[1]
+    assert len(set(text)) == len(text)
 
 
 def test_run_rsa_errors(rng):

@@ -32,8 +32,14 @@ def test_plots_draw_on_given_axes(ring):
     _, ax = plt.subplots()
     plot_layer_similarity(["a", "b"], [0.2, 0.5], [0.1, 0.4], [0.3, 0.6], (0.6, 0.8), ax=ax)
     assert len(ax.patches) >= 2
-    fig = plot_layer_tuning({"a": patterns, "b": patterns}, theta, n_units=1)
-    assert len(fig.axes) == 2
+    _, ax = plt.subplots()
+    assert plot_layer_tuning({"a": patterns, "b": patterns}, theta, ax=ax) is ax
+    assert len(ax.lines) == 2 and len(ax.get_legend().get_texts()) == 2
+    line = ax.lines[0]
+    assert line.get_xdata()[np.nanargmax(line.get_ydata())] == 0  # aligned at the preferred
+    _, ax = plt.subplots()
+    plot_rdm(rdm, theta, rank=True, colorbar=False, ax=ax)
+    assert ax.images[0].get_array().max() <= 100 and len(ax.figure.axes) == 1
     for method in ("pca", "mds", "tsne"):
         ax = plot_embedding(patterns, theta, method=method)
         assert ax.get_xlabel() == f"{method.upper()} 1"

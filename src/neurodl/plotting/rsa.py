@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import scipy.stats
 from numpy.typing import ArrayLike
 
 from neurodl.exceptions import NeurodlValueError
@@ -26,7 +27,7 @@ def _new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
         return ax
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=figsize)
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 
@@ -35,6 +36,8 @@ def plot_rdm(
     orientation: ArrayLike | None = None,
     *,
     title: str | None = None,
+    rank: bool = False,
+    colorbar: bool = True,
     ax: Any = None,
 ) -> Any:
     """An RDM as an image, conditions in cyclic order of orientation when given.
@@ -44,6 +47,11 @@ def plot_rdm(
     rdm : array-like of shape (n, n)
     orientation : array-like of shape (n,), optional
         Degrees; conditions are sorted by it and the axes are labelled with it.
+    rank : bool
+        Show the off-diagonal dissimilarities as percentiles (0-100), so that RDMs on
+        different scales share one colour scale.
+    colorbar : bool
+        Draw a colour bar next to the axes (leave it out to draw one for several panels).
 
     Returns
     -------
@@ -59,8 +67,22 @@ def plot_rdm(
         order = np.argsort(theta)
         d = d[order][:, order]
         extent = (float(theta.min()), float(theta.max()), float(theta.max()), float(theta.min()))
-    shown = ax.imshow(d, cmap="viridis", extent=extent, interpolation="nearest")
-    ax.figure.colorbar(shown, ax=ax, label="Dissimilarity", fraction=0.046)
+    if rank:
+        off = ~np.eye(d.shape[0], dtype=bool)
+        ranked = np.zeros_like(d)
+        ranked[off] = 100.0 * scipy.stats.rankdata(d[off]) / max(int(off.sum()), 1)
+        d = ranked
+    shown = ax.imshow(
+        d,
+        cmap="viridis",
+        extent=extent,
+        interpolation="nearest",
+        vmin=0.0 if rank else None,
+        vmax=100.0 if rank else None,
+    )
+    if colorbar:
+        label = "Dissimilarity (percentile)" if rank else "Dissimilarity"
+        ax.figure.colorbar(shown, ax=ax, label=label, fraction=0.046)
     label = "Stimulus orientation (°)" if orientation is not None else "Condition"
     ax.set_xlabel(label)
     ax.set_ylabel(label)
@@ -135,11 +157,17 @@ def plot_layer_similarity(
     if ci_low is not None and ci_high is not None:
         low, high = np.asarray(ci_low, dtype=np.float64), np.asarray(ci_high, dtype=np.float64)
         yerr = np.abs(np.stack([values - low, high - values]))
-    ax.bar(x, values, yerr=yerr, color="tab:blue", capsize=4, label="layers")
     if noise_ceiling is not None and np.all(np.isfinite(noise_ceiling)):
         ax.axhspan(
-            noise_ceiling[0], noise_ceiling[1], color="0.8", alpha=0.7, label="noise ceiling"
+            noise_ceiling[0],
+            noise_ceiling[1],
+            facecolor="0.85",
+            edgecolor="0.45",
+            linestyle="--",
+            zorder=0,
+            label="noise ceiling (lower to upper)",
         )
+    ax.bar(x, values, yerr=yerr, color="tab:blue", capsize=4, zorder=2, label="layers (95% CI)")
     ax.axhline(0.0, color="k", lw=0.8)
     ax.set_xticks(x, list(names), rotation=30, ha="right")
     ax.set_ylabel(ylabel)
@@ -151,43 +179,64 @@ def plot_layer_tuning(
     activations: Mapping[str, ArrayLike],
     orientation: ArrayLike,
     *,
-    n_units: int = 6,
+    n_units: int = 50,
+    n_bins: int | None = None,
+    ax: Any = None,
 ) -> Any:
-    """Tuning curves (mean activation per condition) of the most variable units of each layer.
+    """Mean tuning curve of each layer, units aligned at their preferred orientation.
+
+    For each layer the ``n_units`` most variable units are scaled to [0, 1] (minimum to
+    maximum over conditions), their curves are shifted so that each unit's preferred
+    (maximal) orientation is at 0°, and the shifted curves are averaged in ``n_bins`` bins
+    (default: one per condition, at most 36) centred on multiples of 360°/``n_bins`` of
+    orientation relative to the preferred one. Single units of convolutional layers respond to
+    one grating phase at one position, so their own curves are jagged; the aligned average
+    shows the layer's typical selectivity (a peak at 0° only: direction-like, contrast-polarity
+    selective; peaks at 0° and ±180°: orientation selective; flat: untuned).
 
     Parameters
     ----------
     activations : dict of str to array-like of shape (n_conditions, n_units)
+        One entry per line (for example the data's condition means and each layer's).
     orientation : array-like of shape (n_conditions,)
         Degrees.
 
     Returns
     -------
-    matplotlib Figure
+    matplotlib Axes
     """
-    import matplotlib.pyplot as plt
-
     theta = np.asarray(orientation, dtype=np.float64) % 360
-    order = np.argsort(theta)
-    fig, axes = plt.subplots(
-        1,
-        len(activations),
-        figsize=(3.0 * len(activations), 2.8),
-        squeeze=False,
-        layout="constrained",
-    )
-    for ax, (name, acts) in zip(axes[0], activations.items(), strict=True):
+    ax = _new_axes(ax, (6.5, 3.4))
+    n_bins = int(n_bins or min(theta.size, 36))
+    width = 360.0 / n_bins
+    centres = (np.arange(n_bins) * width + 180.0) % 360.0 - 180.0
+    order = np.argsort(centres)
+    for name, acts in activations.items():
         a = np.asarray(acts, dtype=np.float64)
-        if a.shape[0] != theta.size:
+        if a.ndim != 2 or a.shape[0] != theta.size:
             raise NeurodlValueError(
-                f"activations[{name!r}] must have {theta.size} rows (conditions); got {a.shape[0]}."
+                f"activations[{name!r}] must have {theta.size} rows (conditions); got shape "
+                f"{a.shape}."
             )
+        spread = a.max(axis=0) - a.min(axis=0)
         top = np.argsort(a.var(axis=0))[::-1][:n_units]
-        ax.plot(theta[order], a[order][:, top])
-        ax.set_title(name)
-        ax.set_xlabel("Stimulus orientation (°)")
-    axes[0, 0].set_ylabel("Activation")
-    return fig
+        top = top[spread[top] > 0]
+        if top.size == 0:
+            continue
+        scaled = (a[:, top] - a[:, top].min(axis=0)) / spread[top]
+        preferred = theta[np.argmax(scaled, axis=0)]
+        relative = (theta[:, None] - preferred[None, :] + 180.0) % 360.0 - 180.0
+        which = (np.round(relative / width).astype(np.intp) % n_bins).ravel()
+        counts = np.bincount(which, minlength=n_bins)
+        sums = np.bincount(which, scaled.ravel(), minlength=n_bins)
+        mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        ax.plot(centres[order], mean[order], marker=".", label=f"{name} ({top.size} units)")
+    ax.set_xlabel("Orientation relative to preferred (°)")
+    ax.set_ylabel("Mean activation (0 = min, 1 = max)")
+    ax.set_xticks(np.arange(-180, 181, 90))
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize="small", title="Layer", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
 
 
 def plot_embedding(
@@ -196,9 +245,13 @@ def plot_embedding(
     *,
     method: str = "pca",
     random_state: int = 0,
+    colorbar: bool = True,
     ax: Any = None,
 ) -> Any:
     """Conditions in two dimensions (PCA, metric MDS or t-SNE), coloured by orientation.
+
+    The colour map is cyclic (0° and 360° share a colour); ``colorbar=False`` leaves the
+    colour bar out so that several panels can share one.
 
     Returns
     -------
@@ -226,10 +279,20 @@ def plot_embedding(
         from sklearn.manifold import TSNE
 
         perplexity = float(min(30.0, max(2.0, (x.shape[0] - 1) / 3)))
-        xy = TSNE(n_components=2, random_state=random_state, perplexity=perplexity).fit_transform(x)
+        # exact gradients: for the few hundred conditions of an RDM they are faster than
+        # Barnes-Hut (whose tree is built anew at every iteration)
+        xy = TSNE(
+            n_components=2,
+            random_state=random_state,
+            perplexity=perplexity,
+            method="exact" if x.shape[0] <= 300 else "barnes_hut",
+            init="pca",
+            max_iter=500,
+        ).fit_transform(x)
     ax = _new_axes(ax, (3.6, 3.2))
     shown = ax.scatter(xy[:, 0], xy[:, 1], c=theta, cmap=CYCLIC, vmin=0, vmax=360, s=18)
-    ax.figure.colorbar(shown, ax=ax, label="Stimulus orientation (°)", fraction=0.046)
+    if colorbar:
+        ax.figure.colorbar(shown, ax=ax, label="Stimulus orientation (°)", fraction=0.046)
     ax.set_xlabel(f"{method.upper()} 1")
     ax.set_ylabel(f"{method.upper()} 2")
     return ax

@@ -26,8 +26,10 @@ def _figures(
     data_rdm: NDArray[np.float64],
     model_rdms: NDArray[np.float64],
     layer_patterns: dict[str, NDArray[np.float64]],
+    data_patterns: NDArray[np.float64],
     cond_theta: NDArray[np.float64],
     quick: bool,
+    compare: str,
 ) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
@@ -40,16 +42,30 @@ def _figures(
     )
 
     figures: dict[str, Any] = {}
+    n_panels = len(names) + 1
+    n_cols = int(np.ceil(np.sqrt(n_panels)))
+    n_rows = int(np.ceil(n_panels / n_cols))
     fig, axes = plt.subplots(
-        1,
-        len(names) + 1,
-        figsize=(3.6 * (len(names) + 1), 3.2),
+        n_rows,
+        n_cols,
+        figsize=(2.9 * n_cols + 0.8, 2.7 * n_rows),
         squeeze=False,
         layout="constrained",
     )
-    plot_rdm(data_rdm, cond_theta, title="data", ax=axes[0, 0])
-    for ax, name, rdm in zip(axes[0, 1:], names, model_rdms, strict=True):
-        plot_rdm(rdm, cond_theta, title=name, ax=ax)
+    panels = [("data", data_rdm), *zip(names, model_rdms, strict=True)]
+    for k, ax in enumerate(axes.ravel()):
+        if k >= n_panels:
+            ax.set_axis_off()
+            continue
+        title, rdm = panels[k]
+        plot_rdm(rdm, cond_theta, title=title, rank=True, colorbar=False, ax=ax)
+        if k // n_cols != n_rows - 1 and k + n_cols < n_panels:
+            ax.set_xlabel("")
+        if k % n_cols:
+            ax.set_ylabel("")
+    fig.colorbar(
+        axes[0, 0].images[0], ax=axes, label="Dissimilarity (percentile within RDM)", shrink=0.8
+    )
     figures["rdms"] = fig
 
     fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.2), layout="constrained")
@@ -66,26 +82,105 @@ def _figures(
         low if np.all(np.isfinite(low)) else None,
         high if np.all(np.isfinite(high)) else None,
         (float(ceiling[0]), float(ceiling[1])),
+        ylabel=f"{METHOD_NAMES.get(compare, compare)} similarity to data RDM",
     )
     figures["layer_similarity"] = ax.figure
 
-    figures["layer_tuning"] = plot_layer_tuning(layer_patterns, cond_theta)
+    ax = plot_layer_tuning({"data": data_patterns, **layer_patterns}, cond_theta)
+    ax.set_title("Tuning aligned at each unit's preferred orientation")
+    figures["layer_tuning"] = ax.figure
 
     methods = ["pca"] if quick else ["pca", "mds", "tsne"]
+    patterns_of = {"data": data_patterns, **layer_patterns}
+    n_cols = len(patterns_of) if len(methods) > 1 else int(np.ceil(np.sqrt(len(patterns_of))))
+    n_rows = len(methods) * int(np.ceil(len(patterns_of) / n_cols))
     fig, axes = plt.subplots(
-        len(methods),
-        len(names),
-        figsize=(3.4 * len(names), 3.0 * len(methods)),
+        n_rows,
+        n_cols,
+        figsize=(2.7 * n_cols + 0.8, 2.5 * n_rows),
         squeeze=False,
         layout="constrained",
     )
-    for j, (name, patterns) in enumerate(layer_patterns.items()):
-        for i, method in enumerate(methods):
-            plot_embedding(patterns, cond_theta, method=method, ax=axes[i, j])
-            if i == 0:
-                axes[i, j].set_title(name)
+    flat = axes.ravel()
+    k = 0
+    for method in methods:
+        for name, patterns in patterns_of.items():
+            plot_embedding(patterns, cond_theta, method=method, colorbar=False, ax=flat[k])
+            flat[k].set_title(name if len(methods) == 1 else f"{name} ({method.upper()})")
+            k += 1
+    for ax in flat[k:]:
+        ax.set_axis_off()
+    fig.colorbar(flat[0].collections[0], ax=axes, label="Stimulus orientation (°)", shrink=0.8)
     figures["embeddings"] = fig
     return figures
+
+
+METHOD_NAMES = {
+    "pearson": "Pearson",
+    "spearman": "Spearman",
+    "kendall_tau_a": "Kendall's tau-a",
+    "rho_a": "Spearman's rho-a",
+    "cosine": "cosine",
+    "whitened_cosine": "whitened cosine",
+    "whitened_pearson": "whitened Pearson",
+}
+
+
+def _p_text(p: float | None, n_permutations: int) -> str:
+    if p is None:
+        return "no permutation p-value"
+    floor = 1.0 / (n_permutations + 1)
+    if p <= floor:
+        return (
+            f"permutation p = {p:.2g}, the smallest value {n_permutations:,} permutations can give"
+        )
+    return f"permutation p = {p:.2g} ({n_permutations:,} permutations)"
+
+
+def _sentences(metrics: dict[str, Any], compare: str, n_permutations: int) -> list[str]:
+    """One plain sentence per number, without repeats."""
+    name = METHOD_NAMES.get(compare, compare)
+    summary: list[str] = []
+    accuracy = metrics["task_test_accuracy"]
+    if accuracy is not None:
+        summary.append(
+            f"The tilt CNN classified {100 * accuracy:.1f}% of held-out gratings correctly "
+            "(chance 50%)."
+        )
+    lower, upper = metrics["noise_ceiling_lower"], metrics["noise_ceiling_upper"]
+    noisy = lower is not None and lower <= 0
+    if lower is not None and upper is not None:
+        verdict = (
+            "the split halves of the data hardly agree, so the data are too noisy for a "
+            "conclusion about any layer"
+            if noisy
+            else "a perfect model of these data would score between them"
+        )
+        summary.append(
+            f"The data's noise ceiling of the {name} similarity is {lower:.3f} (lower) to "
+            f"{upper:.3f} (upper): {verdict}."
+        )
+    for layer, entry in metrics["layers"].items():
+        sim, low, high = entry["similarity"], entry["ci_low"], entry["ci_high"]
+        if sim is None:
+            summary.append(f"Layer {layer}: the {name} similarity is undefined.")
+            continue
+        has_ci = low is not None and high is not None
+        interval = f" (95% CI {low:.3f} to {high:.3f})" if has_ci else ""
+        text = f"Layer {layer}: {name} similarity {sim:.3f}{interval}, "
+        text += _p_text(entry["p_value"], n_permutations)
+        if has_ci and low <= 0 <= high:
+            text += "; not distinguishable from zero"
+        elif has_ci and high < 0:
+            text += "; below zero (the layer's dissimilarities run against the data's)"
+        elif not noisy and lower is not None:
+            text += (
+                f"; reaches the lower noise ceiling ({lower:.3f})"
+                if sim >= lower
+                else f"; below the lower noise ceiling ({lower:.3f})"
+            )
+        summary.append(text + ".")
+    return list(dict.fromkeys(summary))
 
 
 def build_result(
@@ -100,6 +195,7 @@ def build_result(
     data_rdm: NDArray[np.float64],
     model_rdms: NDArray[np.float64],
     layer_patterns: dict[str, NDArray[np.float64]],
+    data_patterns: NDArray[np.float64],
     cond_theta: NDArray[np.float64],
     accuracy: float | None,
     parameters: dict[str, Any],
@@ -137,36 +233,11 @@ def build_result(
         },
         "n_conditions": parameters["n_conditions"],
         "n_splits": parameters["n_splits"],
+        "conditions": parameters["conditions"],
+        "n_permutations": parameters["n_permutations"],
+        "n_bootstrap": parameters["n_bootstrap"],
     }
-    summary: list[str] = []
-    if accuracy is not None:
-        summary.append(
-            f"The tilt CNN classified {100 * accuracy:.1f}% of held-out gratings correctly "
-            "(chance 50%)."
-        )
-    lower, upper = metrics["noise_ceiling_lower"], metrics["noise_ceiling_upper"]
-    if lower is not None and upper is not None:
-        summary.append(
-            f"The data's noise ceiling for {compare} similarity lies between {lower:.3f} (lower) "
-            f"and {upper:.3f} (upper): no model can be expected to exceed it."
-        )
-    for name, entry in metrics["layers"].items():
-        sim = entry["similarity"]
-        interval = (
-            f" (95% CI {entry['ci_low']:.3f} to {entry['ci_high']:.3f})"
-            if entry["ci_low"] is not None and entry["ci_high"] is not None
-            else ""
-        )
-        chance = f"permutation p = {entry['p_value']:.3g}; chance level 0"
-        ceiling_note = ""
-        if sim is not None and lower is not None:
-            ceiling_note = (
-                ", within the noise ceiling" if sim >= lower else ", below the lower noise ceiling"
-            )
-        summary.append(
-            f"Layer {name} has {compare} similarity {sim:.3f} with the data RDM{interval}; "
-            f"{chance}{ceiling_note}."
-        )
+    summary = _sentences(metrics, compare, parameters.get("n_permutations", 0))
     figures = _figures(
         names,
         similarity,
@@ -176,7 +247,9 @@ def build_result(
         data_rdm,
         model_rdms,
         layer_patterns,
+        data_patterns,
         cond_theta,
         quick,
+        compare,
     )
     return AnalysisResult(metrics=metrics, figures=figures, summary=summary, parameters=parameters)
