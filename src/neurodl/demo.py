@@ -201,6 +201,8 @@ def _layer_meaning(layer: dict[str, Any], lower: Any, method: str) -> str:
     low, high = layer.get("ci_low"), layer.get("ci_high")
     if low is not None and high is not None and low <= 0 <= high:
         verdict = "not distinguishable from zero (its 95% interval contains 0)"
+    elif high is not None and high < 0:
+        verdict = "below zero: this layer orders the conditions unlike V1 (its interval is < 0)"
     elif lower is not None and layer.get("similarity", -np.inf) >= lower:
         verdict = "reaches the lower noise ceiling: as similar as the data's noise allows"
     else:
@@ -230,7 +232,8 @@ def _rsa_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
             (
                 f"Layer {name}",
                 _with_ci(layer, "similarity", "ci_low", "ci_high")
-                + f", p = {_fmt(layer.get('p_value'))}",
+                + f", p = {_fmt(layer.get('p_value'))}"
+                + (f" ({m['n_permutations']} permutations)" if m.get("n_permutations") else ""),
                 _layer_meaning(layer, lower, method),
             )
         )
