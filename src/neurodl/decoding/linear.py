@@ -358,7 +358,14 @@ class LinearDecoder(BaseDecoder):
         X : array-like of shape (n_trials, n_neurons)
         y : array-like of shape (n_trials,)
             Angles in degrees (wrapped into [0, period)).
+
+        Runs on one BLAS thread (see :func:`_eigen`): most of its products are small, and on a
+        busy machine threads spent more time waiting for each other than computing.
         """
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(X, y)
+
+    def _fit(self, X: ArrayLike, y: ArrayLike) -> LinearDecoder:
         self._check_params()
         X_arr, theta = self._validate_fit(X, y)
         period = check_period(self.period)
@@ -404,4 +411,5 @@ class LinearDecoder(BaseDecoder):
 
     def predict(self, X: ArrayLike) -> NDArray[np.float64]:
         """Decoded angle of each trial in degrees, in [0, period); shape (n_trials,)."""
-        return self._decode(self.predict_basis(X), float(self.resolution), self.kappa_)
+        with threadpool_limits(limits=1, user_api="blas"):  # small products: see ``fit``
+            return self._decode(self.predict_basis(X), float(self.resolution), self.kappa_)
