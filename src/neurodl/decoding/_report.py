@@ -40,7 +40,11 @@ def make_figures(
         y, cv["predictions"], period=period, ax=new("decoded_vs_true", (4.5, 4.2))
     )
     plots.plot_error_vs_orientation(
-        y, cv["predictions"], period=period, ax=new("error_vs_orientation", (5, 3.5))
+        y,
+        cv["predictions"],
+        period=period,
+        bound=metrics.get("cramer_rao_median_deg"),
+        ax=new("error_vs_orientation", (5, 3.5)),
     )
     plots.plot_psychometric(threshold, ax=new("psychometric", (4.5, 3.5)))
     if curves[0] is not None:
@@ -93,11 +97,10 @@ def summary_sentences(m: dict[str, Any]) -> list[str]:
     """One plain sentence per headline number: what it means, against chance or the bound."""
     error, chance = m["median_abs_error_deg"], m["chance_median_abs_error_deg"]
     low, high = m.get("median_abs_error_ci_low"), m.get("median_abs_error_ci_high")
-    ci = (
-        f" (95% CI {_deg(low)}–{_deg(high)}, bootstrap over trials)"
-        if low is not None and np.isfinite(low)
-        else ""
-    )
+    unit = "conditions" if m.get("grouped_by_condition") else "trials"
+    ci = ""
+    if low is not None and high is not None and np.isfinite(low):
+        ci = f" (95% CI {_deg(low)}–{_deg(high)}, bootstrap over {unit})"
     times = chance / error if error > 0 else float("inf")
     lines = [
         f"On held-out trials ({m['n_folds']}-fold cross-validation), the {m['decoder']} decoder "

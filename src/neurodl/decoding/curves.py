@@ -49,7 +49,9 @@ def _holdouts(
     splits: Splits | None = None,
 ) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
     if splits is not None:
-        given = [(np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp)) for tr, te in splits]
+        given = [
+            (np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp)) for tr, te in splits
+        ]
         if not given or any(
             tr.size < 2 or te.size < 1 or tr.max() >= n_trials or te.max() >= n_trials
             for tr, te in given

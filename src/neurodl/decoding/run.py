@@ -113,7 +113,7 @@ def _curves(
         return neurons, None
     sizes = log_sizes(20, n_train, 3 if few else 5)[:-1]
     sub = trial_curve(estimator, X, y, sizes=sizes, **options)
-    mean_train = int(round(np.mean([train.size for train, _ in splits])))
+    mean_train = int(np.rint(np.mean([train.size for train, _ in splits])))
     errors = np.vstack([sub["errors"], top])
     trials = {"n_trials": np.append(sub["n_trials"], mean_train), "errors": errors}
     trials["median_abs_error_deg"] = errors.mean(1)
