@@ -107,6 +107,18 @@ def test_linear_decoder_matches_sklearn_ridge(rng, n_trials, n_neurons, alphas):
     np.testing.assert_allclose(decoder.predict_basis(X), ridge.predict(X), atol=2e-3)
 
 
+def test_linear_singular_system_falls_back_to_the_decomposition(rng):
+    """A penalty too small for a Cholesky factor of the (singular) centred Gram matrix."""
+    from neurodl.decoding.linear import _solve
+
+    X = rng.standard_normal((10, 30)).astype(np.float32)
+    theta = rng.uniform(0, 360, 10)
+    targets = von_mises_basis(theta, 12, 5.0).astype(np.float32)
+    assert _solve(X, X.mean(0, dtype=np.float64), targets - targets.mean(0), 1e-30) is None
+    decoder = LinearDecoder(n_basis=12, kappa=5.0, alphas=[1e-30]).fit(X, theta)
+    assert circular_error(decoder.predict(X), theta).max() < 0.5  # interpolates the data
+
+
 def test_linear_leave_one_out_matches_refitting(population_factory):
     """Oracle: the closed-form leave-one-out error equals refitting without each trial."""
     X, theta, _ = population_factory(n_trials=40, n_neurons=15, noise=0.8)

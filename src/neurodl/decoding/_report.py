@@ -103,9 +103,10 @@ def summary_sentences(m: dict[str, Any]) -> list[str]:
         ci = f" (95% CI {_deg(low)}–{_deg(high)}, bootstrap over {unit})"
     times = chance / error if error > 0 else float("inf")
     lines = [
-        f"On held-out trials ({m['n_folds']}-fold cross-validation), the {m['decoder']} decoder "
-        f"puts half of the {m['n_trials']} trials within {_deg(error)} of the true {m['target']}"
-        f"{ci}: {times:.0f} times closer than a guess, whose median error is {_deg(chance)}.",
+        f"The {m['decoder']} decoder's median absolute error on held-out trials "
+        f"({m['n_folds']}-fold cross-validation) is {_deg(error)}{ci}: half of the "
+        f"{m['n_trials']} trials are decoded at least that close to the true {m['target']}, "
+        f"{times:.0f} times closer than a guess (median error {_deg(chance)}).",
     ]
     bound = m.get("cramer_rao_median_deg")
     if bound is not None:
