@@ -155,13 +155,22 @@ def _check_alphas(alphas: ArrayLike) -> NDArray[np.float64]:
 def _solve(
     X: NDArray[np.float32], mean: NDArray[np.float64], Y: NDArray[np.float32], alpha: float
 ) -> NDArray[Any] | None:
-    """Ridge coefficients for centred targets ``Y`` by one Cholesky solve (None if it fails)."""
+    """Ridge coefficients for centred targets ``Y`` by one Cholesky solve.
+
+    None when the penalty is below 1e-4 of the mean eigenvalue of the (float32) Gram matrix:
+    the system is then too ill-conditioned for a factorisation, and the decomposition (which
+    drops eigenvalues lost in rounding) is used instead.
+    """
     n, p = X.shape
     mu = mean.astype(np.float32)
     system = _centred_gram(X, mu).astype(np.float64)
-    if not np.any(system):
+    diagonal = np.diag_indices_from(system)
+    scale = float(np.mean(system[diagonal]))
+    if not scale > 0:
         raise NeurodlValueError("responses are constant across trials; nothing to decode.")
-    system[np.diag_indices_from(system)] += alpha
+    if alpha < 1e-4 * scale:
+        return None
+    system[diagonal] += alpha
     try:
         factor = scipy.linalg.cho_factor(system, lower=False, overwrite_a=True, check_finite=False)
     except np.linalg.LinAlgError:  # float32 Gram rounding beyond a tiny penalty
