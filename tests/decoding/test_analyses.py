@@ -123,6 +123,15 @@ def test_threshold_of_a_blind_decoder_is_huge(rng):
     )
 
 
+def test_threshold_of_a_perfect_decoder(rng):
+    """Every pair judged right: the outermost bins hold one answer only (empty segments)."""
+    theta = rng.uniform(0, 360, 400)
+    result = discrimination_threshold(theta, theta, n_bootstrap=20)
+    assert result["threshold_deg"] < result["max_delta_deg"] / 5
+    np.testing.assert_array_equal(result["p_clockwise"][result["delta_deg"] > 0], 1.0)
+    np.testing.assert_array_equal(result["p_clockwise"][result["delta_deg"] < 0], 0.0)
+
+
 def test_fit_psychometric_oracle():
     from sklearn.linear_model import LogisticRegression
 

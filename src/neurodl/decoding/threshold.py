@@ -171,11 +171,16 @@ def discrimination_threshold(
     order = np.lexsort((clockwise, bin_of))
     first, second, delta = first[order], second[order], delta[order]
     segment = 2 * bin_of[order] + clockwise[order]
-    starts = np.searchsorted(segment, np.arange(2 * n_bins))
     filled = np.bincount(segment, minlength=2 * n_bins) > 0
+    starts = np.searchsorted(segment, np.flatnonzero(filled))  # of the non-empty segments
+
+    def segment_sums(values: NDArray[Any]) -> NDArray[np.float64]:
+        sums = np.zeros(2 * n_bins)
+        sums[filled] = np.add.reduceat(values, starts, dtype=np.float64)
+        return sums
 
     def binned(weights: NDArray[Any]) -> tuple[NDArray[np.float64], ...]:
-        sums = np.where(filled, np.add.reduceat(weights, starts, dtype=np.float64), 0.0)
+        sums = segment_sums(weights)
         total = sums.reshape(n_bins, 2).sum(1)
         return sums[1::2], total
 
@@ -187,7 +192,7 @@ def discrimination_threshold(
 
     ones = np.ones(delta.size)
     k_all, n_all = binned(ones)
-    moments = np.where(filled, np.add.reduceat(delta, starts), 0.0).reshape(n_bins, 2).sum(1)
+    moments = segment_sums(delta).reshape(n_bins, 2).sum(1)
     x_all = moments / np.maximum(n_all, 1e-12)  # mean Δθ of each bin
     threshold, bias, slope = threshold_of(ones, x_all)
     boot = np.empty(n_bootstrap)
