@@ -13,6 +13,7 @@ from neurodl.metrics import (
     circular_rmse,
     fraction_correct,
     median_abs_error,
+    median_abs_error_ci,
     orientation_bins,
 )
 
@@ -57,3 +58,43 @@ def test_metric_errors():
         circular_error([1], [1], period=0)
     with pytest.raises(NeurodlValueError, match="n_bins must be an int >= 2"):
         orientation_bins([1], 1)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_median_error_ci_matches_explicit_resampling(rng, grouped):
+    """Oracle: the same draws, resampled explicitly and the median taken with numpy."""
+    truth = rng.uniform(0, 360, 301)
+    predicted = truth + rng.normal(0, 4, 301)
+    groups = np.arange(301) // 3 if grouped else None
+    low, high = median_abs_error_ci(predicted, truth, groups=groups, n_bootstrap=200, ci=0.9)
+    errors = circular_error(predicted, truth)
+    units = np.arange(301) // 3 if grouped else np.arange(301)
+    n_units = units.max() + 1
+    draws = np.random.default_rng(0)
+    medians = []
+    for _ in range(200):
+        counts = np.bincount(draws.integers(0, n_units, n_units), minlength=n_units)
+        medians.append(np.median(np.repeat(errors, counts[units])))
+    np.testing.assert_allclose([low, high], np.percentile(medians, [5, 95]))
+    assert low < median_abs_error(predicted, truth) < high
+
+
+def test_median_error_ci_covers_the_true_median(rng):
+    """Gaussian errors of s.d. 2: the population median absolute error is 0.674 x 2."""
+    hits = 0
+    for seed in range(40):
+        truth = rng.uniform(0, 360, 400)
+        low, high = median_abs_error_ci(
+            truth + rng.normal(0, 2, 400), truth, n_bootstrap=200, random_state=seed
+        )
+        hits += low <= 0.6745 * 2 <= high
+    assert hits >= 33  # 95 % nominal: 38 of 40 expected
+
+
+def test_median_error_ci_errors():
+    with pytest.raises(NeurodlValueError, match="n_bootstrap must be an int >= 10"):
+        median_abs_error_ci([1, 2], [1, 2], n_bootstrap=5)
+    with pytest.raises(NeurodlValueError, match="ci must lie in"):
+        median_abs_error_ci([1, 2], [1, 2], ci=2)
+    with pytest.raises(NeurodlValueError, match="one label per trial"):
+        median_abs_error_ci([1, 2], [1, 2], groups=[0])

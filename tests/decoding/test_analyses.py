@@ -71,6 +71,23 @@ def test_cross_validation_parallel_equals_sequential(population):
     np.testing.assert_allclose(one["predictions"], two["predictions"])
 
 
+def test_given_splits_are_used_and_checked(population_factory):
+    X, theta, image_id = population_factory(n_trials=200, n_neurons=30, repeats=2)
+    splits = make_folds(theta, groups=image_id, folds=4, random_state=3)
+    cv = cross_validate_decoder("bayes", X, theta, splits=splits)
+    made = cross_validate_decoder("bayes", X, theta, groups=image_id, folds=4, random_state=3)
+    np.testing.assert_array_equal(cv["predictions"], made["predictions"])
+    assert [test.tolist() for _, test in cv["splits"]] == [test.tolist() for _, test in splits]
+    control = shuffle_control("bayes", X, theta, groups=image_id, splits=splits)
+    np.testing.assert_array_equal(control["fold"], cv["fold"])  # the same folds
+    with pytest.raises(NeurodlValueError, match="test sets cover each of the 200 trials"):
+        cross_validate_decoder("bayes", X, theta, splits=splits[:2])
+    curve = neuron_curve("bayes", X, theta, sizes=[10], splits=splits[:2])
+    assert curve["errors"].shape == (1, 2)
+    with pytest.raises(NeurodlValueError, match="splits must be"):
+        trial_curve("bayes", X, theta, sizes=[20], splits=[(np.arange(2), np.array([500]))])
+
+
 def test_cross_validation_bad_input(population):
     X, theta = population
     with pytest.raises(NeurodlValueError, match="same number of trials"):
@@ -104,6 +121,15 @@ def test_threshold_of_a_blind_decoder_is_huge(rng):
     assert result["threshold_deg"] > 10 * result["max_delta_deg"] or not np.isfinite(
         result["threshold_deg"]
     )
+
+
+def test_threshold_of_a_perfect_decoder(rng):
+    """Every pair judged right: the outermost bins hold one answer only (empty segments)."""
+    theta = rng.uniform(0, 360, 400)
+    result = discrimination_threshold(theta, theta, n_bootstrap=20)
+    assert result["threshold_deg"] < result["max_delta_deg"] / 5
+    np.testing.assert_array_equal(result["p_clockwise"][result["delta_deg"] > 0], 1.0)
+    np.testing.assert_array_equal(result["p_clockwise"][result["delta_deg"] < 0], 0.0)
 
 
 def test_fit_psychometric_oracle():
@@ -207,6 +233,9 @@ def test_run_decoding_quick(population_factory):
     assert figures <= set(result.figures)
     assert len(result.summary) >= 3 and all(s.endswith(".") for s in result.summary)
     assert result.parameters["seed"] == 0
+    low, high = m["median_abs_error_ci_low"], m["median_abs_error_ci_high"]
+    assert low < m["median_abs_error_deg"] < high
+    assert f"95% CI {low:.2f}°–{high:.2f}°" in result.summary[0]
 
 
 def test_run_decoding_mlp_figures(population_factory):
@@ -274,3 +303,20 @@ def test_run_decoding_curves_in_metrics(population_factory):
     assert neurons["n_neurons"][-1] == 40
     assert neurons["median_abs_error_deg"][0] > neurons["median_abs_error_deg"][-1]
     assert trials["median_abs_error_deg"][0] > trials["median_abs_error_deg"][-1]
+    # the last point of each curve is the cross-validation fit on the first two folds
+    top = np.mean(result.metrics["fold_median_abs_error_deg"][:2])
+    assert neurons["median_abs_error_deg"][-1] == pytest.approx(top)
+    assert trials["median_abs_error_deg"][-1] == pytest.approx(top)
+    assert np.all(np.diff(trials["n_train_trials"]) > 0)
+    # the shuffle control reuses the penalty and width chosen on the real labels: at chance
+    assert 60 < result.metrics["shuffle_median_abs_error_deg"] < 120
+
+
+def test_log_ticks_always_label_the_axis():
+    from neurodl.plotting.decoding import _nice_ticks
+
+    for low, high in [(1.0, 1.3), (1.1, 48.0), (20.0, 720.0), (0.03, 180.0), (2.0, 2.2)]:
+        ticks = _nice_ticks(low, high)
+        assert ticks.size >= 2, (low, high)
+        assert np.all((ticks >= low * 0.999) & (ticks <= high * 1.001))
+    assert _nice_ticks(20.0, 720.0).tolist() == [20, 50, 100, 200, 500]

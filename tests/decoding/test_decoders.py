@@ -91,12 +91,15 @@ def test_mlp_regression_head_and_penalties(population):
     assert decoder.device_ == "cpu"
 
 
+@pytest.mark.parametrize("alphas", [[5.0], [5.0, 5.0]], ids=["cholesky", "decomposition"])
 @pytest.mark.parametrize("n_trials, n_neurons", [(40, 25), (25, 40)])
-def test_linear_decoder_matches_sklearn_ridge(rng, n_trials, n_neurons):
-    """Oracle: with one alpha the weights are those of Ridge (with intercept) onto the basis."""
+def test_linear_decoder_matches_sklearn_ridge(rng, n_trials, n_neurons, alphas):
+    """Oracle: with one alpha the weights are those of Ridge (with intercept) onto the basis,
+    whether solved directly (one candidate) or through the decomposition (a search)."""
     X = rng.standard_normal((n_trials, n_neurons)).astype(np.float32) + 3.0
     theta = rng.uniform(0, 360, n_trials)
-    decoder = LinearDecoder(n_basis=12, kappa=5.0, alphas=[5.0]).fit(X, theta)
+    decoder = LinearDecoder(n_basis=12, kappa=5.0, alphas=alphas).fit(X, theta)
+    assert decoder.alpha_ == 5.0
     target = von_mises_basis(theta, 12, 5.0)
     ridge = Ridge(alpha=5.0).fit(X.astype(np.float64), target)
     np.testing.assert_allclose(decoder.coef_, ridge.coef_.T, atol=2e-4)
@@ -104,15 +107,27 @@ def test_linear_decoder_matches_sklearn_ridge(rng, n_trials, n_neurons):
     np.testing.assert_allclose(decoder.predict_basis(X), ridge.predict(X), atol=2e-3)
 
 
+def test_linear_singular_system_falls_back_to_the_decomposition(rng):
+    """A penalty too small for a Cholesky factor of the (singular) centred Gram matrix."""
+    from neurodl.decoding.linear import _solve
+
+    X = rng.standard_normal((10, 30)).astype(np.float32)
+    theta = rng.uniform(0, 360, 10)
+    targets = von_mises_basis(theta, 12, 5.0).astype(np.float32)
+    assert _solve(X, X.mean(0, dtype=np.float64), targets - targets.mean(0), 1e-30) is None
+    decoder = LinearDecoder(n_basis=12, kappa=5.0, alphas=[1e-30]).fit(X, theta)
+    assert circular_error(decoder.predict(X), theta).max() < 0.5  # interpolates the data
+
+
 def test_linear_leave_one_out_matches_refitting(population_factory):
     """Oracle: the closed-form leave-one-out error equals refitting without each trial."""
     X, theta, _ = population_factory(n_trials=40, n_neurons=15, noise=0.8)
-    options = {"n_basis": 12, "kappa": 5.0, "alphas": [2.0], "resolution": 1.0}
-    decoder = LinearDecoder(**options).fit(X, theta)
+    options = {"n_basis": 12, "kappa": 5.0, "resolution": 1.0}
+    decoder = LinearDecoder(alphas=[2.0, 1e6], **options).fit(X, theta)  # both candidates scored
     loo = np.empty(theta.size)
     for i in range(theta.size):
         keep = np.arange(theta.size) != i
-        single = LinearDecoder(**options).fit(X[keep], theta[keep])
+        single = LinearDecoder(alphas=[2.0], **options).fit(X[keep], theta[keep])
         loo[i] = single.predict(X[i : i + 1])[0]
     expected = circular_error(loo, theta).mean()
     assert decoder.cv_errors_[0, 0] == pytest.approx(expected, rel=0.05)

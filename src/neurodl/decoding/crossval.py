@@ -7,6 +7,7 @@ condition (``image_id``) when stimuli repeat, so that no test image was seen in 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -104,6 +105,19 @@ def make_folds(
     return list(splitter.split(X_dummy, strata, np.asarray(groups)))
 
 
+def _check_splits(
+    splits: Sequence[tuple[ArrayLike, ArrayLike]], n_trials: int
+) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    pairs = [(np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp)) for tr, te in splits]
+    tested = np.concatenate([te for _, te in pairs]) if pairs else np.empty(0, np.intp)
+    if len(pairs) < 2 or np.sort(tested).tolist() != list(range(n_trials)):
+        raise NeurodlValueError(
+            f"splits must be at least two (train, test) folds whose test sets cover each of the "
+            f"{n_trials} trials exactly once; got {len(pairs)} folds testing {tested.size} trials."
+        )
+    return pairs
+
+
 def _fit_fold(
     decoder: BaseEstimator,
     X: NDArray[np.float32],
@@ -129,6 +143,7 @@ def cross_validate_decoder(
     random_state: int | None = 0,
     n_jobs: int | None = 1,
     return_estimators: bool = False,
+    splits: Sequence[tuple[ArrayLike, ArrayLike]] | None = None,
 ) -> dict[str, Any]:
     """Out-of-fold predictions and errors of a decoder under leak-free cross-validation.
 
@@ -149,6 +164,8 @@ def cross_validate_decoder(
         Folds fitted in parallel through joblib (1: sequential).
     return_estimators : bool
         Keep the fitted decoder of each fold.
+    splits : sequence of (train_index, test_index), optional
+        Folds to use instead of making them (each trial in exactly one test fold).
 
     Returns
     -------
@@ -156,7 +173,8 @@ def cross_validate_decoder(
         ``predictions`` (n_trials,) degrees, ``fold`` (n_trials,) index of each trial's test fold,
         ``errors`` (n_trials,) absolute circular errors, ``median_abs_error_deg``,
         ``mean_abs_error_deg``, ``rmse_deg``, ``fold_median_abs_error_deg``, ``fold_rmse_deg``,
-        ``fit_time_s`` (per fold), ``period`` and ``estimators`` (list or None).
+        ``fit_time_s`` (per fold), ``period``, ``splits`` (the folds) and ``estimators`` (list
+        or None).
 
     Examples
     --------
@@ -172,21 +190,25 @@ def cross_validate_decoder(
     X, y = _check_xy(responses, orientation)
     period_f = _period_of(estimator, period)
     y = np.mod(y, period_f)
-    splits = make_folds(
-        y,
-        groups=groups,
-        folds=folds,
-        period=period_f,
-        n_strata=n_strata,
-        random_state=random_state,
+    folds_used = (
+        make_folds(
+            y,
+            groups=groups,
+            folds=folds,
+            period=period_f,
+            n_strata=n_strata,
+            random_state=random_state,
+        )
+        if splits is None
+        else _check_splits(splits, y.size)
     )
     outputs = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_fold)(estimator, X, y, train, test) for train, test in splits
+        delayed(_fit_fold)(estimator, X, y, train, test) for train, test in folds_used
     )
     predictions = np.empty(y.size)
     fold = np.empty(y.size, dtype=np.intp)
     fold_median, fold_rmse, times = [], [], []
-    for k, ((_, test), (pred, elapsed, _)) in enumerate(zip(splits, outputs, strict=True)):
+    for k, ((_, test), (pred, elapsed, _)) in enumerate(zip(folds_used, outputs, strict=True)):
         predictions[test] = pred
         fold[test] = k
         err = circular_error(pred, y[test], period_f)
@@ -205,6 +227,7 @@ def cross_validate_decoder(
         "fold_rmse_deg": fold_rmse,
         "fit_time_s": times,
         "period": period_f,
+        "splits": folds_used,
         "estimators": [out[2] for out in outputs] if return_estimators else None,
     }
 
@@ -223,7 +246,9 @@ def shuffle_control(
     Labels are permuted across conditions when ``groups`` is given (repeats keep a shared label),
     else across trials. Errors are measured against the permuted labels the decoder was trained
     on; chance is a median absolute error of ``period / 4``. Other keywords go to
-    :func:`cross_validate_decoder`; the result also holds ``permuted_orientation``.
+    :func:`cross_validate_decoder` (pass ``splits`` to reuse the folds of the real labels; by
+    default folds are made, stratified by the permuted labels); the result also holds
+    ``permuted_orientation``.
     """
     _, y = _check_xy(responses, orientation)
     rng = np.random.default_rng(random_state)

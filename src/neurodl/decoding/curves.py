@@ -1,12 +1,13 @@
 """Decoding error against the number of neurons and of training trials.
 
 Each point is a random subsample (log-spaced sizes, repeated) fitted on a training split and
-scored on held-out trials; independent fits fan out through joblib.
+scored on held-out trials; independent fits fan out through joblib. The splits are random
+hold-outs, or given (for example the folds of :func:`cross_validate_decoder`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,9 +37,30 @@ def log_sizes(low: int, high: int, n_points: int = 8) -> NDArray[np.intp]:
     return np.unique(np.round(np.geomspace(low, high, n_points)).astype(np.intp))
 
 
+Splits = Sequence[tuple[NDArray[np.intp], NDArray[np.intp]]]
+
+
 def _holdouts(
-    n_trials: int, groups: ArrayLike | None, test_size: float, n_repeats: int, seed: int | None
+    n_trials: int,
+    groups: ArrayLike | None,
+    test_size: float,
+    n_repeats: int,
+    seed: int | None,
+    splits: Splits | None = None,
 ) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    if splits is not None:
+        given = [
+            (np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp)) for tr, te in splits
+        ]
+        if not given or any(
+            tr.size < 2 or te.size < 1 or tr.max() >= n_trials or te.max() >= n_trials
+            for tr, te in given
+        ):
+            raise NeurodlValueError(
+                f"splits must be (train, test) index pairs within the {n_trials} trials, "
+                f"at least 2 training and 1 test trial each; got {len(given)} pairs."
+            )
+        return given
     if not 0 < test_size < 1:
         raise NeurodlValueError(f"test_size must lie in (0, 1); got {test_size!r}.")
     if not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
@@ -74,6 +96,7 @@ def neuron_curve(
     test_size: float = 0.25,
     groups: ArrayLike | None = None,
     bound: Callable[[NDArray[np.intp]], float] | None = None,
+    splits: Splits | None = None,
     random_state: int | None = 0,
     n_jobs: int | None = 1,
 ) -> dict[str, Any]:
@@ -95,6 +118,9 @@ def neuron_curve(
     bound : callable, optional
         ``bound(neuron_indices) -> degrees``: for instance the Cramér–Rao median of the subset,
         ``lambda idx: cramer_rao_median(recording, neurons=idx)``.
+    splits : sequence of (train_index, test_index), optional
+        Train/test splits to use, one repeat each (for example cross-validation folds), instead
+        of ``n_repeats`` random hold-outs of ``test_size``.
     random_state : int or None
     n_jobs : int or None
 
@@ -124,7 +150,7 @@ def neuron_curve(
         raise NeurodlValueError(
             f"sizes must lie in [1, {p}] (the number of neurons); got {sizes!r}."
         )
-    splits = _holdouts(y.size, groups, test_size, n_repeats, random_state)
+    splits = _holdouts(y.size, groups, test_size, n_repeats, random_state, splits)
     rng = np.random.default_rng(random_state)
     subsets = [[np.sort(rng.choice(p, int(c), replace=False)) for _ in splits] for c in counts]
     errors = Parallel(n_jobs=n_jobs)(
@@ -155,6 +181,7 @@ def trial_curve(
     n_repeats: int = 3,
     test_size: float = 0.25,
     groups: ArrayLike | None = None,
+    splits: Splits | None = None,
     random_state: int | None = 0,
     n_jobs: int | None = 1,
 ) -> dict[str, Any]:
@@ -173,7 +200,7 @@ def trial_curve(
     X, y = _check_xy(responses, orientation)
     period = _period_of(estimator, None)
     y = np.mod(y, period)
-    splits = _holdouts(y.size, groups, test_size, n_repeats, random_state)
+    splits = _holdouts(y.size, groups, test_size, n_repeats, random_state, splits)
     n_train = min(train.size for train, _ in splits)
     counts = log_sizes(min(20, n_train), n_train) if sizes is None else np.asarray(sizes, np.intp)
     if counts.size == 0 or counts.min() < 2 or counts.max() > n_train:

@@ -3,7 +3,9 @@
 The responses ``X`` (n trials x p neurons) are centred implicitly and decomposed once, through the
 smaller of the two Gram matrices (n x n when n < p, p x p otherwise), into ``Xc = U S^1/2 V^T``.
 Every ridge fit along the penalty grid, and its exact leave-one-out predictions, then cost only
-products with ``U``. Neither a centred copy of ``X`` nor a p x p matrix (when n < p) is made.
+products with ``U`` (only the scored rows of ``U`` are formed when n > p). Neither a centred copy
+of ``X`` nor a p x p matrix (when n < p) is made. With a single penalty and bump width there is
+nothing to choose: the fit is then one Cholesky solve, without the decomposition.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
+from threadpoolctl import threadpool_limits
 
 from neurodl.decoding._base import BaseDecoder, check_period, refine_peak, to_radians
 from neurodl.exceptions import NeurodlValueError
@@ -64,6 +67,49 @@ def _syrk(block: NDArray[np.float32], gram: NDArray[np.float32]) -> None:
     scipy.linalg.blas.ssyrk(1.0, block, beta=1.0, c=gram, trans=1, lower=0, overwrite_c=1)
 
 
+def _centred_gram(X: NDArray[np.float32], mu: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Upper triangle of the smaller Gram matrix of ``X - mu`` (n x n when n <= p, else p x p)."""
+    n, p = X.shape
+    if n <= p:  # trial-by-trial Gram, accumulated over blocks of neurons
+        gram = np.zeros((n, n), dtype=np.float32, order="F")
+        for j in range(0, p, _BLOCK):
+            block = X[:, j : j + _BLOCK] - mu[j : j + _BLOCK]
+            _syrk(np.asfortranarray(block.T), gram)
+    else:  # neuron-by-neuron Gram, accumulated over blocks of trials
+        gram = np.zeros((p, p), dtype=np.float32, order="F")
+        for i in range(0, n, _BLOCK):
+            _syrk(np.asfortranarray(X[i : i + _BLOCK] - mu), gram)
+    return gram
+
+
+def _eigen(X: NDArray[np.float32], mu: NDArray[np.float32]) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Positive eigenvalues and eigenvectors of the smaller centred Gram matrix.
+
+    The decomposition runs on one BLAS thread: its reduction to tridiagonal form is a long chain of
+    matrix-vector products, and with two threads each link waits for the slower one. On a busy
+    2-core machine that made a 2000 x 2000 decomposition 4-7 times slower (0.7 s vs 2.5-4.8 s).
+    """
+    gram = _centred_gram(X, mu)
+    with threadpool_limits(limits=1, user_api="blas"):
+        s, vectors = scipy.linalg.eigh(
+            gram, lower=False, overwrite_a=True, check_finite=False, driver="evd"
+        )
+    del gram
+    s = s.astype(np.float64)
+    keep = s > max(float(s.max()), 0.0) * 1e-6  # float32 eigenvalues below this are noise
+    return s[keep], np.ascontiguousarray(vectors[:, keep])
+
+
+def _centred_rows(
+    X: NDArray[np.float32], mu: NDArray[np.float32], rows: NDArray[np.intp], V: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """``(X[rows] - mu) @ V``, a block of rows at a time."""
+    out = np.empty((rows.size, V.shape[1]), dtype=np.float32)
+    for i in range(0, rows.size, _BLOCK):
+        out[i : i + _BLOCK] = (X[rows[i : i + _BLOCK]] - mu) @ V
+    return out
+
+
 def centred_decomposition(
     X: NDArray[np.float32], mean: NDArray[np.float64]
 ) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
@@ -84,29 +130,151 @@ def centred_decomposition(
     """
     n, p = X.shape
     mu = mean.astype(np.float32)
-    if n <= p:  # trial-by-trial Gram, accumulated over blocks of neurons
-        gram = np.zeros((n, n), dtype=np.float32, order="F")
-        for j in range(0, p, _BLOCK):
-            block = X[:, j : j + _BLOCK] - mu[j : j + _BLOCK]
-            _syrk(np.asfortranarray(block.T), gram)
-    else:  # neuron-by-neuron Gram, accumulated over blocks of trials
-        gram = np.zeros((p, p), dtype=np.float32, order="F")
-        for i in range(0, n, _BLOCK):
-            _syrk(np.asfortranarray(X[i : i + _BLOCK] - mu), gram)
-    s, vectors = scipy.linalg.eigh(
-        gram, lower=False, overwrite_a=True, check_finite=False, driver="evd"
-    )
-    del gram
-    s = s.astype(np.float64)
-    keep = s > max(float(s.max()), 0.0) * 1e-6  # float32 eigenvalues below this are noise
-    s, vectors = s[keep], vectors[:, keep]
+    s, vectors = _eigen(X, mu)
     if n <= p:
-        return np.ascontiguousarray(vectors, dtype=np.float32), s
-    U = np.empty((n, s.size), dtype=np.float32)
-    scale = (1.0 / np.sqrt(s)).astype(np.float32)
-    for i in range(0, n, _BLOCK):
-        U[i : i + _BLOCK] = ((X[i : i + _BLOCK] - mu) @ vectors) * scale
+        return vectors, s
+    U = _centred_rows(X, mu, np.arange(n), vectors) * (1.0 / np.sqrt(s)).astype(np.float32)
     return U, s
+
+
+def _cross(X: NDArray[np.float32], Y: NDArray[np.float32]) -> NDArray[np.float32]:
+    """``X^T Y`` for centred targets ``Y`` (equal to ``(X - mean)^T Y`` as ``Y`` sums to 0)."""
+    out = np.zeros((X.shape[1], Y.shape[1]), dtype=np.float32)
+    for i in range(0, X.shape[0], _BLOCK):
+        out += X[i : i + _BLOCK].T @ Y[i : i + _BLOCK]
+    return out
+
+
+def _check_alphas(alphas: ArrayLike) -> NDArray[np.float64]:
+    values = np.asarray(alphas, dtype=np.float64).reshape(-1)
+    if values.size == 0 or not np.all(values > 0):
+        raise NeurodlValueError(f"alphas must be positive numbers; got {alphas!r}.")
+    return values
+
+
+def _solve(
+    X: NDArray[np.float32], mean: NDArray[np.float64], Y: NDArray[np.float32], alpha: float
+) -> NDArray[Any] | None:
+    """Ridge coefficients for centred targets ``Y`` by one Cholesky solve.
+
+    None when the penalty is below 1e-4 of the mean eigenvalue of the (float32) Gram matrix:
+    the system is then too ill-conditioned for a factorisation, and the decomposition (which
+    drops eigenvalues lost in rounding) is used instead.
+    """
+    n, p = X.shape
+    mu = mean.astype(np.float32)
+    system = _centred_gram(X, mu).astype(np.float64)
+    diagonal = np.diag_indices_from(system)
+    scale = float(np.mean(system[diagonal]))
+    if not scale > 0:
+        raise NeurodlValueError("responses are constant across trials; nothing to decode.")
+    if alpha < 1e-4 * scale:
+        return None
+    system[diagonal] += alpha
+    try:
+        factor = scipy.linalg.cho_factor(system, lower=False, overwrite_a=True, check_finite=False)
+    except np.linalg.LinAlgError:  # float32 Gram rounding beyond a tiny penalty
+        return None
+    if n > p:
+        return scipy.linalg.cho_solve(factor, _cross(X, Y).astype(np.float64))
+    dual = scipy.linalg.cho_solve(factor, Y.astype(np.float64)).astype(np.float32)
+    return X.T @ dual - np.outer(mu, dual.sum(0))
+
+
+class _LeaveOneOut:
+    """Exact leave-one-out errors of every (kappa, alpha) candidate from one decomposition.
+
+    With ``Xc = U S^1/2 V^T`` (from the smaller Gram matrix), the ridge fit for penalty ``alpha``
+    and its leverages are products with ``U`` scaled by ``s / (s + alpha)``. Scored on at most
+    ``_SCORED`` evenly spaced trials; only those rows of ``U`` are formed when n > p.
+    """
+
+    def __init__(
+        self,
+        X: NDArray[np.float32],
+        mean: NDArray[np.float64],
+        theta: NDArray[np.float64],
+        decoder: LinearDecoder,
+        kappas: NDArray[np.float64],
+        alphas: NDArray[np.float64] | None,
+    ) -> None:
+        n, p = X.shape
+        self.X, self.theta, self.decoder, self.kappas = X, theta, decoder, kappas
+        self.mu = mean.astype(np.float32)
+        self.period = check_period(decoder.period)
+        self.s, self.vectors = _eigen(X, self.mu)
+        if self.s.size == 0:
+            raise NeurodlValueError("responses are constant across trials; nothing to decode.")
+        self.alphas = np.logspace(-4, 4, 25) * float(self.s.mean()) if alphas is None else alphas
+        self.primal = n > p  # vectors are V (p x r) rather than U (n x r)
+        self.rows = np.unique(np.linspace(0, n - 1, min(n, _SCORED)).astype(np.intp))
+        scale = (1.0 / np.sqrt(self.s)).astype(np.float32)
+        self.U_rows = (
+            _centred_rows(X, self.mu, self.rows, self.vectors) * scale
+            if self.primal
+            else self.vectors[self.rows]
+        )
+        self.shrink = (self.s[:, None] / (self.s[:, None] + self.alphas[None, :])).astype(
+            np.float32
+        )
+        self.leverage = (self.U_rows**2) @ self.shrink + 1.0 / n  # with the intercept
+        self.errors = np.full((kappas.size, self.alphas.size), np.nan)
+        self.cache: dict[int, tuple[NDArray[Any], ...]] = {}
+
+    def projected(self, i: int) -> tuple[NDArray[Any], ...]:
+        """Targets and their projection ``U^T Yc`` for bump concentration ``kappas[i]``."""
+        if i not in self.cache:
+            kappa, nb = float(self.kappas[i]), self.decoder.n_basis
+            targets = von_mises_basis(self.theta, nb, kappa, self.period)
+            centred = (targets - targets.mean(0)).astype(np.float32)
+            if self.primal:  # U^T Yc = S^-1/2 V^T Xc^T Yc
+                proj = (self.vectors.T @ _cross(self.X, centred)) / np.sqrt(self.s)[:, None]
+            else:
+                proj = self.vectors.T @ centred
+            grid = np.arange(0.0, self.period, 1.0)
+            templates = von_mises_basis(grid, nb, kappa, self.period).T.astype(np.float32)
+            self.cache[i] = (targets[self.rows], centred[self.rows], proj, templates)
+        return self.cache[i]
+
+    def score(self, i: int, k: int) -> float:
+        """Leave-one-out mean absolute error (degrees) of candidate (kappas[i], alphas[k])."""
+        if np.isnan(self.errors[i, k]):
+            targets, centred, proj, templates = self.projected(i)
+            fitted = self.U_rows @ (proj * self.shrink[:, k, None]).astype(np.float32)
+            denom = np.maximum(1.0 - self.leverage[:, k], 1e-6)[:, None]
+            loo = (targets - (centred - fitted) / denom).astype(np.float32)
+            decoded = refine_peak(loo @ templates, 1.0, self.period)
+            self.errors[i, k] = np.mean(circular_error(decoded, self.theta[self.rows], self.period))
+        return float(self.errors[i, k])
+
+    def run(self) -> NDArray[np.float64]:
+        """Coordinate search: penalties (every third) at the middle width, all widths at the
+        best penalty, then a local search around the best until it stops moving."""
+        n_k, n_a = self.errors.shape
+        middle = n_k // 2
+        for k in sorted({*range(0, n_a, 3), n_a - 1}):
+            self.score(middle, k)
+        best_k = int(np.nanargmin(self.errors[middle]))
+        for i in range(n_k):
+            self.score(i, best_k)
+        best = None
+        while True:
+            i, k = (int(v) for v in np.unravel_index(np.nanargmin(self.errors), (n_k, n_a)))
+            if (i, k) == best:
+                return self.errors
+            best = (i, k)
+            for di, dk in ((0, -2), (0, -1), (0, 1), (0, 2), (-1, 0), (1, 0)):
+                if 0 <= i + di < n_k and 0 <= k + dk < n_a:
+                    self.score(i + di, k + dk)
+
+    def coefficients(self, i: int, alpha: float) -> NDArray[Any]:
+        """Ridge coefficients (n_features, n_basis) for ``kappas[i]`` and penalty ``alpha``."""
+        proj = self.projected(i)[2]
+        if self.primal:  # V (S + alpha)^-1 V^T Xc^T Yc
+            weights = proj * (np.sqrt(self.s) / (self.s + alpha))[:, None]
+            return self.vectors @ weights.astype(np.float32)
+        dual = self.vectors @ (proj / (self.s + alpha)[:, None]).astype(np.float32)
+        return self.X.T @ dual - np.outer(self.mu, dual.sum(0))
 
 
 class LinearDecoder(BaseDecoder):
@@ -115,8 +283,10 @@ class LinearDecoder(BaseDecoder):
     The penalty (and, by default, the width of the bumps) is picked by exact leave-one-out
     cross-validation of the decoded angle (mean absolute circular error), all from one
     decomposition of the data: no refit per candidate. The leave-one-out error is scored on at
-    most 1,000 evenly spaced trials; the penalty grid is searched every third value, then
-    around the best.
+    most 1,000 evenly spaced trials. The search is by coordinates: every third penalty at the
+    middle bump width, every width at the best penalty, then the neighbours of the best candidate
+    until it stops moving. With one ``kappa`` and one value in ``alphas`` the fit is a single
+    Cholesky solve (no leave-one-out error is computed: ``cv_errors_`` is NaN).
 
     Parameters
     ----------
@@ -197,65 +367,37 @@ class LinearDecoder(BaseDecoder):
         X : array-like of shape (n_trials, n_neurons)
         y : array-like of shape (n_trials,)
             Angles in degrees (wrapped into [0, period)).
+
+        Runs on one BLAS thread (see :func:`_eigen`): most of its products are small, and on a
+        busy machine threads spent more time waiting for each other than computing.
         """
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(X, y)
+
+    def _fit(self, X: ArrayLike, y: ArrayLike) -> LinearDecoder:
         self._check_params()
         X_arr, theta = self._validate_fit(X, y)
         period = check_period(self.period)
-        n = X_arr.shape[0]
         mean = X_arr.mean(0, dtype=np.float64)
-        U, s = centred_decomposition(X_arr, mean)
-        if s.size == 0:
-            raise NeurodlValueError("responses are constant across trials; nothing to decode.")
-        alphas = (
-            np.logspace(-4, 4, 25) * float(s.mean())
-            if self.alphas is None
-            else np.asarray(self.alphas, dtype=np.float64).reshape(-1)
-        )
-        if alphas.size == 0 or not np.all(alphas > 0):
-            raise NeurodlValueError(f"alphas must be positive numbers; got {self.alphas!r}.")
         kappas = np.asarray(_KAPPAS if self.kappa is None else [self.kappa], dtype=np.float64)
-        # exact leave-one-out predictions, scored on (at most _SCORED) evenly spaced trials
-        rows = np.unique(np.linspace(0, n - 1, min(n, _SCORED)).astype(np.intp))
-        U_rows = U[rows]
-        shrink = s[:, None] / (s[:, None] + alphas[None, :])  # (r, n_alphas)
-        leverage = (U_rows**2) @ shrink.astype(np.float32) + 1.0 / n  # with the intercept
-        errors = np.full((kappas.size, alphas.size), np.nan)
-        projections: dict[int, tuple[Any, ...]] = {}
-
-        def score(i: int, k: int) -> None:
-            if not np.isnan(errors[i, k]):
-                return
-            if i not in projections:
-                targets = von_mises_basis(theta, self.n_basis, float(kappas[i]), period)
-                centred = targets - targets.mean(0)
-                projections[i] = (targets[rows], centred[rows], U.T @ centred.astype(np.float32))
-            targets_rows, centred_rows, projected = projections[i]
-            fitted = U_rows @ (projected * shrink[:, k, None].astype(np.float32))
-            denom = np.maximum(1.0 - leverage[:, k], 1e-6)[:, None]
-            loo = targets_rows - (centred_rows - fitted) / denom
-            decoded = self._decode(loo, 1.0, float(kappas[i]))
-            errors[i, k] = np.mean(circular_error(decoded, theta[rows], period))
-
-        # coarse pass (every third penalty), then the neighbours of the best candidate
-        for i in range(kappas.size):
-            for k in range(0, alphas.size, 3):
-                score(i, k)
-            if alphas.size > 1 and (alphas.size - 1) % 3:
-                score(i, alphas.size - 1)
-        best_kappa, best_alpha = (
-            int(v) for v in np.unravel_index(np.nanargmin(errors), errors.shape)
-        )
-        for k in range(max(0, best_alpha - 2), min(alphas.size, best_alpha + 3)):
-            score(best_kappa, k)
-        final = np.unravel_index(np.nanargmin(errors), errors.shape)
-        kappa, alpha = float(kappas[final[0]]), float(alphas[final[1]])
+        alphas = None if self.alphas is None else _check_alphas(self.alphas)
+        coef: NDArray[Any] | None = None
+        if alphas is not None and alphas.size == 1 and kappas.size == 1:
+            # nothing to choose: one Cholesky solve, no decomposition
+            errors = np.full((1, 1), np.nan)
+            kappa, alpha = float(kappas[0]), float(alphas[0])
+            targets = von_mises_basis(theta, self.n_basis, kappa, period)
+            coef = _solve(X_arr, mean, (targets - targets.mean(0)).astype(np.float32), alpha)
+        if coef is None:
+            search = _LeaveOneOut(X_arr, mean, theta, self, kappas, alphas)
+            errors = search.run()
+            final = np.unravel_index(np.nanargmin(errors), errors.shape)
+            kappa, alpha = float(kappas[final[0]]), float(search.alphas[final[1]])
+            coef = search.coefficients(int(final[0]), alpha)
+            alphas = search.alphas
         targets = von_mises_basis(theta, self.n_basis, kappa, period)
-        y_mean = targets.mean(0)
-        projected = U.T @ (targets - y_mean).astype(np.float32)
-        dual = U @ (projected / (s + alpha)[:, None].astype(np.float32))
-        coef = X_arr.T @ dual - np.outer(mean, dual.sum(0, dtype=np.float64)).astype(np.float32)
-        self.coef_ = coef.astype(np.float32)
-        self.intercept_ = y_mean - mean @ self.coef_.astype(np.float64)
+        self.coef_ = np.asarray(coef, dtype=np.float32)
+        self.intercept_ = targets.mean(0) - mean @ self.coef_.astype(np.float64)
         self.alpha_ = alpha
         self.kappa_ = kappa
         self.alphas_ = alphas
@@ -278,4 +420,5 @@ class LinearDecoder(BaseDecoder):
 
     def predict(self, X: ArrayLike) -> NDArray[np.float64]:
         """Decoded angle of each trial in degrees, in [0, period); shape (n_trials,)."""
-        return self._decode(self.predict_basis(X), float(self.resolution), self.kappa_)
+        with threadpool_limits(limits=1, user_api="blas"):  # small products: see ``fit``
+            return self._decode(self.predict_basis(X), float(self.resolution), self.kappa_)

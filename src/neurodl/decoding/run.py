@@ -7,23 +7,29 @@ import time
 from typing import Any
 
 import numpy as np
+from sklearn.base import clone
 
 from neurodl.data.recording import Recording
 from neurodl.decoding._base import check_period
-from neurodl.decoding.crossval import cross_validate_decoder, shuffle_control
+from neurodl.decoding._report import TORCH_DECODERS, make_figures, summary_sentences
+from neurodl.decoding.crossval import cross_validate_decoder, make_folds, shuffle_control
 from neurodl.decoding.curves import log_sizes, neuron_curve, trial_curve
 from neurodl.decoding.factory import DECODERS, make_decoder
+from neurodl.decoding.linear import LinearDecoder
 from neurodl.decoding.threshold import discrimination_threshold
-from neurodl.decoding.weights import hidden_unit_tuning, preferred_orientation, sorted_input_weights
 from neurodl.exceptions import NeurodlTypeError, NeurodlValueError
-from neurodl.metrics import chance_median_abs_error, chance_rmse, fraction_correct
+from neurodl.metrics import (
+    chance_median_abs_error,
+    chance_rmse,
+    fraction_correct,
+    median_abs_error_ci,
+)
 from neurodl.results import AnalysisResult
 
 __all__ = ["run_decoding"]
 
 logger = logging.getLogger(__name__)
 
-_TORCH = ("mlp", "curriculum")
 _QUICK: dict[str, dict[str, Any]] = {
     "mlp": {"hidden_layer_sizes": (64,), "max_iter": 100, "batch_size": 64},
     "curriculum": {"max_iter": 300},
@@ -40,7 +46,7 @@ def _decoder_params(
     verbose: int,
 ) -> dict[str, Any]:
     resolved: dict[str, Any] = {"period": int(period)}
-    if name in _TORCH:
+    if name in TORCH_DECODERS:
         resolved.update(random_state=seed, device=device, verbose=verbose)
         if quick:
             resolved.update(_QUICK[name])
@@ -57,60 +63,61 @@ def _bound(recording: Recording, period: float, target: str) -> Any:
     return cramer_rao_median
 
 
-def _figures(
-    name: str,
-    recording: Recording,
+def _control_decoder(estimator: Any, fitted: list[Any]) -> Any:
+    """The decoder of the shuffle control.
+
+    The linear decoder keeps the penalty and bump width chosen on the real labels (the median
+    over folds) rather than searching again: one solve per fold. Others are refitted as they are.
+    """
+    if not isinstance(estimator, LinearDecoder):
+        return estimator
+    kappa = float(np.median([f.kappa_ for f in fitted]))
+    alpha = float(np.exp(np.median(np.log([f.alpha_ for f in fitted]))))
+    return clone(estimator).set_params(kappa=kappa, alphas=[alpha])
+
+
+def _curves(
+    estimator: Any,
+    X: np.ndarray,
     y: np.ndarray,
     cv: dict[str, Any],
-    threshold: dict[str, Any],
-    curves: tuple[dict[str, Any] | None, dict[str, Any] | None],
-    period: float,
-    metrics: dict[str, Any],
-) -> dict[str, Any]:
-    import matplotlib.pyplot as plt
+    *,
+    few: bool,
+    seed: int,
+    n_jobs: int | None,
+    bound: Any,
+    full_bound: float | None,
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Error against neurons and training trials on the first cross-validation folds.
 
-    from neurodl.plotting import decoding as plots
-
-    figures: dict[str, Any] = {}
-
-    def new(stem: str, size: tuple[float, float]) -> Any:
-        fig, ax = plt.subplots(figsize=size)
-        figures[stem] = fig
-        return ax
-
-    plots.plot_decoded_vs_true(
-        y, cv["predictions"], period=period, ax=new("decoded_vs_true", (4.5, 4.2))
-    )
-    plots.plot_error_vs_orientation(
-        y, cv["predictions"], period=period, ax=new("error_vs_orientation", (5, 3.5))
-    )
-    plots.plot_psychometric(threshold, ax=new("psychometric", (4.5, 3.5)))
-    if curves[0] is not None:
-        plots.plot_neuron_curve(curves[0], ax=new("error_vs_neurons", (4.5, 3.5)))
-    if curves[1] is not None:
-        plots.plot_trial_curve(
-            curves[1],
-            bound=metrics.get("cramer_rao_median_deg"),
-            ax=new("error_vs_trials", (4.5, 3.5)),
-        )
-    fitted = cv["estimators"][0]
-    if name in _TORCH:
-        plots.plot_loss_curve(
-            fitted.loss_curve_, fitted.validation_scores_, ax=new("loss_curve", (5, 3.5))
-        )
-        centres, tuning = hidden_unit_tuning(fitted, recording.responses, y)
-        plots.plot_hidden_tuning(centres, tuning, ax=new("hidden_tuning", (5, 3.5)))
-    if name != "bayes":
-        if "preferred_orientation" in recording.neurons and period == 360:
-            pref = np.mod(np.asarray(recording.neurons["preferred_orientation"], float), period)
-        else:
-            pref = preferred_orientation(recording.responses, y, period=period)
-        weights, order = sorted_input_weights(fitted, pref)
-        label = "Von Mises basis function" if name == "linear" else "Hidden unit"
-        plots.plot_sorted_weights(
-            weights, pref[order], unit_label=label, ax=new("sorted_weights", (5, 4))
-        )
-    return figures
+    The largest point of each curve (all neurons, the whole training fold) is the
+    cross-validation fit itself, so it is read from ``cv`` rather than fitted again.
+    """
+    splits = cv["splits"][: min(2 if few else 3, len(cv["splits"]))]
+    top = np.array([np.median(cv["errors"][test]) for _, test in splits])
+    options: dict[str, Any] = {"splits": splits, "random_state": seed, "n_jobs": n_jobs}
+    p = X.shape[1]
+    sizes = log_sizes(min(10, p), p, 4 if few else 7)
+    neurons: dict[str, Any] = {"n_neurons": np.array([p])}
+    neurons["errors"] = top[None, :]
+    neurons["bound_deg"] = None if full_bound is None else np.full((1, top.size), full_bound)
+    if sizes.size > 1:
+        sub = neuron_curve(estimator, X, y, sizes=sizes[:-1], bound=bound, **options)
+        neurons["n_neurons"] = np.append(sub["n_neurons"], p)
+        neurons["errors"] = np.vstack([sub["errors"], top])
+        if neurons["bound_deg"] is not None:
+            neurons["bound_deg"] = np.vstack([sub["bound_deg"], neurons["bound_deg"]])
+    neurons["median_abs_error_deg"] = neurons["errors"].mean(1)
+    n_train = min(train.size for train, _ in splits)
+    if n_train < 40:
+        return neurons, None
+    sizes = log_sizes(20, n_train, 3 if few else 5)[:-1]
+    sub = trial_curve(estimator, X, y, sizes=sizes, **options)
+    mean_train = int(np.rint(np.mean([train.size for train, _ in splits])))
+    errors = np.vstack([sub["errors"], top])
+    trials = {"n_trials": np.append(sub["n_trials"], mean_train), "errors": errors}
+    trials["median_abs_error_deg"] = errors.mean(1)
+    return neurons, trials
 
 
 def run_decoding(
@@ -202,47 +209,41 @@ def run_decoding(
     estimator = make_decoder(decoder, **params)
     X = recording.responses
     logger.info("decoding %s with %s (%d folds)", target, decoder, folds)
+    splits = make_folds(y, groups=groups, folds=folds, period=period_f, random_state=seed)
     options: dict[str, Any] = {
         "groups": groups,
-        "folds": folds,
+        "splits": splits,
         "random_state": seed,
         "n_jobs": n_jobs,
     }
     cv = cross_validate_decoder(estimator, X, y, return_estimators=True, **options)
-    shuffled = shuffle_control(estimator, X, y, **options)
+    shuffled = shuffle_control(_control_decoder(estimator, cv["estimators"]), X, y, **options)
     boots = n_bootstrap if n_bootstrap is not None else (200 if quick else 1000)
     threshold = discrimination_threshold(
         cv["predictions"], y, period=period_f, n_bootstrap=boots, random_state=seed
     )
+    error_ci = (
+        median_abs_error_ci(
+            cv["predictions"], y, period_f, groups=groups, n_bootstrap=boots, random_state=seed
+        )
+        if boots >= 10
+        else (float("nan"), float("nan"))
+    )
     bound_fn = _bound(recording, period_f, target)
+    bound = None if bound_fn is None else float(bound_fn(recording))
     curve, trials = None, None
     if curves:
-        few = quick or decoder in _TORCH
-        repeats = 2 if few else 3
-        sizes = log_sizes(min(10, recording.n_neurons), recording.n_neurons, 4 if few else 7)
-        curve = neuron_curve(
+        curve, trials = _curves(
             estimator,
             X,
             y,
-            sizes=sizes,
-            n_repeats=repeats,
-            groups=groups,
-            random_state=seed,
+            cv,
+            few=quick or decoder in TORCH_DECODERS,
+            seed=seed,
             n_jobs=n_jobs,
             bound=None if bound_fn is None else (lambda idx: bound_fn(recording, neurons=idx)),
+            full_bound=bound,
         )
-        n_train = int(0.7 * recording.n_trials)  # below the 75 % training side of any split
-        if n_train >= 40:
-            trials = trial_curve(
-                estimator,
-                X,
-                y,
-                n_repeats=repeats,
-                groups=groups,
-                random_state=seed,
-                n_jobs=n_jobs,
-                sizes=log_sizes(20, n_train, 3 if few else 5),
-            )
     metrics: dict[str, Any] = {
         "decoder": decoder,
         "decoder_params": estimator.get_params(),
@@ -253,6 +254,9 @@ def run_decoding(
         "n_folds": folds,
         "grouped_by_condition": groups is not None,
         "median_abs_error_deg": cv["median_abs_error_deg"],
+        "median_abs_error_ci_low": error_ci[0],
+        "median_abs_error_ci_high": error_ci[1],
+        "median_abs_error_ci_level": 0.95,
         "mean_abs_error_deg": cv["mean_abs_error_deg"],
         "rmse_deg": cv["rmse_deg"],
         "fraction_correct_36_bins": fraction_correct(cv["predictions"], y, 36, period_f),
@@ -270,8 +274,7 @@ def run_decoding(
         "chance_median_abs_error_deg": chance_median_abs_error(period_f),
         "chance_rmse_deg": chance_rmse(period_f),
     }
-    if bound_fn is not None:
-        bound = float(bound_fn(recording))
+    if bound is not None:
         metrics["cramer_rao_median_deg"] = bound
         metrics["error_to_bound_ratio"] = cv["median_abs_error_deg"] / bound
     if curve is not None:
@@ -291,11 +294,11 @@ def run_decoding(
     result = AnalysisResult(
         metrics=metrics,
         figures=(
-            _figures(decoder, recording, y, cv, threshold, (curve, trials), period_f, metrics)
+            make_figures(decoder, recording, y, cv, threshold, (curve, trials), period_f, metrics)
             if figures
             else {}
         ),
-        summary=_summary(metrics),
+        summary=summary_sentences(metrics),
         parameters={
             "decoder": decoder,
             "decoder_params": estimator.get_params(),
@@ -310,30 +313,3 @@ def run_decoding(
         },
     )
     return result
-
-
-def _summary(m: dict[str, Any]) -> list[str]:
-    lines = [
-        f"The {m['decoder']} decoder recovers {m['target']} from {m['n_neurons']} neurons with a "
-        f"median absolute error of {m['median_abs_error_deg']:.3g}° ({m['n_folds']}-fold "
-        f"cross-validated over {m['n_trials']} trials); a guess would give "
-        f"{m['chance_median_abs_error_deg']:.3g}°.",
-    ]
-    if "cramer_rao_median_deg" in m:
-        lines.append(
-            f"The best possible (Cramér–Rao) median error for this population is "
-            f"{m['cramer_rao_median_deg']:.3g}°, so the decoder is "
-            f"{m['error_to_bound_ratio']:.2f} times the bound."
-        )
-    low, high = m["threshold_ci_deg"]
-    lines.append(
-        f"Its orientation discrimination threshold (75% correct) is {m['threshold_deg']:.3g}° "
-        f"(95% CI {low:.3g}–{high:.3g}°)."
-    )
-    shuffled, chance = m["shuffle_median_abs_error_deg"], m["chance_median_abs_error_deg"]
-    if shuffled >= 0.8 * chance:
-        verdict = f"close to the chance level of {chance:.3g}°, as it should be"
-    else:
-        verdict = f"well below the chance level of {chance:.3g}°: check for leaks between folds"
-    lines.append(f"With shuffled labels the error is {shuffled:.3g}°, {verdict}.")
-    return lines

@@ -12,7 +12,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "plot_decoded_vs_true",
@@ -25,8 +25,6 @@ __all__ = [
     "plot_trial_curve",
 ]
 
-_CYCLIC = "twilight"
-
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (4.5, 4.0)) -> Axes:
     if ax is not None:
@@ -38,13 +36,17 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (4.5, 4.0)) -> Axes:
 def plot_decoded_vs_true(
     true: ArrayLike, predicted: ArrayLike, *, period: float = 360, ax: Axes | None = None
 ) -> Axes:
-    """Scatter of decoded against true angle, coloured by the true angle (cyclic colour map)."""
+    """Scatter of decoded against true angle (one point per trial), with the identity line.
+
+    Points near the top-left and bottom-right corners are small errors across the 0/period wrap.
+    """
     ax = _axes(ax)
     t = np.mod(np.asarray(true, dtype=float), period)
     p = np.mod(np.asarray(predicted, dtype=float), period)
-    size = max(1.0, min(12.0, 4000.0 / max(t.size, 1)))
-    ax.scatter(t, p, c=t, cmap=_CYCLIC, vmin=0, vmax=period, s=size, alpha=0.6, linewidths=0)
-    ax.plot([0, period], [0, period], color="k", lw=0.8, ls="--")
+    size = max(2.0, min(12.0, 6000.0 / max(t.size, 1)))
+    ax.scatter(t, p, color="C0", s=size, alpha=0.5, linewidths=0, label="trial (held out)")
+    ax.plot([0, period], [0, period], color="k", lw=0.8, ls="--", label="perfect decoding")
+    ax.legend(frameon=False, loc="upper left", fontsize=8)
     ax.set(xlim=(0, period), ylim=(0, period), aspect="equal")
     ax.set_xlabel("True orientation (°)")
     ax.set_ylabel("Decoded orientation (°)")
@@ -57,26 +59,47 @@ def plot_error_vs_orientation(
     *,
     period: float = 360,
     n_bins: int = 36,
+    bound: float | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Absolute circular error of each trial and its median per orientation bin."""
+    """Absolute circular error of each trial (log scale) and its median per orientation bin.
+
+    ``bound`` (degrees), when given, is drawn as the Cramér–Rao median with its value. Errors
+    below a thirtieth of the median error (about 2 % of trials for Gaussian errors) are drawn at
+    that floor, so that near-exact hits stay on the log axis.
+    """
     from neurodl.metrics import circular_error, orientation_bins
 
     ax = _axes(ax, (5.0, 3.5))
     t = np.mod(np.asarray(true, dtype=float), period)
     err = circular_error(predicted, t, period)
-    ax.scatter(t, err, c=t, cmap=_CYCLIC, vmin=0, vmax=period, s=3, alpha=0.3, linewidths=0)
+    floor = max(float(np.median(err)) / 30.0, period * 1e-5)
+    size = max(2.0, min(10.0, 6000.0 / max(t.size, 1)))
+    ax.scatter(
+        t, np.maximum(err, floor), color="C0", s=size, alpha=0.45, linewidths=0, label="trial"
+    )
     bins = orientation_bins(t, n_bins, period)
     centres = (np.arange(n_bins) + 0.5) * period / n_bins
     medians = np.array(
         [np.median(err[bins == b]) if np.any(bins == b) else np.nan for b in range(n_bins)]
     )
-    ax.plot(centres, medians, color="k", lw=1.5, label="median per bin")
-    ax.set_yscale("symlog", linthresh=1.0)
+    ax.plot(centres, medians, color="k", lw=1.8, label="median per bin")
+    if bound is not None:
+        ax.axhline(bound, color="C3", ls="--", lw=1.2, label=f"Cramér–Rao bound {bound:.2f}°")
+    ax.set_yscale("log")
+    ax.set_ylim(floor / 1.5, period / 2 * 1.5)
+    _log_ticks(ax.yaxis, floor, period / 2)
     ax.set_xlim(0, period)
     ax.set_xlabel("True orientation (°)")
     ax.set_ylabel("Absolute error (°)")
-    ax.legend(frameon=False, loc="upper right")
+    ax.legend(
+        frameon=False,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        fontsize=8,
+        ncol=3,
+        markerscale=2,
+    )
     return ax
 
 
@@ -108,35 +131,73 @@ def plot_psychometric(result: Mapping[str, Any], *, ax: Axes | None = None) -> A
     return ax
 
 
-def _log_axes(ax: Axes) -> None:
-    """Log-log axes with plain numbers as tick labels."""
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
+def _nice_ticks(low: float, high: float) -> NDArray[np.float64]:
+    """Tick values for a log axis spanning [low, high]: at least two, round in print."""
+    decades = np.arange(np.floor(np.log10(low)) - 1, np.ceil(np.log10(high)) + 1)
+    candidates = []
+    for mantissas in ((1.0, 2.0, 5.0), (1.0,), tuple(np.arange(1.0, 10.0))):
+        ticks = np.unique(np.outer(10.0**decades, mantissas).ravel())
+        candidates.append(ticks[(ticks >= low * 0.999) & (ticks <= high * 1.001)])
+    thirds, decade_ticks, ninths = candidates
+    if 3 <= thirds.size <= 9:
+        return thirds
+    if thirds.size > 9:
+        return decade_ticks
+    if ninths.size >= 2:
+        return ninths
+    steps = np.linspace(low, high, 4)  # less than a factor of ~2: two significant digits
+    return np.unique(np.array([float(f"{v:.2g}") for v in steps]))
 
+
+def _log_ticks(axis: Any, low: float, high: float) -> None:
+    """Plain-number labels ("0.5", "2", "100") on a log axis, at least two of them."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(FixedLocator(_nice_ticks(low, high).tolist()))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_locator(LogLocator(base=10.0, subs=tuple(np.arange(2.0, 10.0))))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _log_axes(ax: Axes, x: ArrayLike, y: ArrayLike) -> None:
+    """Log-log axes fitted to the data ``x`` and ``y``, with plain numbers as tick labels."""
     ax.set_xscale("log")
     ax.set_yscale("log")
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_formatter(ScalarFormatter())
-        axis.set_minor_formatter(NullFormatter())
+    xs = np.asarray(x, dtype=float)
+    ys = np.asarray(y, dtype=float)
+    ys = ys[np.isfinite(ys) & (ys > 0)]
+    x_low, x_high = float(xs.min()), float(xs.max())
+    y_low, y_high = float(ys.min()), float(ys.max())
+    ax.set_xlim(x_low / 1.3, x_high * 1.3)
+    ax.set_ylim(y_low / 1.4, y_high * 1.4)  # the bound line sits inside, never on the edge
+    _log_ticks(ax.xaxis, x_low, x_high)
+    _log_ticks(ax.yaxis, y_low / 1.4, y_high * 1.4)
 
 
-def _curve(ax: Axes, sizes: ArrayLike, errors: ArrayLike, color: str, label: str) -> None:
+def _curve(ax: Axes, sizes: ArrayLike, errors: ArrayLike, color: str, label: str) -> NDArray[Any]:
     table = np.asarray(errors, dtype=float)
     mean = table.mean(1)
     spread = table.std(1) / np.sqrt(max(table.shape[1], 1))
     ax.errorbar(np.asarray(sizes), mean, yerr=spread, marker="o", ms=4, color=color, label=label)
+    return np.r_[mean - spread, mean + spread]
 
 
 def plot_neuron_curve(curve: Mapping[str, Any], *, ax: Axes | None = None) -> Axes:
     """Median absolute error against number of neurons (log-log), with the Cramér–Rao bound.
 
-    ``curve`` is the dict returned by :func:`neurodl.decoding.neuron_curve`.
+    ``curve`` is the dict returned by :func:`neurodl.decoding.neuron_curve`. Error bars are the
+    standard error over repeats; the bound of each subset is labelled with its value for all
+    the neurons.
     """
     ax = _axes(ax, (4.5, 3.5))
-    _curve(ax, curve["n_neurons"], curve["errors"], "C0", "decoder (held out)")
+    sizes = np.asarray(curve["n_neurons"])
+    values = _curve(ax, sizes, curve["errors"], "C0", "decoder (held out)")
     if curve.get("bound_deg") is not None:
         bound = np.asarray(curve["bound_deg"], dtype=float).mean(1)
-        ax.plot(curve["n_neurons"], bound, color="k", ls="--", label="Cramér–Rao bound")
-    _log_axes(ax)
+        label = f"Cramér–Rao bound ({bound[-1]:.2f}° with {sizes[-1]} neurons)"
+        ax.plot(sizes, bound, color="k", ls="--", label=label)
+        values = np.r_[values, bound]
+    _log_axes(ax, sizes, values)
     ax.set_xlabel("Number of neurons")
     ax.set_ylabel("Median absolute error (°)")
     ax.legend(frameon=False, fontsize=8)
@@ -146,12 +207,18 @@ def plot_neuron_curve(curve: Mapping[str, Any], *, ax: Axes | None = None) -> Ax
 def plot_trial_curve(
     curve: Mapping[str, Any], *, bound: float | None = None, ax: Axes | None = None
 ) -> Axes:
-    """Median absolute error against number of training trials (log-log), optional bound line."""
+    """Median absolute error against number of training trials (log-log), optional bound line.
+
+    ``bound`` (degrees) is drawn as a horizontal line labelled with its value.
+    """
     ax = _axes(ax, (4.5, 3.5))
-    _curve(ax, curve["n_trials"], curve["errors"], "C2", "decoder (held out)")
+    sizes = np.asarray(curve["n_trials"])
+    values = _curve(ax, sizes, curve["errors"], "C2", "decoder (held out)")
     if bound is not None:
-        ax.axhline(bound, color="k", ls="--", label="Cramér–Rao bound (all neurons)")
-    _log_axes(ax)
+        label = f"Cramér–Rao bound {bound:.2f}° (all neurons)"
+        ax.axhline(bound, color="k", ls="--", label=label)
+        values = np.r_[values, bound]
+    _log_axes(ax, sizes, values)
     ax.set_xlabel("Number of training trials")
     ax.set_ylabel("Median absolute error (°)")
     ax.legend(frameon=False, fontsize=8)

@@ -1,0 +1,139 @@
+"""Figures and plain-language summary sentences of :func:`neurodl.decoding.run_decoding`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neurodl.data.recording import Recording
+from neurodl.decoding.weights import hidden_unit_tuning, preferred_orientation, sorted_input_weights
+
+__all__ = ["TORCH_DECODERS", "make_figures", "summary_sentences"]
+
+TORCH_DECODERS = ("mlp", "curriculum")
+
+
+def make_figures(
+    name: str,
+    recording: Recording,
+    y: np.ndarray,
+    cv: dict[str, Any],
+    threshold: dict[str, Any],
+    curves: tuple[dict[str, Any] | None, dict[str, Any] | None],
+    period: float,
+    metrics: dict[str, Any],
+) -> dict[str, Any]:
+    """The decoding figures, by file stem (each a new matplotlib Figure)."""
+    import matplotlib.pyplot as plt
+
+    from neurodl.plotting import decoding as plots
+
+    figures: dict[str, Any] = {}
+
+    def new(stem: str, size: tuple[float, float]) -> Any:
+        fig, ax = plt.subplots(figsize=size)
+        figures[stem] = fig
+        return ax
+
+    plots.plot_decoded_vs_true(
+        y, cv["predictions"], period=period, ax=new("decoded_vs_true", (4.5, 4.2))
+    )
+    plots.plot_error_vs_orientation(
+        y,
+        cv["predictions"],
+        period=period,
+        bound=metrics.get("cramer_rao_median_deg"),
+        ax=new("error_vs_orientation", (5, 3.5)),
+    )
+    plots.plot_psychometric(threshold, ax=new("psychometric", (4.5, 3.5)))
+    if curves[0] is not None:
+        plots.plot_neuron_curve(curves[0], ax=new("error_vs_neurons", (4.5, 3.5)))
+    if curves[1] is not None:
+        plots.plot_trial_curve(
+            curves[1],
+            bound=metrics.get("cramer_rao_median_deg"),
+            ax=new("error_vs_trials", (4.5, 3.5)),
+        )
+    fitted = cv["estimators"][0]
+    if name in TORCH_DECODERS:
+        plots.plot_loss_curve(
+            fitted.loss_curve_, fitted.validation_scores_, ax=new("loss_curve", (5, 3.5))
+        )
+        centres, tuning = hidden_unit_tuning(fitted, recording.responses, y)
+        plots.plot_hidden_tuning(centres, tuning, ax=new("hidden_tuning", (5, 3.5)))
+    if name != "bayes":
+        if "preferred_orientation" in recording.neurons and period == 360:
+            pref = np.mod(np.asarray(recording.neurons["preferred_orientation"], float), period)
+        else:
+            pref = preferred_orientation(recording.responses, y, period=period)
+        weights, order = sorted_input_weights(fitted, pref)
+        label = "Von Mises basis function" if name == "linear" else "Hidden unit"
+        plots.plot_sorted_weights(
+            weights, pref[order], unit_label=label, ax=new("sorted_weights", (5, 4))
+        )
+    return figures
+
+
+def _deg(value: float) -> str:
+    """Degrees with two significant decimals below 10°, one above."""
+    return f"{value:.2f}°" if abs(value) < 10 else f"{value:.1f}°"
+
+
+def _efficiency(ratio: float) -> str:
+    if ratio < 0.9:
+        return (
+            "below the bound, which only a biased decoder (or sampling noise on few trials) "
+            "can reach"
+        )
+    if ratio <= 1.3:
+        return "it uses nearly all the information the population carries"
+    if ratio <= 2:
+        return "it uses most, not all, of the information the population carries"
+    return "much of the information the population carries goes unused"
+
+
+def summary_sentences(m: dict[str, Any]) -> list[str]:
+    """One plain sentence per headline number: what it means, against chance or the bound."""
+    error, chance = m["median_abs_error_deg"], m["chance_median_abs_error_deg"]
+    low, high = m.get("median_abs_error_ci_low"), m.get("median_abs_error_ci_high")
+    unit = "conditions" if m.get("grouped_by_condition") else "trials"
+    ci = ""
+    if low is not None and high is not None and np.isfinite(low):
+        ci = f" (95% CI {_deg(low)}–{_deg(high)}, bootstrap over {unit})"
+    times = chance / error if error > 0 else float("inf")
+    lines = [
+        f"The {m['decoder']} decoder's median absolute error on held-out trials "
+        f"({m['n_folds']}-fold cross-validation) is {_deg(error)}{ci}: half of the "
+        f"{m['n_trials']} trials are decoded at least that close to the true {m['target']}, "
+        f"{times:.0f} times closer than a guess (median error {_deg(chance)}).",
+    ]
+    bound = m.get("cramer_rao_median_deg")
+    if bound is not None:
+        ratio = m["error_to_bound_ratio"]
+        lines.append(
+            f"No unbiased decoder of these {m['n_neurons']} neurons can do better than "
+            f"{_deg(bound)} (the Cramér–Rao bound); this one is at {ratio:.2f} times the "
+            f"bound: {_efficiency(ratio)}."
+        )
+    threshold = m["threshold_deg"]
+    t_low, t_high = m["threshold_ci_deg"]
+    sentence = (
+        f"Two stimuli {_deg(threshold)} apart (95% CI {_deg(t_low)}–{_deg(t_high)}) are told "
+        f"apart on 75% of trial pairs"
+        if np.isfinite(threshold)
+        else "The decoder does not tell nearby stimuli apart (no finite threshold)"
+    )
+    if bound is not None and np.isfinite(threshold):
+        sentence += (
+            f"; an efficient decoder with Gaussian errors would reach "
+            f"{_deg(np.sqrt(2.0) * bound)} (√2 times the bound)"
+        )
+    lines.append(sentence + ".")
+    shuffled = m["shuffle_median_abs_error_deg"]
+    if shuffled >= 0.8 * chance:
+        verdict = "at chance, as it must be: no information leaks between training and test trials"
+    else:
+        verdict = f"well below chance ({_deg(chance)}): check for leaks between folds"
+    lines.append(f"With the labels shuffled, the error rises to {_deg(shuffled)}, {verdict}.")
+    return lines
