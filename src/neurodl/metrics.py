@@ -545,14 +545,13 @@ def bootstrap_feve_ci(
         explainable = total - noise
         fev_b = np.where(total > 0, explainable / total, np.nan)
         feve_b = np.where(explainable > 0, 1.0 - (mse - noise) / explainable, np.nan)
-    scored = np.isfinite(feve_b)
+    scored = np.asarray(np.isfinite(feve_b), dtype=bool)
     if threshold is not None:
-        scored &= fev_b > float(threshold)
+        scored &= np.asarray(fev_b > float(threshold), dtype=bool)
     values = np.where(scored, feve_b, np.nan)
     any_scored = scored.any(axis=1)
-    safe = np.where(any_scored[:, None], values, 0.0)
-    with np.errstate(invalid="ignore"):
-        means = np.where(any_scored, np.nansum(safe, axis=1) / scored.sum(axis=1), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(any_scored, np.nansum(values, axis=1) / scored.sum(axis=1), np.nan)
         medians = np.full(means.shape, np.nan)
         if any_scored.any():
             medians[any_scored] = np.nanmedian(values[any_scored], axis=1)
