@@ -165,7 +165,10 @@ def test_summary_says_when_the_baseline_wins():
     }
     text = " ".join(summarise(metrics, True))
     assert "the baseline beats the CNN (0.69)" in text
-    assert "few training images" in text
+    assert "few training images (600)" in text
+    assert "gratings" not in text
+    metrics["grating_stimuli"] = True
+    assert "vary only in orientation" in " ".join(summarise(metrics, True))
     assert "mean 0.69 [0.60, 0.75]" in text and "median 0.80 [0.70, 0.85]" in text
     assert "100 of the 300 recorded neurons" in text
     metrics["linear_feve_mean"] = 0.3

@@ -181,15 +181,23 @@ def _comparison_sentence(metrics: dict[str, Any]) -> str:
     )
     if linear < cnn:
         return text + f", less than the CNN's {cnn:.2f}."
-    reason = (
-        "with few training images a model with fixed filters and a closed-form ridge readout "
-        "can beat a network that must learn its filters"
-        if metrics["n_train_images"] < 1000
-        else "the stimuli vary along few dimensions (gratings vary only in orientation), which "
-        "fixed oriented filters already capture, and the CNN here is small and briefly trained"
+    reasons = []
+    if metrics["n_train_images"] < 1000:
+        reasons.append(
+            f"with few training images ({metrics['n_train_images']}) fixed filters and a "
+            "closed-form ridge readout can beat a network that must learn its filters"
+        )
+    if metrics.get("grating_stimuli"):
+        reasons.append(
+            "the images are gratings that vary only in orientation, which the baseline's fixed "
+            "oriented filters already capture"
+        )
+    reasons.append(
+        "the CNN is run_encoding's small, briefly trained network (encoder_params enlarges it)"
     )
+    reason = "; ".join(reasons)
     return (
-        text + f": the baseline beats the CNN ({cnn:.2f}) on this recording. A likely reason: "
+        text + f": the baseline beats the CNN ({cnn:.2f}) on this recording. Likely reasons: "
         f"{reason}."
     )
 

@@ -232,6 +232,7 @@ def run_encoding(
         "n_neurons_recorded": n_recorded,
         "n_neurons_fitted": recording.n_neurons,
         "neurons_fitted": fitted_how,
+        "grating_stimuli": "orientation" in recording.stimulus,
         "n_train_images": int(train_images.shape[0]),
         "n_test_images": int(test_ids.size),
         "fev_threshold": FEV_THRESHOLD,
