@@ -59,6 +59,7 @@ def test_encode_writes_metrics_figures_manifest(tmp_path):
     ):
         assert key in metrics
     assert metrics["n_test_images"] == 20
+    assert metrics["n_neurons_fitted"] == metrics["n_neurons_recorded"] == 6
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "encode"
     assert manifest["seed"] == 0
@@ -90,5 +91,10 @@ def test_encode_bad_input_exits_1(tmp_path, rng):
     result = runner.invoke(app, ["encode", str(path), "-o", str(tmp_path / "o"), "--model", "gru"])
     assert result.exit_code == 1
     assert "model must be one of {'cnn', 'linear'}; got 'gru'" in result.output
+    result = runner.invoke(
+        app, ["encode", str(path), "-o", str(tmp_path / "o"), "--max-neurons", "-1"]
+    )
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
     result = runner.invoke(app, ["encode", str(tmp_path / "missing.npz"), "-o", str(tmp_path)])
     assert result.exit_code == 1

@@ -139,3 +139,42 @@ def test_inputs_not_modified():
     feve(data, [[2.0], [6.0]])
     split_half_reliability(data, n_splits=2, random_state=0)
     np.testing.assert_array_equal(data, HAND)
+
+
+def _noisy_population(rng, n_images=25, n_repeats=4, n_neurons=30):
+    signal = rng.standard_normal((n_images, 1, n_neurons)) * rng.uniform(0, 1.5, n_neurons)
+    repeats = signal + rng.standard_normal((n_images, n_repeats, n_neurons))
+    repeats[2, 3] = np.nan  # one missing repeat
+    prediction = signal[:, 0] + 0.3 * rng.standard_normal((n_images, n_neurons))
+    return repeats, prediction
+
+
+def test_bootstrap_feve_ci_equals_recomputing_fev_and_feve_per_resample(rng):
+    from neurodl.metrics import bootstrap_feve_ci
+
+    repeats, prediction = _noisy_population(rng)
+    ci = bootstrap_feve_ci(repeats, prediction, n_resamples=200, random_state=3)
+    draw = np.random.default_rng(3)
+    means, medians = [], []
+    for _ in range(200):
+        rows = draw.integers(0, repeats.shape[0], size=repeats.shape[0])
+        values = feve(repeats[rows], prediction[rows])
+        keep = (fev(repeats[rows]) > FEV_THRESHOLD) & np.isfinite(values)
+        means.append(values[keep].mean())
+        medians.append(np.median(values[keep]))
+    np.testing.assert_allclose(ci["mean"], np.percentile(means, [2.5, 97.5]), rtol=1e-9)
+    np.testing.assert_allclose(ci["median"], np.percentile(medians, [2.5, 97.5]), rtol=1e-9)
+    estimate = np.nanmean(feve(repeats, prediction)[fev(repeats) > FEV_THRESHOLD])
+    assert ci["mean"][0] < estimate < ci["mean"][1]
+
+
+def test_bootstrap_feve_ci_errors(rng):
+    from neurodl.metrics import bootstrap_feve_ci
+
+    repeats, prediction = _noisy_population(rng, n_images=5, n_neurons=3)
+    with pytest.raises(NeurodlValueError, match="predictions must have shape"):
+        bootstrap_feve_ci(repeats, prediction[:, :2])
+    with pytest.raises(NeurodlValueError, match="confidence must lie"):
+        bootstrap_feve_ci(repeats, prediction, confidence=0.0)
+    with pytest.raises(NeurodlValueError, match="n_resamples must be >= 2"):
+        bootstrap_feve_ci(repeats, prediction, n_resamples=1)

@@ -118,3 +118,78 @@ def test_training_set_averages_repeats_and_leaves_out_test_images(rng):
     stacked = _test_repeats(rec, np.array([2, 5]))
     assert stacked.shape == (2, max(np.sum(ids == 2), np.sum(ids == 5)), 3)
     np.testing.assert_allclose(np.nanmean(stacked[0], axis=0), responses[ids == 2].mean(0))
+
+
+def test_run_encoding_fits_a_seeded_random_subset_and_says_so():
+    rec = ln_recording(make_ln_data(n_neurons=8, n_train=150, n_test=20, n_repeats=3, seed=1))
+    result = run_encoding(rec, model="linear", max_neurons=5, seed=2)
+    m = result.metrics
+    assert (m["n_neurons_recorded"], m["n_neurons_fitted"], m["n_neurons"]) == (8, 5, 5)
+    assert m["neurons_fitted"] == "random_subset"
+    indices = result.parameters["neuron_indices"]
+    assert len(indices) == 5 and indices == sorted(indices)
+    assert (
+        indices
+        == run_encoding(rec, model="linear", max_neurons=5, seed=2).parameters["neuron_indices"]
+    )
+    assert "random subset of 5 of the 8 recorded neurons" in " ".join(result.summary)
+    whole = run_encoding(rec, model="linear", max_neurons=None)
+    assert whole.metrics["neurons_fitted"] == "all"
+    assert "subset" not in " ".join(whole.summary)
+    with pytest.raises(NeurodlValueError, match="max_neurons"):
+        run_encoding(rec, model="linear", max_neurons=0)
+
+
+def test_summary_says_when_the_baseline_wins():
+    from neurodl.encoding._figures import summarise
+
+    metrics = {
+        "model": "cnn",
+        "n_train_images": 600,
+        "n_test_images": 30,
+        "test_images_chosen_by": "test_set",
+        "n_neurons": 100,
+        "n_neurons_fitted": 100,
+        "n_neurons_recorded": 300,
+        "fev_mean": 0.2,
+        "n_neurons_used": 45,
+        "feve_mean": 0.69,
+        "feve_ci95": [0.6, 0.75],
+        "feve_median": 0.8,
+        "feve_median_ci95": [0.7, 0.85],
+        "linear_feve_mean": 0.78,
+        "linear_feve_ci95": [0.7, 0.83],
+        "corr_to_average_mean": 0.7,
+        "single_trial_corr_mean": 0.5,
+        "oracle_corr_mean": 0.45,
+    }
+    text = " ".join(summarise(metrics, True))
+    assert "the baseline beats the CNN (0.69)" in text
+    assert "few training images (600)" in text
+    assert "gratings" not in text
+    metrics["grating_stimuli"] = True
+    assert "vary only in orientation" in " ".join(summarise(metrics, True))
+    assert "mean 0.69 [0.60, 0.75]" in text and "median 0.80 [0.70, 0.85]" in text
+    assert "100 of the 300 recorded neurons" in text
+    metrics["linear_feve_mean"] = 0.3
+    assert "less than the CNN's 0.69" in " ".join(summarise(metrics, True))
+
+
+def test_measured_tuning_comes_from_trials_not_the_simulators_truth(rng):
+    from neurodl.encoding._figures import _measured_tuning
+
+    orientation = np.repeat(np.arange(0.0, 360.0, 10.0), 4)
+    responses = rng.poisson(3.0, (orientation.size, 2)).astype(np.float32)
+    truth = np.zeros((2, 360))
+    rec = Recording(
+        responses,
+        stimulus={"orientation": orientation},
+        neurons={"tuning": truth},
+    )
+    _grid, curves, source = _measured_tuning(rec)
+    assert source == "measured"
+    np.testing.assert_allclose(curves[0], responses[:4].mean(0), rtol=1e-6)
+    no_trials = Recording(
+        responses, stimulus={"image_id": np.arange(orientation.size)}, neurons={"tuning": truth}
+    )
+    assert _measured_tuning(no_trials)[2].startswith("true")

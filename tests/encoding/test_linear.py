@@ -30,3 +30,17 @@ def test_loo_matches_brute_force_with_intercept(rng, n_features):
         a = chosen[j]
         expected = np.linalg.solve(x.T @ x + a * np.eye(n_features), x.T @ y[:, j])
         np.testing.assert_allclose(coef[:, j], expected, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(20, 50), (50, 20)])
+def test_thin_svd_matches_lapack(rng, shape):
+    from neurodl.encoding.linear import _thin_svd
+
+    x = rng.standard_normal(shape).astype(np.float32)
+    x -= x.mean(0)  # centring removes one direction: it is dropped
+    u, s, vt = _thin_svd(x)
+    expected = np.linalg.svd(x.astype(np.float64), compute_uv=False)
+    np.testing.assert_allclose(s, expected[: s.size], rtol=1e-4)
+    assert s.size == min(shape) - (1 if shape[0] <= shape[1] else 0)
+    np.testing.assert_allclose((u * s) @ vt, x, atol=1e-4)
+    np.testing.assert_allclose(u.T @ u, np.eye(s.size), atol=1e-4)

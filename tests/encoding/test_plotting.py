@@ -62,3 +62,24 @@ def test_prediction_rf_and_tuning_plots(rng):
         plot_receptive_fields(np.zeros((4, 4)))
     with pytest.raises(NeurodlValueError, match=r"predicted must have shape \(12, n_neurons\)"):
         plot_tuning_comparison(grid, np.zeros((5, 2)))
+
+
+def test_feve_plots_keep_the_reported_mean_and_show_every_point(rng):
+    values = np.r_[rng.uniform(0.5, 1.4, 20), -40.0]  # one neuron far below the axis
+    ax = plot_feve_histogram({"CNN": values})
+    assert f"mean {values.mean():.2f}" in ax.get_legend().get_texts()[0].get_text()
+    fev = np.r_[rng.uniform(0.2, 0.6, 20), 0.18]
+    ax = plot_feve_vs_fev(fev, values)
+    _low, high = ax.get_ylim()
+    assert high >= values[:-1].max()  # FEVE above the ceiling stays visible
+    assert any("outside" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_tuning_comparison_labels_what_is_measured(rng):
+    grid = np.arange(0, 360, 30.0)
+    fig = plot_tuning_comparison(
+        grid, rng.random((12, 2)), rng.random((36, 2)), measured_label="true (simulator)"
+    )
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["model (in-silico gratings)", "true (simulator)"]
+    assert fig.axes[0].get_legend() is None  # one legend above the panels, none inside

@@ -24,6 +24,12 @@ def encode(
     quick: bool = typer.Option(
         False, "--quick", help="Small network, few epochs, at most 100 neurons (seconds)."
     ),
+    max_neurons: int = typer.Option(
+        300,
+        "--max-neurons",
+        min=0,
+        help="Fit a random subset of this many neurons (bounds the run time); 0 fits all.",
+    ),
 ) -> None:
     """Predict every neuron's response to images; report FEVE against the noise ceiling."""
     from neurodl.data import load
@@ -32,7 +38,14 @@ def encode(
     started = time.time()
     with cli_errors():
         recording = load(file, allow_pickle=allow_pickle)
-        result = run_encoding(recording, model=model, seed=seed, device=device, quick=quick)
+        result = run_encoding(
+            recording,
+            model=model,
+            seed=seed,
+            device=device,
+            quick=quick,
+            max_neurons=max_neurons or None,
+        )
         directory = output_dir(output)
         outputs = ["metrics.json", "manifest.json"]
         write_json(directory / "metrics.json", result.metrics)

@@ -21,17 +21,22 @@ from neurodl.metrics import FEV_THRESHOLD
 _NAMES = {"cnn": "CNN", "linear": "linear filter-bank model"}
 
 
-def _measured_tuning(recording: Recording) -> tuple[NDArray[Any], NDArray[Any]] | None:
-    """Ground-truth tuning (simulated data) or tuning measured from grating trials."""
-    truth = recording.neurons.get("tuning")
-    if truth is not None and truth.ndim == 2:
-        grid = np.linspace(0.0, 360.0, truth.shape[1], endpoint=False)
-        return grid, np.asarray(truth, dtype=np.float64).T
+def _measured_tuning(recording: Recording) -> tuple[NDArray[Any], NDArray[Any], str] | None:
+    """Tuning measured from the recording's grating trials, else the simulator's true tuning.
+
+    Returns the orientation grid, curves (n_orientations, n_neurons) and where they came from:
+    "measured" (mean response of all trials in 10° bins) or "true (simulator, noise-free)".
+    """
     if "orientation" in recording.stimulus:
         from neurodl.data.tuning import compute_tuning_curves as measure
 
         centres, mean, _ = measure(recording.responses, recording.orientation, n_bins=36)
-        return np.asarray(centres), np.asarray(mean, dtype=np.float64)
+        if np.all(np.isfinite(mean)):
+            return np.asarray(centres), np.asarray(mean, dtype=np.float64), "measured"
+    truth = recording.neurons.get("tuning")
+    if truth is not None and truth.ndim == 2:
+        grid = np.linspace(0.0, 360.0, truth.shape[1], endpoint=False)
+        return grid, np.asarray(truth, dtype=np.float64).T, "true (simulator, noise-free)"
     return None
 
 
@@ -95,7 +100,8 @@ def make_figures(
     tuning = _measured_tuning(recording)
     grid, curves = compute_tuning_curves(encoder, **_grating_settings(recording))
     if tuning is not None:
-        m_grid, m_curves = tuning
+        m_grid, m_curves, source = tuning
+        extra["tuning_reference"] = source
         on_grid = np.stack(
             [np.interp(grid, m_grid, m_curves[:, k], period=360.0) for k in range(curves.shape[1])],
             axis=1,
@@ -104,7 +110,12 @@ def make_figures(
         chosen = per_neuron["fev"] > FEV_THRESHOLD if fev is not None else np.ones(r.size, bool)
         extra["tuning_corr_mean"] = float(np.nanmean(r[chosen])) if chosen.any() else None
         figures["tuning_curves"] = plot_tuning_comparison(
-            grid, curves, m_curves, measured_orientations=m_grid, neurons=[int(k) for k in best]
+            grid,
+            curves,
+            m_curves,
+            measured_orientations=m_grid,
+            neurons=[int(k) for k in best],
+            measured_label=source,
         )
     else:
         figures["tuning_curves"] = plot_tuning_comparison(
@@ -130,11 +141,65 @@ def make_figures(
         )
         maps = compute_reverse_correlation(encoder, n_images=1000, neurons=best, random_state=seed)
         titles = [f"rev. corr. {k}" for k in best]
+    caption = (
+        "rows: readout mask | gradient of the response | reverse correlation with noise"
+        if isinstance(encoder, CNNEncoder)
+        else "reverse correlation with noise images"
+    )
     figures["receptive_fields"] = plot_receptive_fields(
-        maps, titles=titles, n_cols=len(best), title=f"Receptive fields ({_NAMES[model]})"
+        maps,
+        titles=titles,
+        n_cols=len(best),
+        title=f"Receptive fields ({_NAMES[model]})\n{caption}",
     )
     figures["_metrics"] = extra
     return figures
+
+
+def _interval(values: Any) -> str:
+    low, high = (float(v) for v in values)
+    return f"[{low:.2f}, {high:.2f}]" if np.isfinite(low) and np.isfinite(high) else "[n/a]"
+
+
+def _subset_sentence(metrics: dict[str, Any]) -> str | None:
+    fitted, recorded = metrics.get("n_neurons_fitted"), metrics.get("n_neurons_recorded")
+    if fitted is None or recorded is None or fitted >= recorded:
+        return None
+    return (
+        f"To bound the run time, the models were fitted to a random subset of {fitted} of the "
+        f"{recorded} recorded neurons (max_neurons; pass max_neurons=None to fit all); every "
+        "number below refers to that subset."
+    )
+
+
+def _comparison_sentence(metrics: dict[str, Any]) -> str:
+    cnn, linear = metrics["feve_mean"], metrics["linear_feve_mean"]
+    low, high = metrics.get("linear_feve_ci95", [np.nan, np.nan])
+    text = (
+        f"The linear filter-bank baseline explains {linear:.2f} {_interval((low, high))} "
+        "(mean FEVE, same neurons and images)"
+    )
+    if linear < cnn:
+        return text + f", less than the CNN's {cnn:.2f}."
+    reasons = []
+    if metrics["n_train_images"] < 1000:
+        reasons.append(
+            f"with few training images ({metrics['n_train_images']}) fixed filters and a "
+            "closed-form ridge readout can beat a network that must learn its filters"
+        )
+    if metrics.get("grating_stimuli"):
+        reasons.append(
+            "the images are gratings that vary only in orientation, which the baseline's fixed "
+            "oriented filters already capture"
+        )
+    reasons.append(
+        "the CNN is run_encoding's small, briefly trained network (encoder_params enlarges it)"
+    )
+    reason = "; ".join(reasons)
+    return (
+        text + f": the baseline beats the CNN ({cnn:.2f}) on this recording. Likely reasons: "
+        f"{reason}."
+    )
 
 
 def summarise(metrics: dict[str, Any], has_ceiling: bool) -> list[str]:
@@ -145,6 +210,9 @@ def summarise(metrics: dict[str, Any], has_ceiling: bool) -> list[str]:
         f"{metrics['n_test_images']} held-out images never seen in training (chosen by "
         f"{metrics['test_images_chosen_by'].replace('_', ' ')})."
     ]
+    subset = _subset_sentence(metrics)
+    if subset is not None:
+        lines.append(subset)
     if not has_ceiling:
         lines.append(
             f"The {name} predictions correlate r = {metrics['corr_to_average_mean']:.2f} with the "
@@ -154,21 +222,19 @@ def summarise(metrics: dict[str, Any], has_ceiling: bool) -> list[str]:
         return lines
     lines.append(
         f"On average {metrics['fev_mean']:.0%} of a neuron's response variance is driven by the "
-        f"image (FEV; the rest is trial-to-trial noise); {metrics['n_neurons_used']} of "
-        f"{metrics['n_neurons']} neurons pass the field's FEV > {FEV_THRESHOLD} criterion and are "
-        "scored."
+        f"image (FEV; the rest is trial-to-trial noise); {metrics['n_neurons_used']} of the "
+        f"{metrics['n_neurons']} fitted neurons pass the field's FEV > {FEV_THRESHOLD} criterion "
+        "and are scored."
     )
-    low, high = metrics["feve_ci95"]
     lines.append(
-        f"The {name} explains {metrics['feve_mean']:.2f} of the explainable variance (mean FEVE; "
-        f"median {metrics['feve_median']:.2f}; 95% CI {low:.2f}–{high:.2f} over test images), "
-        "where 1 is the noise ceiling."
+        f"The {name} explains a mean {metrics['feve_mean']:.2f} "
+        f"{_interval(metrics['feve_ci95'])} of the explainable variance (FEVE; median "
+        f"{metrics['feve_median']:.2f} {_interval(metrics['feve_median_ci95'])}), where 1 is the "
+        "noise ceiling; brackets are 95% bootstrap intervals over test images, with the scored "
+        "neurons reselected in every resample."
     )
     if metrics["model"] != "linear":
-        lines.append(
-            f"The linear filter-bank baseline explains {metrics['linear_feve_mean']:.2f} "
-            "(mean FEVE, same neurons and images)."
-        )
+        lines.append(_comparison_sentence(metrics))
     lines.append(
         f"Predictions correlate r = {metrics['corr_to_average_mean']:.2f} with the repeat-averaged "
         f"responses; on single trials r = {metrics['single_trial_corr_mean']:.2f}, against an "
@@ -176,8 +242,17 @@ def summarise(metrics: dict[str, Any], has_ceiling: bool) -> list[str]:
         f"{metrics['oracle_corr_mean']:.2f}."
     )
     if metrics.get("tuning_corr_mean") is not None:
+        source = metrics.get("tuning_reference", "measured")
         lines.append(
             "In-silico orientation tuning on gratings correlates r = "
-            f"{metrics['tuning_corr_mean']:.2f} with the measured tuning (1 = identical shape)."
+            f"{metrics['tuning_corr_mean']:.2f} with the {source} tuning of the scored neurons "
+            "(1 = identical shape)."
+        )
+    if metrics["model"] == "cnn":
+        lines.append(
+            "Receptive fields, one column per neuron: 'mask' is the neuron's learned spatial "
+            "readout weights over the CNN's feature map, 'gradient' the change of its predicted "
+            "response per pixel averaged over test images, and 'rev. corr.' the response-"
+            "weighted average of random noise images shown to the model (reverse correlation)."
         )
     return lines

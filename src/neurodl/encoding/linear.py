@@ -7,6 +7,7 @@ import logging
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from neurodl.encoding._base import EncoderBase
 from neurodl.encoding._validation import (
@@ -24,6 +25,31 @@ __all__ = ["LinearEncoder", "fit_ridge_loo"]
 logger = logging.getLogger(__name__)
 
 _NEURON_CHUNK = 2048
+
+
+def _thin_svd(
+    x: NDArray[np.float32],
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """Thin SVD of ``x`` without its null directions, from the smaller Gram matrix.
+
+    An eigendecomposition of ``x x^T`` or ``x^T x`` (float64) is one matrix product and a small
+    symmetric solve: much cheaper than a LAPACK SVD of the wide matrix. The solve runs on one
+    BLAS thread (limit restored afterwards): LAPACK's threaded reductions gain little at these
+    sizes and slow down many-fold when other processes share the cores.
+    Directions with singular values below ``max(n, p) * eps32 * s_max`` are dropped.
+    """
+    x64 = x.astype(np.float64)
+    wide = x.shape[0] <= x.shape[1]
+    gram = x64 @ x64.T if wide else x64.T @ x64
+    with threadpool_limits(limits=1, user_api="blas"):
+        eigenvalues, vectors = np.linalg.eigh(gram)
+    s = np.sqrt(np.clip(eigenvalues, 0.0, None))[::-1]
+    vectors = vectors[:, ::-1]
+    keep = s > s.max(initial=0.0) * max(x.shape) * np.finfo(np.float32).eps
+    s, vectors = s[keep], vectors[:, keep]
+    other = (x64.T @ vectors if wide else x64 @ vectors) / s
+    u, v = (vectors, other) if wide else (other, vectors)
+    return u.astype(np.float32), s.astype(np.float32), np.ascontiguousarray(v.T, np.float32)
 
 
 def fit_ridge_loo(
@@ -59,9 +85,7 @@ def fit_ridge_loo(
     # Residuals are formed from the penalty's share a / (s² + a) rather than as y - yhat, and
     # 1 - h_ii from the same share, so that neither cancels when n_samples <= n_features
     # (where yhat -> y and h_ii -> 1 as the penalty vanishes).
-    u, s, vt = np.linalg.svd(np.asarray(features, dtype=np.float32), full_matrices=False)
-    rank = s > s.max(initial=0.0) * max(u.shape[0], vt.shape[1]) * np.finfo(np.float32).eps
-    u, s, vt = u[:, rank], s[rank], vt[rank]  # centring removes one direction (and maybe more)
+    u, s, vt = _thin_svd(np.asarray(features, dtype=np.float32))
     s2 = s.astype(np.float64) ** 2
     u64 = u.astype(np.float64) ** 2
     # leverage outside the features' span; the unpenalised intercept (centring) takes 1/n of it,

@@ -179,13 +179,50 @@ def plot_feve_vs_fev(
     if x.shape != y.shape:
         raise NeurodlValueError(f"fev and feve must have the same shape; got {x.shape}, {y.shape}.")
     used = x > threshold
-    ax.scatter(x[~used], y[~used], s=6, color="0.7", label=f"FEV ≤ {threshold:g} (not used)")
-    ax.scatter(x[used], y[used], s=6, color="C0", label=label or f"FEV > {threshold:g}")
+    # the axis spans the FEVEs between -0.5 and 2 (the ceiling's neighbourhood, where scored
+    # neurons lie); values beyond (neurons with almost no explainable variance, whose FEVE is
+    # a ratio of noise) are drawn on the edge as open triangles and counted in the legend
+    finite = y[np.isfinite(y)]
+    floor, ceiling = -0.5, 2.0
+    top = min(ceiling, max(1.1, float(finite.max(initial=1.0)) + 0.05))
+    bottom = max(floor, min(-0.05, float(finite.min(initial=0.0)) - 0.05))
+    below, above = y < bottom, y > top
+    inside = ~(below | above)
+    span = top - bottom
+    for mask, colour, text in (
+        (~used, "0.7", f"FEV ≤ {threshold:g} (not scored)"),
+        (used, "C0", label or f"FEV > {threshold:g}"),
+    ):
+        ax.scatter(x[mask & inside], y[mask & inside], s=6, color=colour, label=text)
+        for edge, marker, where in (
+            (below, "v", bottom + 0.02 * span),
+            (above, "^", top - 0.02 * span),
+        ):
+            if np.any(mask & edge):
+                ax.scatter(
+                    x[mask & edge],
+                    np.full(int(np.sum(mask & edge)), where),
+                    s=16,
+                    marker=marker,
+                    facecolors="none",
+                    edgecolors=colour,
+                )
+    outside = int(np.sum(below | above))
+    if outside:
+        ax.scatter(
+            [],
+            [],
+            s=16,
+            marker="^",
+            facecolors="none",
+            edgecolors="0.3",
+            label=f"{outside} outside [{bottom:.2g}, {top:.2g}] (drawn at the edge)",
+        )
     ax.axvline(threshold, color="0.4", ls=":", lw=1)
     ax.axhline(1.0, color="0.4", ls="--", lw=1)
     ax.set_xlabel("Fraction of explainable variance, FEV")
     ax.set_ylabel("Fraction of explainable variance explained, FEVE")
-    ax.set_ylim(max(-0.5, float(np.nanmin(y, initial=0.0)) - 0.05), 1.1)
+    ax.set_ylim(bottom, top)
     ax.legend(fontsize=7, frameon=False, loc="lower right")
     return ax
 
@@ -206,12 +243,32 @@ def plot_feve_histogram(
     low = max(-0.5, float(finite.min())) if finite.size else 0.0
     edges = np.linspace(low, max(1.05, float(finite.max()) if finite.size else 1.0), bins + 1)
     for name, v in zip(groups, values, strict=True):
-        v = np.clip(v[np.isfinite(v)], edges[0], edges[-1])
-        ax.hist(v, bins=edges, histtype="step", lw=1.5, label=f"{name} (mean {v.mean():.2f})")
+        v = v[np.isfinite(v)]
+        # the legend's mean is the reported mean (of the unclipped values); only the drawing
+        # puts values below the axis into its first bin
+        mean = f"{v.mean():.2f}" if v.size else "n/a"
+        ax.hist(
+            np.clip(v, edges[0], edges[-1]),
+            bins=edges,
+            histtype="step",
+            lw=1.5,
+            label=f"{name} (mean {mean})",
+        )
     ax.axvline(1.0, color="0.4", ls="--", lw=1)
+    clipped = int(sum(np.sum(v[np.isfinite(v)] < edges[0]) for v in values))
     ax.set_xlabel("FEVE (1 = noise ceiling)")
+    if clipped:
+        ax.text(
+            0.98,
+            0.97,
+            f"{clipped} below {edges[0]:.2g}: drawn in the first bin",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=7,
+        )
     ax.set_ylabel("Neurons")
-    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    ax.legend(fontsize=8, frameon=False, loc="center left")
     return ax
 
 
@@ -303,6 +360,7 @@ def plot_tuning_comparison(
     measured_orientations: ArrayLike | None = None,
     neurons: Sequence[int] | None = None,
     n_neurons: int = 4,
+    measured_label: str = "measured",
     fig: Any = None,
 ) -> Any:
     """Model tuning curves (in-silico gratings) beside measured ones, one panel per neuron.
@@ -315,6 +373,9 @@ def plot_tuning_comparison(
     measured : array-like of shape (n_measured, n_neurons), optional
     measured_orientations : array-like of shape (n_measured,), optional
         Degrees of ``measured``; evenly spaced over 360° by default.
+    measured_label : str
+        What ``measured`` is, for the legend (for example "measured" for trial averages, or
+        "true (simulator, noise-free)").
 
     Returns
     -------
@@ -330,7 +391,7 @@ def plot_tuning_comparison(
         )
     chosen = list(range(min(n_neurons, pred.shape[1]))) if neurons is None else list(neurons)
     if fig is None:
-        fig = plt.figure(figsize=(2.6 * len(chosen), 2.6))
+        fig = plt.figure(figsize=(2.6 * len(chosen), 3.0))
     axes = fig.subplots(1, len(chosen), squeeze=False)[0]
     meas = None if measured is None else np.asarray(measured, dtype=np.float64)
     if meas is not None:
@@ -340,13 +401,15 @@ def plot_tuning_comparison(
             else np.asarray(measured_orientations, dtype=np.float64)
         )
     for ax, k in zip(axes, chosen, strict=True):
-        ax.plot(grid, pred[:, k], color="C1", lw=1.5, label="model")
+        ax.plot(grid, pred[:, k], color="C1", lw=1.5, label="model (in-silico gratings)")
         if meas is not None:
-            ax.plot(m_grid, meas[:, k], color="k", lw=1, ls="--", label="measured")
+            ax.plot(m_grid, meas[:, k], color="k", lw=1, ls="--", label=measured_label)
         ax.set_title(f"neuron {k}", fontsize=8)
         ax.set_xlabel("Stimulus orientation (°)")
         ax.set_xticks(np.arange(0, 361, 90))
     axes[0].set_ylabel("Response")
-    axes[0].legend(fontsize=7, frameon=False)
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    # one legend for all panels, above them, where it hides no curve
+    fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.88))
     return fig
