@@ -283,7 +283,15 @@ def run_encoding(
         metrics["epochs"] = encoders["cnn"].n_iter_
         metrics["best_epoch"] = encoders["cnn"].best_epoch_
     figures = make_figures(
-        recording, encoders, model, repeats, predictions, per_neuron, test_images, seed
+        recording,
+        encoders,
+        model,
+        repeats,
+        predictions,
+        per_neuron,
+        test_images,
+        seed,
+        neuron_ids=chosen,
     )
     metrics.update(figures.pop("_metrics", {}))
     parameters = {
