@@ -180,7 +180,8 @@ def run_encoding(
         smaller and trained for fewer epochs than the estimator's defaults (one layer of 16
         7 x 7 filters at quarter resolution, at most 8 epochs), which keeps a report on a
         laptop to about a minute; for the estimator's full network pass
-        ``encoder_params=CNNEncoder().get_params()``.
+        ``encoder_params=CNNEncoder().get_params()`` (its ``random_state``, ``device`` and
+        ``verbose`` are ignored: ``seed`` and ``device`` set them).
     max_neurons : int or None
         Fit and score a random subset (seeded by ``seed``) of this many neurons; None fits all.
         The default of 300 bounds the time of the per-neuron readouts; a mean FEVE over the
@@ -222,6 +223,8 @@ def run_encoding(
 
     params: dict[str, Any] = dict(_QUICK_CNN if quick else _RUN_CNN)
     params.update(encoder_params or {})
+    for own in ("random_state", "device", "verbose"):  # set by run_encoding's own arguments
+        params.pop(own, None)
     encoders: dict[str, Any] = {"linear": LinearEncoder()}
     if model == "cnn":
         encoders["cnn"] = CNNEncoder(random_state=seed, device=device, verbose=1, **params)
