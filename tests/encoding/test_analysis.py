@@ -46,7 +46,8 @@ def test_run_encoding_quick(recording):
         "receptive_fields",
     }
     assert len(result.summary) >= 4
-    assert result.parameters["encoder"]["max_iter"] == 12
+    assert result.parameters["encoder"]["max_iter"] == 8
+    assert result.parameters["encoder"]["downsample"] == 4
 
 
 def test_run_encoding_linear_without_test_set(ln_data):
@@ -193,3 +194,14 @@ def test_measured_tuning_comes_from_trials_not_the_simulators_truth(rng):
         responses, stimulus={"image_id": np.arange(orientation.size)}, neurons={"tuning": truth}
     )
     assert _measured_tuning(no_trials)[2].startswith("true")
+
+
+def test_encoder_params_replace_run_encodings_network(recording):
+    from neurodl.encoding import CNNEncoder
+
+    other = CNNEncoder(channels=(4,), kernel_sizes=(5,), downsample=2, max_iter=1, random_state=99)
+    result = run_encoding(recording, quick=True, seed=3, encoder_params=other.get_params())
+    encoder = result.parameters["encoder"]
+    assert encoder["channels"] == (4,) and encoder["downsample"] == 2
+    assert encoder["random_state"] == 3  # seed wins over the dict's random_state
+    assert result.metrics["epochs"] == 1

@@ -83,3 +83,5 @@ def test_tuning_comparison_labels_what_is_measured(rng):
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels == ["model (in-silico gratings)", "true (simulator)"]
     assert fig.axes[0].get_legend() is None  # one legend above the panels, none inside
+    fig = plot_tuning_comparison(grid, rng.random((12, 2)), neuron_ids=[40, 7])
+    assert [ax.get_title() for ax in fig.axes] == ["neuron 40", "neuron 7"]

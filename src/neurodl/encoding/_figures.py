@@ -68,8 +68,12 @@ def make_figures(
     per_neuron: dict[str, Any],
     test_images: NDArray[np.float32],
     seed: int,
+    neuron_ids: NDArray[np.intp] | None = None,
 ) -> dict[str, Any]:
-    """Figures by file stem; the key ``_metrics`` carries numbers computed on the way."""
+    """Figures by file stem; the key ``_metrics`` carries numbers computed on the way.
+
+    ``neuron_ids`` are the recording's indices of the fitted neurons (titles name those).
+    """
     from neurodl.plotting.encoding import (
         plot_feve_histogram,
         plot_feve_vs_fev,
@@ -93,8 +97,9 @@ def make_figures(
     else:
         best = np.arange(min(4, recording.n_neurons))
     measured = np.nanmean(repeats, axis=1)
+    ids = np.arange(recording.n_neurons) if neuron_ids is None else np.asarray(neuron_ids)
     figures["predicted_vs_measured"] = plot_predicted_vs_measured(
-        measured, predictions[model], neurons=[int(k) for k in best]
+        measured, predictions[model], neurons=[int(k) for k in best], neuron_ids=ids
     )
 
     tuning = _measured_tuning(recording)
@@ -116,10 +121,11 @@ def make_figures(
             measured_orientations=m_grid,
             neurons=[int(k) for k in best],
             measured_label=source,
+            neuron_ids=ids,
         )
     else:
         figures["tuning_curves"] = plot_tuning_comparison(
-            grid, curves, neurons=[int(k) for k in best]
+            grid, curves, neurons=[int(k) for k in best], neuron_ids=ids
         )
 
     if isinstance(encoder, CNNEncoder):
@@ -130,7 +136,7 @@ def make_figures(
         gradients = compute_gradient_rf(encoder, test_images[:16], best)
         sta = compute_reverse_correlation(encoder, n_images=1000, neurons=best, random_state=seed)
         maps = np.concatenate([masks, gradients, sta])
-        titles = [f"{kind} {k}" for kind in ("mask", "gradient", "rev. corr.") for k in best]
+        titles = [f"{kind} {ids[k]}" for kind in ("mask", "gradient", "rev. corr.") for k in best]
     else:
         from neurodl.stimuli import filter_bank_names
 
@@ -140,7 +146,7 @@ def make_figures(
             title="Fixed filter bank (linear model)",
         )
         maps = compute_reverse_correlation(encoder, n_images=1000, neurons=best, random_state=seed)
-        titles = [f"rev. corr. {k}" for k in best]
+        titles = [f"rev. corr. {ids[k]}" for k in best]
     caption = (
         "rows: readout mask | gradient of the response | reverse correlation with noise"
         if isinstance(encoder, CNNEncoder)

@@ -278,6 +278,7 @@ def plot_predicted_vs_measured(
     *,
     neurons: Sequence[int] | None = None,
     n_neurons: int = 4,
+    neuron_ids: Sequence[int] | ArrayLike | None = None,
     fig: Any = None,
 ) -> Any:
     """Measured (repeat-averaged) against predicted responses to held-out images, per neuron.
@@ -286,7 +287,9 @@ def plot_predicted_vs_measured(
     ----------
     measured, predicted : array-like of shape (n_images, n_neurons)
     neurons : sequence of int, optional
-        Which neurons; the first ``n_neurons`` by default.
+        Which neurons (columns); the first ``n_neurons`` by default.
+    neuron_ids : sequence of int, optional
+        The recording's index of every column, for the titles (when the columns are a subset).
 
     Returns
     -------
@@ -310,7 +313,8 @@ def plot_predicted_vs_measured(
         high = max(p[:, k].max(), m[:, k].max())
         ax.plot([low, high], [low, high], color="0.4", ls="--", lw=1)
         r = np.corrcoef(p[:, k], m[:, k])[0, 1] if np.std(p[:, k]) > 0 else np.nan
-        ax.set_title(f"neuron {k}: r = {r:.2f}", fontsize=8)
+        name = k if neuron_ids is None else int(np.asarray(neuron_ids)[k])
+        ax.set_title(f"neuron {name}: r = {r:.2f}", fontsize=8)
         ax.set_xlabel("Predicted response")
     axes[0].set_ylabel("Measured (mean over repeats)")
     fig.suptitle("Held-out images", fontsize=10)
@@ -361,6 +365,7 @@ def plot_tuning_comparison(
     neurons: Sequence[int] | None = None,
     n_neurons: int = 4,
     measured_label: str = "measured",
+    neuron_ids: Sequence[int] | ArrayLike | None = None,
     fig: Any = None,
 ) -> Any:
     """Model tuning curves (in-silico gratings) beside measured ones, one panel per neuron.
@@ -376,6 +381,8 @@ def plot_tuning_comparison(
     measured_label : str
         What ``measured`` is, for the legend (for example "measured" for trial averages, or
         "true (simulator, noise-free)").
+    neuron_ids : sequence of int, optional
+        The recording's index of every column, for the titles (when the columns are a subset).
 
     Returns
     -------
@@ -404,7 +411,9 @@ def plot_tuning_comparison(
         ax.plot(grid, pred[:, k], color="C1", lw=1.5, label="model (in-silico gratings)")
         if meas is not None:
             ax.plot(m_grid, meas[:, k], color="k", lw=1, ls="--", label=measured_label)
-        ax.set_title(f"neuron {k}", fontsize=8)
+        ax.set_title(
+            f"neuron {k if neuron_ids is None else int(np.asarray(neuron_ids)[k])}", fontsize=8
+        )
         ax.set_xlabel("Stimulus orientation (°)")
         ax.set_xticks(np.arange(0, 361, 90))
     axes[0].set_ylabel("Response")
