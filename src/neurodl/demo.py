@@ -169,7 +169,11 @@ def _ci_text(m: dict[str, Any], key: str, ci_key: str) -> str:
 
 
 def _encoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
-    scored = f"{m.get('n_neurons_used')} of {m.get('n_neurons')} neurons"
+    fitted = m.get("n_neurons_fitted", m.get("n_neurons"))
+    recorded = m.get("n_neurons_recorded", m.get("n_neurons"))
+    scored = f"{m.get('n_neurons_used')} of the {fitted} fitted neurons"
+    if fitted != recorded:
+        scored += f" (a random subset of the {recorded} recorded)"
     rows = [
         (
             "FEVE, CNN (mean)",
@@ -191,7 +195,8 @@ def _encoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
         (
             "FEV, estimated from repeats (mean)",
             _fmt(m.get("fev_mean")),
-            "Fraction of each scored neuron's variance that repeats share (not trial noise).",
+            "Mean over the fitted neurons of the fraction of variance that repeats of an image "
+            "share (the rest is trial-to-trial noise).",
         ),
     ]
     return rows
