@@ -8,17 +8,9 @@ import numpy as np
 
 from neurodl.data.recording import Recording
 from neurodl.data.tuning import compute_preferred_orientation, compute_tuning_curves
+from neurodl.plotting._axes import new_axes
 
 __all__ = ["plot_raster", "plot_tuning_curves"]
-
-
-def _new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def plot_raster(
@@ -34,7 +26,7 @@ def plot_raster(
     -------
     matplotlib Axes
     """
-    ax = _new_axes(ax, (6.0, 4.0))
+    ax = new_axes(ax, (6.0, 4.0))
     z = recording.zscore().responses
     theta = recording.orientation
     preferred, _ = compute_preferred_orientation(z, theta)
@@ -77,7 +69,7 @@ def plot_tuning_curves(
     """
     import matplotlib.pyplot as plt
 
-    ax = _new_axes(ax, (6.0, 4.0))
+    ax = new_axes(ax, (6.0, 4.0))
     theta = recording.orientation
     _, strength = compute_preferred_orientation(recording.responses, theta)
     chosen = np.argsort(strength)[::-1][:n_neurons]

@@ -14,6 +14,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
+from neurodl.plotting._axes import new_axes
+
 __all__ = [
     "plot_decoded_vs_true",
     "plot_error_vs_orientation",
@@ -26,13 +28,6 @@ __all__ = [
 ]
 
 
-def _axes(ax: Axes | None, size: tuple[float, float] = (4.5, 4.0)) -> Axes:
-    if ax is not None:
-        return ax
-    _, new = plt.subplots(figsize=size)
-    return new
-
-
 def plot_decoded_vs_true(
     true: ArrayLike, predicted: ArrayLike, *, period: float = 360, ax: Axes | None = None
 ) -> Axes:
@@ -40,7 +35,7 @@ def plot_decoded_vs_true(
 
     Points near the top-left and bottom-right corners are small errors across the 0/period wrap.
     """
-    ax = _axes(ax)
+    ax = new_axes(ax, (4.5, 4.0))
     t = np.mod(np.asarray(true, dtype=float), period)
     p = np.mod(np.asarray(predicted, dtype=float), period)
     size = max(2.0, min(12.0, 6000.0 / max(t.size, 1)))
@@ -70,7 +65,7 @@ def plot_error_vs_orientation(
     """
     from neurodl.metrics import circular_error, orientation_bins
 
-    ax = _axes(ax, (5.0, 3.5))
+    ax = new_axes(ax, (5.0, 3.5))
     t = np.mod(np.asarray(true, dtype=float), period)
     err = circular_error(predicted, t, period)
     floor = max(float(np.median(err)) / 30.0, period * 1e-5)
@@ -108,7 +103,7 @@ def plot_psychometric(result: Mapping[str, Any], *, ax: Axes | None = None) -> A
 
     ``result`` is the dict returned by :func:`neurodl.decoding.discrimination_threshold`.
     """
-    ax = _axes(ax, (4.5, 3.5))
+    ax = new_axes(ax, (4.5, 3.5))
     delta = np.asarray(result["delta_deg"], dtype=float)
     used = np.asarray(result["n_pairs"]) > 0
     ax.plot(
@@ -189,7 +184,7 @@ def plot_neuron_curve(curve: Mapping[str, Any], *, ax: Axes | None = None) -> Ax
     standard error over repeats; the bound of each subset is labelled with its value for all
     the neurons.
     """
-    ax = _axes(ax, (4.5, 3.5))
+    ax = new_axes(ax, (4.5, 3.5))
     sizes = np.asarray(curve["n_neurons"])
     values = _curve(ax, sizes, curve["errors"], "C0", "decoder (held out)")
     if curve.get("bound_deg") is not None:
@@ -211,7 +206,7 @@ def plot_trial_curve(
 
     ``bound`` (degrees) is drawn as a horizontal line labelled with its value.
     """
-    ax = _axes(ax, (4.5, 3.5))
+    ax = new_axes(ax, (4.5, 3.5))
     sizes = np.asarray(curve["n_trials"])
     values = _curve(ax, sizes, curve["errors"], "C2", "decoder (held out)")
     if bound is not None:
@@ -229,7 +224,7 @@ def plot_loss_curve(
     loss_curve: ArrayLike, validation_scores: ArrayLike | None = None, *, ax: Axes | None = None
 ) -> Axes:
     """Training loss per epoch (log scale) and, on a twin axis, the validation error."""
-    ax = _axes(ax, (5.0, 3.5))
+    ax = new_axes(ax, (5.0, 3.5))
     loss = np.asarray(loss_curve, dtype=float)
     ax.plot(np.arange(1, loss.size + 1), loss, color="C0", label="training loss")
     ax.set_yscale("log")
@@ -251,7 +246,7 @@ def plot_sorted_weights(
     ax: Axes | None = None,
 ) -> Axes:
     """Input weights (neurons sorted by preferred orientation x units), diverging colour map."""
-    ax = _axes(ax, (5.0, 4.0))
+    ax = new_axes(ax, (5.0, 4.0))
     w = np.asarray(weights, dtype=float)
     limit = float(np.percentile(np.abs(w), 99)) or 1.0
     extent = None
@@ -275,7 +270,7 @@ def plot_sorted_weights(
 
 def plot_hidden_tuning(centres: ArrayLike, tuning: ArrayLike, *, ax: Axes | None = None) -> Axes:
     """Tuning curve (mean activity per orientation bin) of each hidden unit."""
-    ax = _axes(ax, (5.0, 3.5))
+    ax = new_axes(ax, (5.0, 3.5))
     table = np.asarray(tuning, dtype=float)
     colours = plt.get_cmap("tab10" if table.shape[1] <= 10 else "viridis")(
         np.linspace(0, 1, table.shape[1]) if table.shape[1] > 10 else np.arange(table.shape[1])

@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike
 
 from neurodl.exceptions import NeurodlValueError
 from neurodl.metrics import FEV_THRESHOLD
+from neurodl.plotting._axes import new_axes
 
 __all__ = [
     "plot_activation_grid",
@@ -20,15 +21,6 @@ __all__ = [
     "plot_receptive_fields",
     "plot_tuning_comparison",
 ]
-
-
-def _new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def _image_grid(
@@ -173,7 +165,7 @@ def plot_feve_vs_fev(
     -------
     matplotlib Axes
     """
-    ax = _new_axes(ax, (5.0, 4.0))
+    ax = new_axes(ax, (5.0, 4.0))
     x = np.asarray(fev, dtype=np.float64)
     y = np.asarray(feve, dtype=np.float64)
     if x.shape != y.shape:
@@ -236,7 +228,7 @@ def plot_feve_histogram(
     -------
     matplotlib Axes
     """
-    ax = _new_axes(ax, (5.0, 3.5))
+    ax = new_axes(ax, (5.0, 3.5))
     groups = feves if isinstance(feves, dict) else {"model": feves}
     values = [np.asarray(v, dtype=np.float64) for v in groups.values()]
     finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([])

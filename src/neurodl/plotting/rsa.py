@@ -10,6 +10,7 @@ import scipy.stats
 from numpy.typing import ArrayLike
 
 from neurodl.exceptions import NeurodlValueError
+from neurodl.plotting._axes import new_axes
 
 __all__ = [
     "plot_embedding",
@@ -20,15 +21,6 @@ __all__ = [
 ]
 
 CYCLIC = "twilight"
-
-
-def _new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax
 
 
 def plot_rdm(
@@ -60,7 +52,7 @@ def plot_rdm(
     d = np.asarray(rdm, dtype=np.float64)
     if d.ndim != 2 or d.shape[0] != d.shape[1]:
         raise NeurodlValueError(f"rdm must be square (n, n); got shape {d.shape}.")
-    ax = _new_axes(ax, (4.0, 3.6))
+    ax = new_axes(ax, (4.0, 3.6), constrained=True)
     extent = None
     if orientation is not None:
         theta = np.asarray(orientation, dtype=np.float64) % 360
@@ -110,7 +102,7 @@ def plot_rdm_rows(
         raise NeurodlValueError(
             f"rdm must have shape ({theta.size}, {theta.size}) to match orientation; got {d.shape}."
         )
-    ax = _new_axes(ax, (5.0, 3.2))
+    ax = new_axes(ax, (5.0, 3.2), constrained=True)
     order = np.argsort(theta)
     import matplotlib
 
@@ -151,7 +143,7 @@ def plot_layer_similarity(
         raise NeurodlValueError(
             f"similarity must have one value per name ({len(names)}); got shape {values.shape}."
         )
-    ax = _new_axes(ax, (max(3.0, 0.8 * len(names) + 1.5), 3.2))
+    ax = new_axes(ax, (max(3.0, 0.8 * len(names) + 1.5), 3.2))
     x = np.arange(len(names))
     yerr = None
     if ci_low is not None and ci_high is not None:
@@ -206,7 +198,7 @@ def plot_layer_tuning(
     matplotlib Axes
     """
     theta = np.asarray(orientation, dtype=np.float64) % 360
-    ax = _new_axes(ax, (6.5, 3.4))
+    ax = new_axes(ax, (6.5, 3.4), constrained=True)
     n_bins = int(n_bins or min(theta.size, 36))
     width = 360.0 / n_bins
     centres = (np.arange(n_bins) * width + 180.0) % 360.0 - 180.0
@@ -289,7 +281,7 @@ def plot_embedding(
             init="pca",
             max_iter=500,
         ).fit_transform(x)
-    ax = _new_axes(ax, (3.6, 3.2))
+    ax = new_axes(ax, (3.6, 3.2), constrained=True)
     shown = ax.scatter(xy[:, 0], xy[:, 1], c=theta, cmap=CYCLIC, vmin=0, vmax=360, s=18)
     if colorbar:
         ax.figure.colorbar(shown, ax=ax, label="Stimulus orientation (°)", fraction=0.046)
