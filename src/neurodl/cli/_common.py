@@ -24,6 +24,7 @@ __all__ = [
     "output_dir",
     "save_figure",
     "to_jsonable",
+    "write_analysis",
     "write_json",
     "write_manifest",
     "write_text_atomic",
@@ -167,3 +168,35 @@ def write_manifest(
             "outputs": sorted(outputs) if outputs is not None else None,
         },
     )
+
+
+def write_analysis(
+    output: Path,
+    result: Any,
+    *,
+    command: str,
+    file: Path,
+    seed: int | None,
+    started: float,
+    device: str | None,
+) -> list[str]:
+    """Write an ``AnalysisResult`` into ``output``: metrics.json, one PNG per figure, manifest.
+
+    Returns the names of the files written.
+    """
+    directory = output_dir(output)
+    write_json(directory / "metrics.json", result.metrics)
+    outputs = ["metrics.json", "manifest.json"]
+    for stem, figure in result.figures.items():
+        save_figure(figure, directory / f"{stem}.png")
+        outputs.append(f"{stem}.png")
+    write_manifest(
+        directory,
+        command=command,
+        parameters={"file": str(file), **result.parameters},
+        seed=seed,
+        started=started,
+        device=device,
+        outputs=outputs,
+    )
+    return outputs

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from neurodl.cli import app
-from neurodl.cli._common import cli_errors, output_dir, save_figure, write_json, write_manifest
+from neurodl.cli._common import cli_errors, write_analysis
 
 
 @app.command()
@@ -46,20 +46,14 @@ def decode(
             quick=quick,
             verbose=1,
         )
-        directory = output_dir(output)
-        write_json(directory / "metrics.json", result.metrics)
-        outputs = ["metrics.json"]
-        for stem, figure in result.figures.items():
-            save_figure(figure, directory / f"{stem}.png")
-            outputs.append(f"{stem}.png")
-        write_manifest(
-            directory,
+        write_analysis(
+            output,
+            result,
             command="decode",
-            parameters={"file": str(file), **result.parameters},
+            file=file,
             seed=seed,
             started=started,
             device=device,
-            outputs=[*outputs, "manifest.json"],
         )
     for line in result.summary:
         typer.echo(line)

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from neurodl.cli import app
-from neurodl.cli._common import cli_errors, output_dir, save_figure, write_json, write_manifest
+from neurodl.cli._common import cli_errors, write_analysis
 
 
 @app.command()
@@ -46,21 +46,15 @@ def encode(
             quick=quick,
             max_neurons=max_neurons or None,
         )
-        directory = output_dir(output)
-        outputs = ["metrics.json", "manifest.json"]
-        write_json(directory / "metrics.json", result.metrics)
-        for stem, figure in result.figures.items():
-            save_figure(figure, directory / f"{stem}.png")
-            outputs.append(f"{stem}.png")
-        write_manifest(
-            directory,
+        outputs = write_analysis(
+            output,
+            result,
             command="encode",
-            parameters={"file": str(file), **result.parameters},
+            file=file,
             seed=seed,
             started=started,
             device=device,
-            outputs=outputs,
         )
     for line in result.summary:
         typer.echo(line)
-    typer.echo(f"wrote {len(outputs)} files to {directory}")
+    typer.echo(f"wrote {len(outputs)} files to {output}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from neurodl.cli import app
-from neurodl.cli._common import cli_errors, output_dir, save_figure, write_json, write_manifest
+from neurodl.cli._common import cli_errors, write_analysis
 
 
 @app.command()
@@ -47,7 +47,6 @@ def rsa(
 
     started = time.time()
     with cli_errors():
-        directory = output_dir(output)
         recording = load(file, allow_pickle=allow_pickle)
         chosen = [name.strip() for name in layers.split(",") if name.strip()] if layers else None
         result = run_rsa(
@@ -61,19 +60,14 @@ def rsa(
             quick=quick,
             allow_pickle=allow_pickle,
         )
-        write_json(directory / "metrics.json", result.metrics)
-        outputs = ["metrics.json", "manifest.json"]
-        for stem, figure in result.figures.items():
-            save_figure(figure, directory / f"{stem}.png")
-            outputs.append(f"{stem}.png")
-        write_manifest(
-            directory,
+        write_analysis(
+            output,
+            result,
             command="rsa",
-            parameters={"file": str(file), **result.parameters},
+            file=file,
             seed=seed,
             started=started,
             device=device,
-            outputs=outputs,
         )
     for sentence in result.summary:
         typer.echo(sentence)
