@@ -280,61 +280,63 @@ def run_demo(
     has_orientation = "orientation" in recording.stimulus
     has_images = recording.images is not None
 
-    if has_orientation:
-        dec: AnalysisResult = timed(
-            "decoding",
-            lambda: run_decoding(recording, seed=seed, device=device, quick=quick),
+    no_orientation = "the recording has no 'orientation' stimulus variable"
+
+    def analyse(
+        key: str,
+        step: str,
+        title: str,
+        intro: str,
+        run: Callable[..., AnalysisResult],
+        rows: Callable[[dict[str, Any]], list[tuple[str, str, str]]],
+    ) -> None:
+        done: AnalysisResult = timed(
+            step, lambda: run(recording, seed=seed, device=device, quick=quick)
         )
-        result.metrics["decoding"] = dec.metrics
-        result.sections.append(
-            ReportSection.from_result(
-                "Decoding",
-                "How much does the population say about the stimulus? A decoder is trained on "
-                "some trials and tested on others (cross-validated, no leakage between repeats).",
-                dec,
-                _decoding_rows(dec.metrics),
-            ).freeze()
+        result.metrics[key] = done.metrics
+        section = ReportSection.from_result(title, intro, done, rows(done.metrics))
+        result.sections.append(section.freeze())
+
+    if has_orientation:
+        analyse(
+            "decoding",
+            "decoding",
+            "Decoding",
+            "How much does the population say about the stimulus? A decoder is trained on "
+            "some trials and tested on others (cross-validated, no leakage between repeats).",
+            run_decoding,
+            _decoding_rows,
         )
     else:
-        result.skipped["decoding"] = "the recording has no 'orientation' stimulus variable"
+        result.skipped["decoding"] = no_orientation
 
     if has_images:
         conv = timed("convolution", lambda: _convolution_section(recording))
         result.sections.append(conv.freeze())
-        enc: AnalysisResult = timed(
+        analyse(
             "encoding",
-            lambda: run_encoding(recording, seed=seed, device=device, quick=quick),
-        )
-        result.metrics["encoding"] = enc.metrics
-        result.sections.append(
-            ReportSection.from_result(
-                "Encoding",
-                "What computation turns images into these responses? A CNN with a shared core and "
-                "a readout per neuron is fitted on some images and judged on others.",
-                enc,
-                _encoding_rows(enc.metrics),
-            ).freeze()
+            "encoding",
+            "Encoding",
+            "What computation turns images into these responses? A CNN with a shared core and "
+            "a readout per neuron is fitted on some images and judged on others.",
+            run_encoding,
+            _encoding_rows,
         )
     else:
         result.skipped["encoding"] = "the recording has no images"
 
     if has_orientation:
-        rsa: AnalysisResult = timed(
+        analyse(
+            "rsa",
             "comparison",
-            lambda: run_rsa(recording, seed=seed, device=device, quick=quick),
-        )
-        result.metrics["rsa"] = rsa.metrics
-        result.sections.append(
-            ReportSection.from_result(
-                "Comparison",
-                "Does a network trained to tell left from right tilt represent orientations the "
-                "way V1 does? Each layer's dissimilarity matrix is compared with the data's.",
-                rsa,
-                _rsa_rows(rsa.metrics),
-            ).freeze()
+            "Comparison",
+            "Does a network trained to tell left from right tilt represent orientations the "
+            "way V1 does? Each layer's dissimilarity matrix is compared with the data's.",
+            run_rsa,
+            _rsa_rows,
         )
     else:
-        result.skipped["comparison"] = "the recording has no 'orientation' stimulus variable"
+        result.skipped["comparison"] = no_orientation
 
     if len(result.sections) == 1:
         raise DataValueError(
