@@ -168,3 +168,19 @@ def test_inference_errors(rdms):
         bootstrap_rdm_comparison(models, data, alpha=1.5)
     with pytest.raises(NeurodlValueError, match="samples must have shape"):
         pairwise_bootstrap_test(np.ones(3))
+
+
+def test_rank_bootstrap_float64_path_equals_float32(rdms):
+    from neurodl.rsa._ranks import rank_evaluations, sort_order
+
+    models, data = rdms
+    vectors = np.concatenate([models[:, *np.triu_indices(10, 1)], data[:, *np.triu_indices(10, 1)]])
+    counts = np.random.default_rng(0).multinomial(10, np.full(10, 0.1), size=6).astype(float)
+    rows, cols = np.triu_indices(10, 1)
+    weights = counts[:, rows] * counts[:, cols]
+    orders = [sort_order(v) for v in vectors]
+    for method in ("spearman", "rho_a"):
+        single = rank_evaluations(weights.astype(np.float32), orders, 2, method)
+        double = rank_evaluations(weights, orders, 2, method)
+        for a, b in zip(single, double):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

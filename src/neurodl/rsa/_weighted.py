@@ -11,11 +11,10 @@ For Pearson and cosine all comparisons, pooled RDMs and noise ceilings are funct
 weighted first and second moments of the vectors, which for all resamples at once are one
 matrix product ``W @ Q`` (W: resamples x pairs, Q: pairs x products of vectors). For the rank
 measures (Spearman, rho-a) each resample's ranks are weighted ranks: a cumulative sum of
-weights along the vector's fixed sort order (ties share their average rank), batched over
-resamples; only the pairs present in a resample are ranked, and pooled RDMs (means of
-ranks) are re-ranked with one batched integer sort. Rank measures run in batches of one
-resample by default (``batch_size``): the work per resample is a few sorts of its pairs, and
-small batches stay in cache, which measured faster than large ones.
+weights along the vector's fixed sort order, and the pooled RDMs of the noise ceiling are
+re-ranked with one sort per pooled vector (see :mod:`neurodl.rsa._ranks`). Rank measures
+run one resample at a time by default (``batch_size``): their working arrays then stay in
+cache, which measured faster than batches.
 """
 
 from __future__ import annotations
@@ -24,6 +23,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from neurodl.rsa._ranks import rank_evaluations, sort_order
 
 __all__ = ["evaluate_weighted"]
 
@@ -96,88 +97,6 @@ def _moment_method(
     return _from_moments(_normalise(second), n_models)
 
 
-def _tie_groups(v: F64) -> NDArray[np.int64]:
-    """Dense rank of each entry (equal values share one), so that sorting by it sorts v."""
-    return np.unique(v, return_inverse=True)[1].reshape(-1).astype(np.int64)
-
-
-def _rank_rows(values: NDArray[np.int64], weights: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Weighted average ranks of each row of integer ``values`` (ties share their mean rank).
-
-    Values and positions are packed into one int64 key per entry so that a single batched sort
-    orders every row; ranks are exact (integer weights, half-integer ranks in float32).
-    """
-    rows, width = values.shape
-    bits = max(int(width - 1).bit_length(), 1)
-    keys = np.sort((values << bits) | np.arange(width, dtype=np.int64)[None, :], axis=1)
-    flat_idx = ((keys & ((1 << bits) - 1)) + (np.arange(rows) * width)[:, None]).ravel()
-    sv = (keys >> bits).ravel()
-    ws = weights.ravel()[flat_idx]
-    cum = np.cumsum(ws.reshape(rows, width), axis=1).ravel()
-    first = np.empty(sv.size, dtype=bool)
-    first[0] = True
-    np.not_equal(sv[1:], sv[:-1], out=first[1:])
-    first[::width] = True
-    if bool(first.all()):
-        sorted_ranks = cum - (ws - 1.0) / 2.0
-    else:
-        starts = np.flatnonzero(first)
-        lengths = np.diff(np.r_[starts, sv.size])
-        end = cum[starts + lengths - 1]
-        start = end - np.add.reduceat(ws, starts)
-        sorted_ranks = np.repeat(((start + end + 1.0) / 2.0).astype(np.float32), lengths)
-    ranks = np.empty(sv.size, dtype=np.float32)
-    ranks[flat_idx] = sorted_ranks
-    return ranks.reshape(rows, width)
-
-
-def _rank_method(
-    weights: NDArray[np.float32], groups: list[NDArray[np.int64]], n_models: int, method: str
-) -> tuple[F64, F64, F64]:
-    """Rank comparisons on the pairs that a resample contains (positive weight) only."""
-    positive = weights > 0
-    width = int(positive.sum(axis=1).max())
-    support = np.argsort(~positive, axis=1, kind="stable")[:, :width]
-    ws = np.take_along_axis(weights, support, axis=1)
-    w64 = ws.astype(np.float64)
-    n_total = w64.sum(axis=1)
-    centre = (n_total + 1.0) / 2.0
-    ranks = [_rank_rows(g[support], ws) for g in groups]
-    ranks64 = [r.astype(np.float64) for r in ranks]
-    data, data64 = ranks[n_models:], ranks64[n_models:]
-    n_data = len(data)
-
-    def norm(r: F64) -> F64:
-        return np.asarray(np.einsum("be,be->b", w64 * r, r) - n_total * centre**2)
-
-    def sim(ra: F64, rb: F64) -> F64:
-        cross = np.einsum("be,be->b", w64 * ra, rb) - n_total * centre**2
-        if method == "rho_a":
-            return np.asarray(cross * 12.0 / (n_total**3 - n_total))
-        na, nb = norm(ra), norm(rb)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where((na > 0) & (nb > 0), cross / np.sqrt(na * nb), 0.0)
-
-    evaluations = np.stack(
-        [np.mean([sim(ranks64[i], d) for d in data64], axis=0) for i in range(n_models)], axis=1
-    )
-    twice = [np.rint(2 * d).astype(np.int64) for d in data]
-    total = np.sum(twice, axis=0)
-    pooled_all = _rank_rows(total, ws).astype(np.float64)
-    upper = np.mean([sim(pooled_all, d) for d in data64], axis=0)
-    if n_data > 1:
-        lower = np.mean(
-            [
-                sim(_rank_rows(total - twice[j], ws).astype(np.float64), data64[j])
-                for j in range(n_data)
-            ],
-            axis=0,
-        )
-    else:
-        lower = np.full(upper.shape, np.nan)
-    return evaluations, lower, upper
-
-
 def evaluate_weighted(
     counts: NDArray[Any],
     models: F64,
@@ -209,7 +128,9 @@ def evaluate_weighted(
     vectors = np.where(valid[None, :], vectors, 0.0)
     n_models = models.shape[0]
     square = _product_matrices(vectors, valid, n) if method in ("pearson", "cosine") else None
-    groups = [_tie_groups(v) for v in vectors] if method in ("spearman", "rho_a") else []
+    orders = [sort_order(v) for v in vectors] if method in ("spearman", "rho_a") else []
+    # weighted ranks (half-integers up to the number of pairs) are exact in float32 below 2**23
+    rank_dtype: type[np.floating[Any]] = np.float32 if rows.size < 2**23 else np.float64
     if batch_size is None:
         batch_size = 250 if method in ("pearson", "cosine") else 1
 
@@ -218,9 +139,9 @@ def evaluate_weighted(
         if method in ("pearson", "cosine"):
             assert square is not None
             return _moment_method(c, square, vectors.shape[0], n_models, method)
-        c32 = c.astype(np.float32)
-        weights = c32[:, rows] * c32[:, cols] * valid[None, :]
-        return _rank_method(weights, groups, n_models, method)
+        cr = c.astype(rank_dtype)
+        weights = cr[:, rows] * cr[:, cols] * valid[None, :]
+        return rank_evaluations(weights, orders, n_models, method)
 
     starts = range(0, counts.shape[0], batch_size)
     if n_jobs is None or n_jobs == 1:

@@ -78,6 +78,11 @@ def compute_noise_ceiling(data: ArrayLike, *, method: str = "pearson") -> tuple[
             "a noise ceiling needs at least 2 data RDMs (repeats or splits); got "
             f"{vectors.shape[0]}."
         )
+    return ceiling_of_vectors(vectors, n, method)
+
+
+def ceiling_of_vectors(vectors: NDArray[np.float64], n: int, method: str) -> tuple[float, float]:
+    """(lower, upper) noise ceiling of k >= 2 upper-triangle vectors of n conditions."""
     pooled = _pool(vectors, method)
     upper = float(np.mean(_compare_vectors(pooled, vectors, n, method)))
     lower = float(
@@ -123,6 +128,17 @@ class BootstrapResult:
     resamples: NDArray[np.intp]
     method: str
     alpha: float
+
+
+def percentile_interval(
+    samples: NDArray[np.float64], alpha: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(alpha/2, 1 - alpha/2) percentiles of each column, ignoring NaN resamples."""
+    if samples.size == 0:
+        return np.full(samples.shape[1], np.nan), np.full(samples.shape[1], np.nan)
+    q = 100 * np.array([alpha / 2, 1 - alpha / 2])
+    ci = np.nanpercentile(samples, q, axis=0)
+    return np.asarray(ci[0]), np.asarray(ci[1])
 
 
 def _rdm_bootstrap(
@@ -248,13 +264,12 @@ def bootstrap_rdm_comparison(
     low[degenerate] = np.nan
     up[degenerate] = np.nan
     point, p_low, p_up = evaluate_weighted(np.ones((1, n)), model_vectors, data_vectors, method)
-    q = 100 * np.array([alpha / 2, 1 - alpha / 2])
-    ci = np.nanpercentile(samples, q, axis=0) if samples.size else np.full((2, 0), np.nan)
+    ci_low, ci_high = percentile_interval(samples, alpha)
     return BootstrapResult(
         similarity=point[0],
         samples=samples,
-        ci_low=np.asarray(ci[0]),
-        ci_high=np.asarray(ci[1]),
+        ci_low=ci_low,
+        ci_high=ci_high,
         noise_ceiling=np.array([p_low[0], p_up[0]]),
         ceiling_samples=np.stack([low, up], axis=1),
         resamples=drawn.astype(np.intp),
