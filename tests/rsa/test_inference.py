@@ -182,5 +182,5 @@ def test_rank_bootstrap_float64_path_equals_float32(rdms):
     for method in ("spearman", "rho_a"):
         single = rank_evaluations(weights.astype(np.float32), orders, 2, method)
         double = rank_evaluations(weights, orders, 2, method)
-        for a, b in zip(single, double):
+        for a, b in zip(single, double, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

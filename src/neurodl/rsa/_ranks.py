@@ -63,9 +63,17 @@ def _ties(sorted_values: NDArray[Any]) -> Ties | None:
     return Ties(tied, run, tied[starts], last + 1)
 
 
-def _fix_ties(sorted_ranks: FArr, cum: FArr, w: FArr, ties: Ties, shift: float) -> None:
-    """Give every member of a run of equal values the run's mean rank (minus ``shift``)."""
-    group = (cum[ties.first] - w[ties.first] + cum[ties.last] + (1.0 - 2 * shift)) * 0.5
+def _fix_ties(sorted_ranks: FArr, w: FArr, ties: Ties, shift: float) -> None:
+    """Give every member of a run of equal values the run's mean rank, in place.
+
+    ``sorted_ranks`` holds cum - (w - 1) / 2 - shift (the rank each entry would have without
+    ties, less ``shift``); the run from sorted position a to b has mean rank
+    (cum[a] - w[a] + cum[b] + 1) / 2.
+    """
+    first, last = ties.first, ties.last
+    cum_first = sorted_ranks[first] + (w[first] - 1.0) * 0.5 + shift
+    cum_last = sorted_ranks[last] + (w[last] - 1.0) * 0.5 + shift
+    group = (cum_first - w[first] + cum_last + 1.0) * 0.5 - shift
     sorted_ranks[ties.tied] = group[ties.run]
     sorted_ranks[ties.tied + 1] = group[ties.run]
 
@@ -75,7 +83,8 @@ def sort_order(v: F64) -> SortOrder:
     perm = np.argsort(v, kind="stable")
     inverse = np.empty_like(perm)
     inverse[perm] = np.arange(perm.size)
-    return SortOrder(perm, inverse, _ties(v[perm]))
+    index = np.int32 if v.size < 2**31 else np.intp  # half the memory traffic per resample
+    return SortOrder(perm.astype(index), inverse.astype(index), _ties(v[perm]))
 
 
 def _cumsum(x: FArr, out: FArr) -> None:
@@ -101,7 +110,7 @@ def subject_ranks(weights: FArr, orders: list[SortOrder], support: NDArray[np.in
     half = (weights[support] - 1.0) * 0.5
     out = np.empty((len(orders), support.size), dtype=weights.dtype)
     for t, o in enumerate(orders):
-        np.take(weights, o.perm, out=ws)
+        np.take(weights, o.perm, out=ws, mode="clip")  # "raise" would buffer
         _cumsum(ws, cum)
         if o.ties is not None:  # members of a run get its mean rank (+ half, taken off below)
             runs = o.ties
@@ -112,15 +121,12 @@ def subject_ranks(weights: FArr, orders: list[SortOrder], support: NDArray[np.in
     return out
 
 
-def _pool_ranks(
-    values: NDArray[np.int64], w: F64, bits: int, positions: NDArray[np.int64]
-) -> tuple[NDArray[np.int64], F64]:
-    """Sort order of a pooled vector on a support, and its weighted ranks minus 1/2 (sorted).
+def _pool_ranks(keys: NDArray[np.int64], w: F64, bits: int) -> tuple[NDArray[np.int64], F64]:
+    """Sort order and weighted ranks less 1/2 (in that order) of a pooled vector on a support.
 
-    The 1/2 is left out because it cancels in every cross product with a centred vector.
+    ``keys`` packs each value above ``bits`` bits of its position; it is sorted in place. The
+    1/2 is left out because it cancels in every cross product with a centred vector.
     """
-    keys = values << bits
-    keys |= positions
     keys.sort()
     idx = keys & ((1 << bits) - 1)
     wo = w[idx]
@@ -130,20 +136,19 @@ def _pool_ranks(
     keys >>= bits
     ties = _ties(keys)
     if ties is not None:
-        _fix_ties(cum, cum + 0.5 * wo, wo, ties, 0.5)
+        _fix_ties(cum, wo, ties, 0.5)
     return idx, cum
 
 
 def _pooled_similarity(
-    values: NDArray[np.int64], target: F64, w: F64, n: float, spearman: bool
+    keys: NDArray[np.int64], bits: int, target: F64, w: F64, n: float, spearman: bool
 ) -> float:
-    """Similarity of a pooled vector (twice its values, on the support) with a scaled target.
+    """Similarity of a pooled vector (packed sort keys, see _pool_ranks) with a scaled target.
 
     ``target`` is a centred data vector times the weights and its scale (1 / norm), or a mean
     of several; the pooled vector's own scale is applied here.
     """
-    bits = max(int(values.size - 1).bit_length(), 1)
-    idx, ranks = _pool_ranks(values, w, bits, np.arange(values.size, dtype=np.int64))
+    idx, ranks = _pool_ranks(keys, w, bits)
     cross = float(np.einsum("s,s->", ranks, target[idx]))
     if not spearman:
         return cross * np.sqrt(12.0 / (n**3 - n))
@@ -171,15 +176,19 @@ def _one_resample(
     y *= scale[:, None]
     evaluations = np.einsum("ls,ks->lk", y[:n_models], rc[n_models:] * scale[n_models:, None])
     data = y[n_models:]
-    twice = np.rint(2.0 * r[n_models:]).astype(np.int64)
+    # pooled vectors as sort keys: twice the summed ranks (exact integers) above the position
+    bits = max(int(support.size - 1).bit_length(), 1)
+    twice = (2.0 * r[n_models:]).astype(np.int64)
+    twice <<= bits
     total = twice.sum(axis=0)
-    upper = _pooled_similarity(total, data.mean(axis=0), w, n, spearman)
+    total |= np.arange(support.size, dtype=np.int64)
+    upper = _pooled_similarity(total.copy(), bits, data.mean(axis=0), w, n, spearman)
     lower = np.nan
     if data.shape[0] > 1:
         lower = float(
             np.mean(
                 [
-                    _pooled_similarity(total - twice[j], data[j], w, n, spearman)
+                    _pooled_similarity(total - twice[j], bits, data[j], w, n, spearman)
                     for j in range(data.shape[0])
                 ]
             )
