@@ -38,6 +38,8 @@ def test_cli_rsa_quick_writes_metrics_figures_manifest(tmp_path, rng):
             "relu,fc_relu",
             "--compare",
             "spearman",
+            "--bootstrap",
+            "neurons",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -49,6 +51,7 @@ def test_cli_rsa_quick_writes_metrics_figures_manifest(tmp_path, rng):
         assert (out / f"{stem}.png").stat().st_size > 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "rsa" and manifest["seed"] == 0
+    assert manifest["parameters"]["bootstrap_over"] == "neurons"
     assert "noise ceiling" in result.output
 
 
@@ -57,6 +60,11 @@ def test_cli_rsa_bad_input_exits_1_with_one_line(tmp_path, rng):
     result = runner.invoke(app, ["rsa", str(path), "-o", str(tmp_path / "o"), "--rdm", "cityblock"])
     assert result.exit_code == 1
     assert "rdm must be one of" in result.output
+    result = runner.invoke(
+        app, ["rsa", str(path), "-o", str(tmp_path / "o"), "--bootstrap", "trials"]
+    )
+    assert result.exit_code == 1
+    assert "bootstrap must be one of {'conditions', 'neurons'}" in result.output
     result = runner.invoke(
         app, ["rsa", str(path), "-o", str(tmp_path / "o"), "--quick", "--layers", "nope"]
     )

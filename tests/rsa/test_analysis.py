@@ -71,17 +71,38 @@ def test_run_rsa_user_module_crossnobis_rank_and_reproducible(rng):
     assert first.parameters["n_splits"] == 2
 
 
-def test_run_rsa_non_bootstrap_method_reports_no_interval(rng):
+def test_run_rsa_kendall_has_bootstrap_interval(rng):
     result = run_rsa(
         tuned_recording(rng, repeats=3),
         model=SmallNet(),
         layers=["head"],
         compare="kendall_tau_a",
+        n_bootstrap=30,
         n_permutations=20,
         quick=True,
     )
     entry = result.metrics["layers"]["head"]
-    assert entry["ci_low"] is None and entry["similarity"] is not None
+    assert entry["ci_low"] <= entry["similarity"] <= entry["ci_high"]
+    assert result.metrics["n_bootstrap"] == 30
+
+
+def test_run_rsa_bootstrap_over_neurons(rng):
+    rec = tuned_recording(rng, repeats=4)
+    kwargs = dict(model=SmallNet(), layers=["act", "head"], n_bootstrap=40, n_permutations=20)
+    by_condition = run_rsa(rec, **kwargs)
+    by_neuron = run_rsa(rec, bootstrap="neurons", **kwargs)
+    assert by_neuron.parameters["bootstrap_over"] == "neurons"
+    for layer in ("act", "head"):
+        a, b = by_condition.metrics["layers"][layer], by_neuron.metrics["layers"][layer]
+        assert a["similarity"] == pytest.approx(b["similarity"], rel=1e-9)
+        assert b["ci_low"] <= b["similarity"] <= b["ci_high"]
+        assert (a["ci_low"], a["ci_high"]) != (b["ci_low"], b["ci_high"])
+    for key in ("noise_ceiling_lower", "noise_ceiling_upper"):
+        assert by_condition.metrics[key] == pytest.approx(by_neuron.metrics[key], rel=1e-9)
+    with pytest.raises(NeurodlValueError, match=r"bootstrap 'neurons' .* needs rdm in"):
+        run_rsa(rec, bootstrap="neurons", rdm="crossnobis", **kwargs)
+    with pytest.raises(NeurodlValueError, match="bootstrap must be one of"):
+        run_rsa(rec, bootstrap="trials", **kwargs)
 
 
 def test_run_rsa_loads_torchscript_and_guards_pickles(rng, tmp_path):

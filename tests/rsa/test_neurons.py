@@ -3,7 +3,7 @@ import pytest
 
 from neurodl.exceptions import DataValueError, NeurodlValueError
 from neurodl.rsa import compare_rdms, compute_noise_ceiling, compute_rdm
-from neurodl.rsa.neurons import bootstrap_over_neurons
+from neurodl.rsa import bootstrap_over_neurons
 
 
 @pytest.fixture

@@ -34,6 +34,12 @@ def rsa(
         help="RDM comparison: pearson, spearman, rho_a, cosine, kendall_tau_a, whitened_cosine, "
         "whitened_pearson.",
     ),
+    bootstrap: str = typer.Option(
+        "conditions",
+        "--bootstrap",
+        help="What the confidence intervals resample: conditions or neurons (neurons needs "
+        "--rdm euclidean or correlation).",
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     device: str = typer.Option("cpu", "--device", help="'cpu', 'cuda' or 'auto'."),
     allow_pickle: bool = typer.Option(
@@ -59,6 +65,7 @@ def rsa(
             device=device,
             quick=quick,
             allow_pickle=allow_pickle,
+            bootstrap=bootstrap,
         )
         write_analysis(
             output,

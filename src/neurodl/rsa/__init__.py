@@ -13,17 +13,20 @@ from neurodl.rsa.inference import (
     pairwise_bootstrap_test,
     permutation_test,
 )
+from neurodl.rsa.neurons import NEURON_RDM_METHODS, bootstrap_over_neurons
 from neurodl.rsa.rdm import NOISE_METHODS, RDM_METHODS, compute_rdm, estimate_noise
 from neurodl.rsa.tilt import TiltTask, make_tilt_task, train_tilt_cnn
 
 __all__ = [
     "BOOTSTRAP_METHODS",
     "COMPARE_METHODS",
+    "NEURON_RDM_METHODS",
     "NOISE_METHODS",
     "RDM_METHODS",
     "BootstrapResult",
     "PermutationResult",
     "TiltTask",
+    "bootstrap_over_neurons",
     "bootstrap_rdm_comparison",
     "compare_rdms",
     "compute_cka",

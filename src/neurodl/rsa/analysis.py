@@ -20,12 +20,11 @@ from neurodl.rsa._utils import check_method, condition_means
 from neurodl.rsa.activations import extract_activations
 from neurodl.rsa.compare import COMPARE_METHODS
 from neurodl.rsa.inference import (
-    BOOTSTRAP_METHODS,
     bootstrap_rdm_comparison,
-    compute_noise_ceiling,
     pairwise_bootstrap_test,
     permutation_test,
 )
+from neurodl.rsa.neurons import NEURON_RDM_METHODS, bootstrap_over_neurons
 from neurodl.rsa.rdm import RDM_METHODS, compute_rdm
 from neurodl.stimuli import make_grating
 
@@ -35,6 +34,7 @@ logger = logging.getLogger(__name__)
 MAX_FOLDS = 10
 N_SPLITS = 2
 CONDITION_CHOICES = ("orientation", "stimuli")
+BOOTSTRAP_OVER = ("conditions", "neurons")
 
 
 def load_module(path: str | Path, *, allow_pickle: bool = False) -> nn.Module:
@@ -191,6 +191,7 @@ def run_rsa(
     allow_pickle: bool = False,
     n_bins: int = 36,
     conditions: str = "orientation",
+    bootstrap: str = "conditions",
 ) -> AnalysisResult:
     """Compare every layer of a network with a recording's representation of orientation.
 
@@ -208,8 +209,7 @@ def run_rsa(
         Dissimilarity of the data. Network layers are noise-free, so crossnobis and mahalanobis
         compare them with their plain counterpart (euclidean, same normalisation).
     compare : str
-        RDM comparison (:data:`neurodl.rsa.COMPARE_METHODS`); bootstrap intervals need one of
-        :data:`neurodl.rsa.BOOTSTRAP_METHODS`.
+        RDM comparison (:data:`neurodl.rsa.COMPARE_METHODS`).
     seed : int
     device : str
     quick : bool
@@ -223,6 +223,11 @@ def run_rsa(
         "orientation" (default): conditions are orientations over all trials, binned into
         ``n_bins`` bins when orientations are continuous (see :func:`make_conditions`).
         "stimuli": repeated identical stimuli (only the ``test_set`` trials when marked).
+    bootstrap : {"conditions", "neurons"}
+        What the confidence intervals resample: the conditions (default; another sample of
+        stimuli) or the recorded neurons (another sample of neurons, same stimuli;
+        ``rdm`` "euclidean" or "correlation" only), see
+        :func:`~neurodl.rsa.bootstrap_over_neurons`.
 
     Returns
     -------
@@ -255,6 +260,13 @@ def run_rsa(
     """
     check_method("rdm", rdm, RDM_METHODS)
     check_method("compare", compare, COMPARE_METHODS)
+    check_method("bootstrap", bootstrap, BOOTSTRAP_OVER)
+    if bootstrap == "neurons" and rdm not in NEURON_RDM_METHODS:
+        listed = ", ".join(repr(m) for m in NEURON_RDM_METHODS)
+        raise NeurodlValueError(
+            f"bootstrap 'neurons' recomputes the data RDM from resampled neurons and needs rdm "
+            f"in {{{listed}}}; got {rdm!r}."
+        )
     if rdm == "mahalanobis":
         raise NeurodlValueError(
             "rdm 'mahalanobis' needs a noise precision; use 'crossnobis' (which also removes "
@@ -322,22 +334,25 @@ def run_rsa(
     perm = permutation_test(
         model_rdms, split, method=compare, n_permutations=n_permutations, random_state=seed
     )
-    if compare in BOOTSTRAP_METHODS:
+    if bootstrap == "neurons":
+        n_splits = split.shape[0]
+        boot = bootstrap_over_neurons(
+            model_rdms,
+            responses,
+            index,
+            rdm=rdm,
+            method=compare,
+            splits=(np.arange(n_folds) % n_splits)[folds] if n_splits > 1 else None,
+            n_bootstrap=n_bootstrap,
+            random_state=seed,
+        )
+    else:
         boot = bootstrap_rdm_comparison(
             model_rdms, split, method=compare, n_bootstrap=n_bootstrap, random_state=seed
         )
-        similarity, low, high = boot.similarity, boot.ci_low, boot.ci_high
-        ceiling = boot.noise_ceiling
-        pairwise = pairwise_bootstrap_test(boot.samples) if len(layer_patterns) > 1 else None
-    else:
-        pairwise = None
-        similarity = perm.observed
-        low = high = np.full(similarity.shape, np.nan)
-        ceiling = (
-            np.array(compute_noise_ceiling(split, method=compare))
-            if split.shape[0] > 1
-            else np.full(2, np.nan)
-        )
+    similarity, low, high = boot.similarity, boot.ci_low, boot.ci_high
+    ceiling = boot.noise_ceiling
+    pairwise = pairwise_bootstrap_test(boot.samples) if len(layer_patterns) > 1 else None
 
     from neurodl.rsa._report import build_result
 
@@ -363,7 +378,8 @@ def run_rsa(
             "seed": seed,
             "device": device,
             "quick": quick,
-            "n_bootstrap": n_bootstrap if compare in BOOTSTRAP_METHODS else 0,
+            "n_bootstrap": n_bootstrap,
+            "bootstrap_over": bootstrap,
             "n_permutations": n_permutations,
             "conditions": description,
             "n_conditions": int(n_cond),

@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
 from neurodl.exceptions import NeurodlValueError
+from neurodl.rsa._resample import ceiling_of_vectors, loop_condition_bootstrap, rdm_bootstrap
 from neurodl.rsa._utils import as_rdm_stack, check_method, rdm_to_vector
 from neurodl.rsa._weighted import evaluate_weighted
 from neurodl.rsa.compare import COMPARE_METHODS, _compare_vectors
@@ -32,25 +32,13 @@ __all__ = [
     "permutation_test",
 ]
 
-BOOTSTRAP_METHODS = ("pearson", "spearman", "rho_a", "cosine")
+BOOTSTRAP_METHODS = COMPARE_METHODS
+BATCHED_METHODS = ("pearson", "spearman", "rho_a", "cosine")
 
 
 def _vectors(rdms: ArrayLike, name: str) -> tuple[NDArray[np.float64], int]:
     stack, _ = as_rdm_stack(rdms, name)
     return rdm_to_vector(stack), stack.shape[1]
-
-
-def _pool(vectors: NDArray[np.float64], method: str) -> NDArray[np.float64]:
-    """rsatoolbox's ``pool_rdm``: the RDM that best represents several, for a comparison method."""
-    v = vectors
-    if method in ("cosine", "whitened_cosine"):
-        v = v / np.sqrt(np.nanmean(v**2, axis=1, keepdims=True))
-    elif method in ("pearson", "whitened_pearson"):
-        v = v - np.nanmean(v, axis=1, keepdims=True)
-        v = v / np.nanstd(v, axis=1, keepdims=True)
-    else:
-        v = np.where(np.isnan(v), np.nan, scipy.stats.rankdata(v, axis=1, nan_policy="omit"))
-    return np.asarray(np.mean(v, axis=0, keepdims=True), dtype=np.float64)
 
 
 def compute_noise_ceiling(data: ArrayLike, *, method: str = "pearson") -> tuple[float, float]:
@@ -79,23 +67,6 @@ def compute_noise_ceiling(data: ArrayLike, *, method: str = "pearson") -> tuple[
             f"{vectors.shape[0]}."
         )
     return ceiling_of_vectors(vectors, n, method)
-
-
-def ceiling_of_vectors(vectors: NDArray[np.float64], n: int, method: str) -> tuple[float, float]:
-    """(lower, upper) noise ceiling of k >= 2 upper-triangle vectors of n conditions."""
-    pooled = _pool(vectors, method)
-    upper = float(np.mean(_compare_vectors(pooled, vectors, n, method)))
-    lower = float(
-        np.mean(
-            [
-                _compare_vectors(
-                    _pool(np.delete(vectors, j, axis=0), method), vectors[j : j + 1], n, method
-                )[0, 0]
-                for j in range(vectors.shape[0])
-            ]
-        )
-    )
-    return lower, upper
 
 
 @dataclass
@@ -141,37 +112,6 @@ def percentile_interval(
     return np.asarray(ci[0]), np.asarray(ci[1])
 
 
-def _rdm_bootstrap(
-    models: NDArray[np.float64],
-    data: NDArray[np.float64],
-    n: int,
-    method: str,
-    counts: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Resampling whole data RDMs (animals, sessions): evaluations and ceilings per resample.
-
-    Conditions are not resampled, so each model-vs-RDM similarity and the normalised moment
-    matrix R among data RDMs are computed once; a resample only reweights them (pooled RDMs
-    are count-weighted means, and rsatoolbox's leave-one-out removes every copy of an RDM).
-    """
-    per_rdm = _compare_vectors(models, data, n, method)
-    evaluations = counts @ per_rdm.T / counts.sum(axis=1, keepdims=True)
-    centred = data - data.mean(axis=1, keepdims=True) if method == "pearson" else data
-    r = _compare_vectors(centred, centred, n, "cosine")
-    wr = counts @ r
-    total = np.einsum("bk,bk->b", wr, counts)
-    present = counts > 0
-    n_present = present.sum(axis=1)
-    diag = np.diag(r)[None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        upper = np.where(present, wr / np.sqrt(total)[:, None], 0.0).sum(axis=1) / n_present
-        rest = total[:, None] - 2 * counts * wr + counts**2 * diag
-        lower_j = (wr - counts * diag) / np.sqrt(rest)
-        lower = np.where(present, lower_j, 0.0).sum(axis=1) / n_present
-    lower[n_present < 2] = np.nan
-    return evaluations, lower, upper
-
-
 def bootstrap_rdm_comparison(
     models: ArrayLike,
     data: ArrayLike,
@@ -191,14 +131,18 @@ def bootstrap_rdm_comparison(
     models : array-like of shape (n, n) or (n_models, n, n)
     data : array-like of shape (n, n) or (k, n, n)
         Data RDM(s); with k >= 2 the noise ceiling is computed in each resample too.
-    method : {"pearson", "spearman", "rho_a", "cosine"}
+    method : str
+        Any of :data:`neurodl.rsa.COMPARE_METHODS`. Pearson, cosine, Spearman and rho-a are
+        evaluated for all resamples at once; Kendall's tau-a and the whitened measures one
+        resample at a time (a full comparison per resample: fine for tens of conditions).
     n_bootstrap : int
     alpha : float
         The interval is the (alpha/2, 1 - alpha/2) percentile interval.
     random_state : int or Generator, optional
     over : {"conditions", "rdms"}
         Resample conditions (rsatoolbox's ``eval_bootstrap_pattern``) or whole data RDMs, for
-        example animals or sessions (``eval_bootstrap_rdm``; Pearson and cosine only).
+        example animals or sessions (``eval_bootstrap_rdm``). To resample neurons, see
+        :func:`neurodl.rsa.bootstrap_over_neurons`.
     resamples : array-like of int of shape (n_bootstrap, n) or (n_bootstrap, k), optional
         Condition (or data RDM) indices to use instead of drawing them (for example
         rsatoolbox's draws).
@@ -214,8 +158,8 @@ def bootstrap_rdm_comparison(
     -----
     A condition drawn twice contributes its pairs with every other drawn condition twice; the
     dissimilarity between two copies of one condition is excluded (it is a trivial zero), as
-    in rsatoolbox. All resamples are evaluated together as weighted statistics of the
-    original pairs, so the cost hardly depends on the number of models.
+    in rsatoolbox. For the batched methods all resamples are evaluated together as weighted
+    statistics of the original pairs, so the cost hardly depends on the number of models.
     """
     check_method("method", method, BOOTSTRAP_METHODS)
     check_method("over", over, ("conditions", "rdms"))
@@ -224,10 +168,6 @@ def bootstrap_rdm_comparison(
     if n != n_data:
         raise NeurodlValueError(
             f"models and data must have the same number of conditions; got {n} and {n_data}."
-        )
-    if over == "rdms" and method not in ("pearson", "cosine"):
-        raise NeurodlValueError(
-            f"bootstrap over rdms supports method 'pearson' or 'cosine'; got {method!r}."
         )
     if over == "rdms" and data_vectors.shape[0] < 2:
         raise NeurodlValueError(
@@ -253,17 +193,27 @@ def bootstrap_rdm_comparison(
     counts = np.zeros((drawn.shape[0], size))
     np.add.at(counts, (np.arange(drawn.shape[0])[:, None], drawn), 1.0)
     if over == "rdms":
-        samples, low, up = _rdm_bootstrap(model_vectors, data_vectors, n, method, counts)
+        samples, low, up = rdm_bootstrap(model_vectors, data_vectors, n, method, counts)
         degenerate = np.zeros(counts.shape[0], dtype=bool)
-    else:
+    elif method in BATCHED_METHODS:
         samples, low, up = evaluate_weighted(
             counts, model_vectors, data_vectors, method, n_jobs=n_jobs
+        )
+        degenerate = (counts > 0).sum(axis=1) < 3
+    else:
+        samples, low, up = loop_condition_bootstrap(
+            model_vectors, data_vectors, n, method, drawn.astype(np.intp)
         )
         degenerate = (counts > 0).sum(axis=1) < 3
     samples[degenerate] = np.nan
     low[degenerate] = np.nan
     up[degenerate] = np.nan
-    point, p_low, p_up = evaluate_weighted(np.ones((1, n)), model_vectors, data_vectors, method)
+    if method in BATCHED_METHODS:
+        point, p_low, p_up = evaluate_weighted(np.ones((1, n)), model_vectors, data_vectors, method)
+    else:
+        point, p_low, p_up = loop_condition_bootstrap(
+            model_vectors, data_vectors, n, method, np.arange(n)[None]
+        )
     ci_low, ci_high = percentile_interval(samples, alpha)
     return BootstrapResult(
         similarity=point[0],

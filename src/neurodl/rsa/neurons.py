@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from neurodl.exceptions import DataValueError, NeurodlValueError
+from neurodl.rsa._resample import ceiling_of_vectors
 from neurodl.rsa._utils import (
     as_data,
     as_rdm_stack,
@@ -30,7 +31,7 @@ from neurodl.rsa._utils import (
     rdm_to_vector,
 )
 from neurodl.rsa.compare import COMPARE_METHODS, _compare_vectors
-from neurodl.rsa.inference import BootstrapResult, ceiling_of_vectors, percentile_interval
+from neurodl.rsa.inference import BootstrapResult, percentile_interval
 
 __all__ = ["NEURON_RDM_METHODS", "bootstrap_over_neurons"]
 
@@ -181,6 +182,8 @@ def bootstrap_over_neurons(
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from neurodl.rsa import bootstrap_over_neurons, compute_rdm
     >>> rng = np.random.default_rng(0)
     >>> x = rng.standard_normal((8, 50))
     >>> model = compute_rdm(x + 0.5 * rng.standard_normal((8, 50)), method="euclidean")
