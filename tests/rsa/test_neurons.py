@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 
 from neurodl.exceptions import DataValueError, NeurodlValueError
-from neurodl.rsa import compare_rdms, compute_noise_ceiling, compute_rdm
-from neurodl.rsa import bootstrap_over_neurons
+from neurodl.rsa import bootstrap_over_neurons, compare_rdms, compute_noise_ceiling, compute_rdm
 
 
 @pytest.fixture

@@ -178,18 +178,23 @@ def bootstrap_over_neurons(
     Cost: about n_bootstrap x n_channels x n^2 / 2 multiply-adds per split (matrix products
     in float64), independent of the number of observations. Correlation distances of a
     condition whose resampled pattern is constant are NaN; such pairs are dropped from that
-    resample's comparisons.
+    resample's comparisons. The models must not be computed from the same neurons (their
+    similarity with the data would then fall under resampling for that reason alone). The
+    percentile interval is slightly liberal with few neurons: on the simulated population of
+    the tests (8 conditions, 60 noise-free neurons) 90% intervals covered the population
+    value in about 85% of samples.
 
     Examples
     --------
     >>> import numpy as np
     >>> from neurodl.rsa import bootstrap_over_neurons, compute_rdm
     >>> rng = np.random.default_rng(0)
-    >>> x = rng.standard_normal((8, 50))
-    >>> model = compute_rdm(x + 0.5 * rng.standard_normal((8, 50)), method="euclidean")
+    >>> features = rng.standard_normal((8, 3))  # 8 conditions
+    >>> x = features @ rng.standard_normal((3, 60))  # 60 neurons mixing the features
+    >>> model = compute_rdm(features[:, :2], method="euclidean")
     >>> res = bootstrap_over_neurons(model, x, rdm="euclidean", n_bootstrap=200, random_state=0)
-    >>> bool(res.ci_low[0] <= res.similarity[0] <= res.ci_high[0])
-    True
+    >>> res.samples.shape, res.resamples.shape
+    ((200, 1), (200, 60))
     """
     check_method("rdm", rdm, NEURON_RDM_METHODS)
     check_method("method", method, COMPARE_METHODS)
