@@ -86,7 +86,7 @@ def test_intervals_cover_the_population_value(rdm):
         for _ in range(60)
     ]
     rate = np.mean([r.ci_low[0] <= truth <= r.ci_high[0] for r in covered])
-    assert 0.75 <= rate <= 0.98, rate
+    assert 0.8 <= rate <= 0.98, rate
 
 
 def test_errors(repeated):
