@@ -88,15 +88,12 @@ def sort_order(v: F64) -> SortOrder:
 
 
 def _cumsum(x: FArr, out: FArr) -> None:
-    """Cumulative sum along the last axis into ``out`` (torch's CPU scan is ~3x numpy's).
+    """Cumulative sum of a 1-D array into ``out`` (torch's CPU scan is ~3x numpy's).
 
-    One 1-D scan per row: torch runs a multi-row scan (and gathers) in a parallel region,
-    which stalls for milliseconds when another process holds the other cores.
+    1-D only: torch runs a multi-row scan (and large gathers) in a parallel region, which
+    stalls for milliseconds when another process holds the other cores.
     """
-    flat = torch.from_numpy(x.reshape(-1, x.shape[-1]))
-    dest = torch.from_numpy(out.reshape(flat.shape))
-    for row in range(flat.shape[0]):
-        torch.cumsum(flat[row], dim=0, out=dest[row])
+    torch.cumsum(torch.from_numpy(x), dim=0, out=torch.from_numpy(out))
 
 
 def subject_ranks(weights: FArr, orders: list[SortOrder], support: NDArray[np.intp]) -> FArr:
