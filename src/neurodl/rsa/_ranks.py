@@ -42,25 +42,23 @@ class SortOrder:
 class Ties:
     """Runs of equal values in a sorted vector, as sparse positions (cheap when ties are few)."""
 
-    tied: NDArray[np.intp]  # sorted positions p with value[p] == value[p + 1]
-    run: NDArray[np.intp]  # index of the run each of them belongs to
     first: NDArray[np.intp]  # first sorted position of each run
     last: NDArray[np.intp]  # last sorted position of each run
+    members: NDArray[np.intp]  # every sorted position inside a run
+    run: NDArray[np.intp]  # the run of each member
 
 
 def _ties(sorted_values: NDArray[Any]) -> Ties | None:
-    tied = np.flatnonzero(sorted_values[1:] == sorted_values[:-1])
+    tied = np.flatnonzero(sorted_values[1:] == sorted_values[:-1])  # value[p] == value[p + 1]
     if tied.size == 0:
         return None
-    new = np.empty(tied.size, dtype=bool)
-    new[0] = True
-    np.not_equal(tied[1:], tied[:-1] + 1, out=new[1:])
-    starts = np.flatnonzero(new)
-    run = np.cumsum(new) - 1
-    last = np.empty_like(starts)
-    last[:-1] = tied[starts[1:] - 1]
-    last[-1] = tied[-1]
-    return Ties(tied, run, tied[starts], last + 1)
+    breaks = np.flatnonzero(tied[1:] != tied[:-1] + 1)
+    first = tied[np.concatenate(([0], breaks + 1))]
+    last = tied[np.concatenate((breaks, [tied.size - 1]))] + 1
+    lengths = last - first + 1
+    run = np.repeat(np.arange(first.size), lengths)
+    members = np.arange(run.size) + np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+    return Ties(first, last, members, run)
 
 
 def _fix_ties(sorted_ranks: FArr, w: FArr, ties: Ties, shift: float) -> None:
@@ -74,8 +72,7 @@ def _fix_ties(sorted_ranks: FArr, w: FArr, ties: Ties, shift: float) -> None:
     cum_first = sorted_ranks[first] + (w[first] - 1.0) * 0.5 + shift
     cum_last = sorted_ranks[last] + (w[last] - 1.0) * 0.5 + shift
     group = (cum_first - w[first] + cum_last + 1.0) * 0.5 - shift
-    sorted_ranks[ties.tied] = group[ties.run]
-    sorted_ranks[ties.tied + 1] = group[ties.run]
+    sorted_ranks[ties.members] = group[ties.run]
 
 
 def sort_order(v: F64) -> SortOrder:
@@ -112,8 +109,7 @@ def subject_ranks(weights: FArr, orders: list[SortOrder], support: NDArray[np.in
         if o.ties is not None:  # members of a run get its mean rank (+ half, taken off below)
             runs = o.ties
             group = (cum[runs.first] - ws[runs.first] + cum[runs.last] + 1.0) * 0.5
-            for member in (runs.tied, runs.tied + 1):
-                cum[member] = group[runs.run] + (ws[member] - 1.0) * 0.5
+            cum[runs.members] = group[runs.run] + (ws[runs.members] - 1.0) * 0.5
         np.subtract(cum[o.inverse[support]], half, out=out[t])
     return out
 
@@ -137,18 +133,34 @@ def _pool_ranks(keys: NDArray[np.int64], w: F64, bits: int) -> tuple[NDArray[np.
     return idx, cum
 
 
-def _pooled_similarity(
-    keys: NDArray[np.int64], bits: int, target: F64, w: F64, n: float, spearman: bool
-) -> float:
-    """Similarity of a pooled vector (packed sort keys, see _pool_ranks) with a scaled target.
+def _pooled_cross(keys: NDArray[np.int64], bits: int, target: F64, w: F64) -> float:
+    """sum_e (R_e - 1/2) target_e for the weighted ranks R of a pooled vector (packed keys).
 
-    ``target`` is a centred data vector times the weights and its scale (1 / norm), or a mean
-    of several; the pooled vector's own scale is applied here.
+    The same as ``_pool_ranks`` followed by a dot product, with two passes fewer: the ranks
+    are cum - w/2 in sorted order, so the sum splits into two dot products, and tie runs
+    (few) are corrected afterwards.
     """
+    keys.sort()
+    idx = keys & ((1 << bits) - 1)
+    wo = w[idx]
+    to = target[idx]
+    cum = np.empty_like(wo)
+    _cumsum(wo, cum)
+    cross = float(np.einsum("s,s->", cum, to)) - 0.5 * float(np.einsum("s,s->", wo, to))
+    keys >>= bits
+    ties = _ties(keys)
+    if ties is not None:
+        members = ties.members
+        group = (cum[ties.first] - wo[ties.first] + cum[ties.last]) * 0.5
+        plain = cum[members] - 0.5 * wo[members]
+        cross += float(np.einsum("s,s->", group[ties.run] - plain, to[members]))
+    return cross
+
+
+def _pooled_spearman(keys: NDArray[np.int64], bits: int, target: F64, w: F64, n: float) -> float:
+    """Spearman similarity of a pooled vector (packed keys) with a target scaled by 1 / norm."""
     idx, ranks = _pool_ranks(keys, w, bits)
     cross = float(np.einsum("s,s->", ranks, target[idx]))
-    if not spearman:
-        return cross * np.sqrt(12.0 / (n**3 - n))
     centred = ranks + (0.5 - (n + 1.0) / 2.0)
     norm = float(np.einsum("s,s,s->", centred, centred, w[idx]))
     return cross / np.sqrt(norm) if norm > 0 else 0.0
@@ -168,10 +180,12 @@ def _one_resample(
         norms = np.einsum("ts,ts->t", y, rc)
         with np.errstate(divide="ignore"):
             scale = np.where(norms > 0, 1.0 / np.sqrt(norms), 0.0)
-    else:
-        scale = np.full(rc.shape[0], np.sqrt(12.0 / (n**3 - n)))
-    y *= scale[:, None]
-    evaluations = np.einsum("ls,ks->lk", y[:n_models], rc[n_models:] * scale[n_models:, None])
+        y *= scale[:, None]
+        rc *= scale[:, None]
+        factor = 1.0
+    else:  # rho-a: one constant scale, applied at the end
+        factor = 12.0 / (n**3 - n)
+    evaluations = np.einsum("ls,ks->lk", y[:n_models], rc[n_models:]) * factor
     data = y[n_models:]
     # pooled vectors as sort keys: twice the summed ranks (exact integers) above the position
     bits = max(int(support.size - 1).bit_length(), 1)
@@ -179,17 +193,16 @@ def _one_resample(
     twice <<= bits
     total = twice.sum(axis=0)
     total |= np.arange(support.size, dtype=np.int64)
-    upper = _pooled_similarity(total.copy(), bits, data.mean(axis=0), w, n, spearman)
+
+    def pooled(keys: NDArray[np.int64], target: F64) -> float:
+        if spearman:
+            return _pooled_spearman(keys, bits, target, w, n)
+        return _pooled_cross(keys, bits, target, w) * factor
+
+    upper = pooled(total.copy(), data.mean(axis=0))
     lower = np.nan
     if data.shape[0] > 1:
-        lower = float(
-            np.mean(
-                [
-                    _pooled_similarity(total - twice[j], bits, data[j], w, n, spearman)
-                    for j in range(data.shape[0])
-                ]
-            )
-        )
+        lower = float(np.mean([pooled(total - twice[j], data[j]) for j in range(data.shape[0])]))
     return evaluations.mean(axis=1), lower, upper
 
 
