@@ -3,17 +3,24 @@
 A resample weights pair e by w_e = c_i c_j (see :mod:`neurodl.rsa._weighted`). The rank of
 pair e in the resampled (expanded) vector is then a weighted rank: the total weight of the
 pairs with smaller values plus the mean position within its tie group,
-``r_e = W_<(e) + (w_tie(e) + 1) / 2``. For a fixed vector the order of its values does not
-depend on the resample, so its weighted ranks are one gather of the weights into the vector's
-precomputed sort order, one cumulative sum and one gather back: no sort per resample.
+``r_e = W_<(e) + (w_tie(e) + 1) / 2``. For a fixed vector (a model or a data RDM) the order
+of its values does not depend on the resample, so its weighted ranks are one gather of the
+weights into the vector's precomputed sort order, one running sum and one gather at the
+pairs the resample contains: no sort per resample.
 
 The pooled RDMs of the noise ceiling are means of the data ranks, whose order does change
-with the resample; each is ranked with one sort of its support (the pairs the resample
-contains) per resample, packing value and position into one int64 key. That sort (1 + k of
-them for k data RDMs: the pool of all and k leave-one-out pools) is the floor of the cost.
+with the resample; each (the pool of all k data RDMs and the k leave-one-out pools) is
+ranked with one sort of its support per resample, with value and position packed into one
+int64 key. For rho-a only sum_e R_e y_e with the centred data y is needed, which in sorted
+order is two dot products with the running sum, plus a correction on the (few) tie runs.
 
 Everything stays exact: weights and twice the ranks are integers, kept in float32 while they
-stay below 2**24 (float64 beyond) and summed in float64.
+stay below 2**24 (float64 beyond), packed into int64 keys and summed in float64.
+
+Cost (360 conditions, 5 data RDMs, one model; 2 shared cores): about 6.5 ms per resample, of
+which the irreducible part of this design (6 gathers and running sums over all 64,620 pairs,
+6 sorts of the ~27,000 pairs present) measured 2.0 ms; the rest is numpy passes over the
+support (gathers at the support, tie detection, dot products), about 10 per pooled vector.
 """
 
 from __future__ import annotations
