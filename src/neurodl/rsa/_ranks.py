@@ -106,17 +106,17 @@ def subject_ranks(weights: FArr, orders: list[SortOrder], support: NDArray[np.in
     One vector at a time (gather the weights into its order, running sum, gather at the
     support), so that the working arrays stay in cache.
     """
-    ws = np.empty_like(weights)
     cum = np.empty_like(weights)
     half = (weights[support] - 1.0) * 0.5
     out = np.empty((len(orders), support.size), dtype=weights.dtype)
     for t, o in enumerate(orders):
-        np.take(weights, o.perm, out=ws, mode="clip")  # "raise" would buffer
-        _cumsum(ws, cum)
+        np.take(weights, o.perm, out=cum, mode="clip")  # "raise" would buffer
+        _cumsum(cum, cum)  # in place: one buffer less to stream through the cache
         if o.ties is not None:  # members of a run get its mean rank (+ half, taken off below)
             runs = o.ties
-            group = (cum[runs.first] - ws[runs.first] + cum[runs.last] + 1.0) * 0.5
-            cum[runs.members] = group[runs.run] + (ws[runs.members] - 1.0) * 0.5
+            w_first, w_members = weights[o.perm[runs.first]], weights[o.perm[runs.members]]
+            group = (cum[runs.first] - w_first + cum[runs.last] + 1.0) * 0.5
+            cum[runs.members] = group[runs.run] + (w_members - 1.0) * 0.5
         np.subtract(cum[o.inverse[support]], half, out=out[t])
     return out
 
