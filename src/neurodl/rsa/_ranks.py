@@ -17,7 +17,7 @@ order is two dot products with the running sum, plus a correction on the (few) t
 Everything stays exact: weights and twice the ranks are integers, kept in float32 while they
 stay below 2**24 (float64 beyond), packed into int64 keys and summed in float64.
 
-Cost (360 conditions, 5 data RDMs, one model; 2 shared cores): about 6.5 ms per resample, of
+Cost (360 conditions, 5 data RDMs, one model; 2 shared cores): about 6 ms per resample, of
 which the irreducible part of this design (6 gathers and running sums over all 64,620 pairs,
 6 sorts of the ~27,000 pairs present) measured 2.0 ms; the rest is numpy passes over the
 support (gathers at the support, tie detection, dot products), about 10 per pooled vector.
