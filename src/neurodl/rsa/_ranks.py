@@ -106,12 +106,12 @@ def subject_ranks(weights: FArr, orders: list[SortOrder], support: NDArray[np.in
     One vector at a time (gather the weights into its order, running sum, gather at the
     support), so that the working arrays stay in cache.
     """
-    cum = np.empty_like(weights)
+    cum, gathered = np.empty_like(weights), np.empty_like(weights)
     half = (weights[support] - 1.0) * 0.5
     out = np.empty((len(orders), support.size), dtype=weights.dtype)
     for t, o in enumerate(orders):
-        np.take(weights, o.perm, out=cum, mode="clip")  # "raise" would buffer
-        _cumsum(cum, cum)  # in place: one buffer less to stream through the cache
+        np.take(weights, o.perm, out=gathered, mode="clip")  # "raise" would buffer
+        _cumsum(gathered, cum)  # separate buffers: an in-place scan is not a documented use
         if o.ties is not None:  # members of a run get its mean rank (+ half, taken off below)
             runs = o.ties
             w_first, w_members = weights[o.perm[runs.first]], weights[o.perm[runs.members]]
