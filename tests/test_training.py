@@ -120,3 +120,44 @@ def test_resolve_device_and_seed():
     assert 0 <= seed_from(None) < 2**31
     with pytest.raises(NeurodlValueError, match="random_state must be"):
         seed_from(-1)
+
+
+def test_lr_decay_goes_back_to_best_weights_and_lowers_the_rate():
+    x, y = _data(60)
+    seen: list[torch.Tensor] = []
+
+    def flat_score(module: nn.Module, *_: torch.Tensor) -> float:
+        # a plateau from the first epoch on: every stall of `patience` epochs is one decay step
+        return 0.0
+
+    def record(module: nn.Module) -> torch.Tensor:
+        seen.append(module.weight.detach().clone())  # weights before each (full-batch) step
+        return torch.zeros(())
+
+    common = {
+        "validation_data": (x, y),
+        "score_fn": flat_score,
+        "max_epochs": 50,
+        "patience": 2,
+        "batch_size": None,
+        "optimizer": "sgd",
+        "learning_rate": 0.1,
+    }
+    plain = train_module(nn.Linear(3, 1), (x, y), _mse, **common)  # type: ignore[arg-type]
+    decayed = train_module(
+        nn.Linear(3, 1),
+        (x, y),
+        _mse,
+        lr_decay_steps=3,
+        lr_decay_factor=0.25,
+        penalty_fn=record,
+        **common,  # type: ignore[arg-type]
+    )
+    assert plain.n_epochs == 1 + 2
+    assert decayed.n_epochs == 1 + 2 * (3 + 1)
+    assert decayed.best_epoch == 0 and decayed.stopped_early
+    # after the first stall the weights of epoch 0 come back and the step shrinks 4-fold
+    torch.testing.assert_close(seen[3], seen[1])
+    torch.testing.assert_close(seen[4] - seen[3], 0.25 * (seen[2] - seen[1]))
+    with pytest.raises(NeurodlValueError, match=r"lr_decay_factor in \(0, 1\)"):
+        train_module(nn.Linear(3, 1), (x, y), _mse, lr_decay_factor=1.5)

@@ -133,6 +133,8 @@ def train_module(
     device: torch.device | str = "cpu",
     progress: bool | None = None,
     description: str = "training",
+    lr_decay_steps: int = 0,
+    lr_decay_factor: float = 0.3,
 ) -> TrainResult:
     """Train ``module`` in place and return its curves; the best weights are restored.
 
@@ -164,11 +166,22 @@ def train_module(
     device : str or torch.device
     progress : bool or None
         Show a progress bar; None shows one only when stderr is a terminal.
+    lr_decay_steps : int
+        When the monitored value has not improved for ``patience`` epochs, restore the best
+        weights, multiply the learning rate by ``lr_decay_factor`` and go on, up to this many
+        times before stopping (0: stop at once).
+    lr_decay_factor : float
+        In (0, 1).
     """
     if optimizer not in _OPTIMIZERS:
         raise NeurodlValueError(f"optimizer must be one of {set(_OPTIMIZERS)}; got {optimizer!r}.")
     if max_epochs < 1:
         raise NeurodlValueError(f"max_epochs must be >= 1; got {max_epochs!r}.")
+    if lr_decay_steps < 0 or not 0.0 < lr_decay_factor < 1.0:
+        raise NeurodlValueError(
+            "lr_decay_steps must be >= 0 and lr_decay_factor in (0, 1); got "
+            f"{lr_decay_steps!r} and {lr_decay_factor!r}."
+        )
     device = resolve_device(device)
     n = int(train_data[0].shape[0])
     if any(int(t.shape[0]) != n for t in train_data):
@@ -181,6 +194,7 @@ def train_module(
     result = TrainResult()
     best_value, best_state, since_best = -math.inf, None, 0
     reference = -math.inf  # last value that improved by more than tol (for patience)
+    decays_left = int(lr_decay_steps)
 
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
@@ -233,6 +247,13 @@ def train_module(
                 else:
                     since_best += 1
                     if patience is not None and since_best >= patience:
+                        if decays_left > 0 and best_state is not None:
+                            decays_left -= 1
+                            since_best = 0
+                            module.load_state_dict(best_state)
+                            for group in opt.param_groups:
+                                group["lr"] *= lr_decay_factor
+                            continue
                         result.stopped_early = True
                         break
         finally:

@@ -224,17 +224,3 @@ def test_linear_bad_parameters(ln_data):
         LinearEncoder(pool=0).fit(images, responses)
     with pytest.raises(NeurodlValueError, match="at least 3 images"):
         LinearEncoder().fit(images[:2], responses[:2])
-
-
-def test_readout_size_grows_with_neurons_times_height_plus_width_plus_channels():
-    from neurodl.models.cnn import EncodingCNN
-
-    n, channels, (h, w) = 20_000, 8, (12, 16)
-    module = EncodingCNN((h, w), n, channels=(channels,), kernel_sizes=(3,), downsample=1)
-    readout = sum(p.numel() for p in module.readout.parameters())
-    assert readout == n * (h + w + channels + 1)  # not n * h * w * channels
-    import torch
-
-    with torch.no_grad():
-        out = module(torch.zeros(2, h, w))
-    assert out.shape == (2, n)

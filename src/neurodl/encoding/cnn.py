@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils.validation import check_is_fitted
+from torch.nn import functional as F
 
 from neurodl.encoding._base import EncoderBase
 from neurodl.encoding._validation import (
@@ -28,6 +29,7 @@ __all__ = ["CNNEncoder"]
 logger = logging.getLogger(__name__)
 
 _EPS = 1e-6
+_CHUNK = 1 << 24  # floats in one block of neuron-by-position correlations
 
 
 def _poisson_loss(
@@ -48,6 +50,44 @@ def _mean_correlation(module: torch.nn.Module, images: torch.Tensor, target: tor
     denominator = torch.sqrt((p**2).sum(0) * (t**2).sum(0))
     r = (p * t).sum(0) / denominator.clamp_min(1e-12)
     return float(r[denominator > 0].mean()) if bool((denominator > 0).any()) else 0.0
+
+
+def receptive_field_centres(
+    module: EncodingCNN, images: torch.Tensor, targets: torch.Tensor, *, max_images: int = 2000
+) -> torch.Tensor:
+    """Each neuron's most likely receptive-field centre on the core's feature map.
+
+    The first layer's filters (a filter bank at initialisation) give each image a map of local
+    oriented energy per channel (squared outputs, smoothed over 3 x 3 map pixels). The squared
+    correlations of a neuron's responses with every channel's energy, summed over channels, form
+    a map whose peak is where the neuron's drive comes from; it starts the readout there, which
+    spares the optimiser from searching the image for each neuron.
+
+    Returns
+    -------
+    Tensor of shape (n_neurons, 2): (row, column) in feature-map pixels.
+    """
+    rows = slice(0, min(int(images.shape[0]), max_images))
+    conv = module.core.first_conv
+    with torch.no_grad():
+        x = images[rows].unsqueeze(1)
+        if module.core.downsample > 1:
+            x = F.avg_pool2d(x, module.core.downsample, ceil_mode=True)
+        y = targets[rows]
+        y = (y - y.mean(0)) / y.std(0).clamp_min(1e-6)
+        n, n_neurons = y.shape
+        height, width = x.shape[2:]
+        score = torch.zeros(n_neurons, height * width)
+        step = max(1, _CHUNK // (height * width))  # neurons per block: bounded memory
+        for c in range(conv.out_channels):  # one channel at a time: bounded memory
+            out = F.conv2d(x, conv.weight[c : c + 1], padding=conv.padding)
+            energy = F.avg_pool2d(out**2, 3, stride=1, padding=1).reshape(n, -1)
+            energy = (energy - energy.mean(0)) / energy.std(0).clamp_min(1e-6)
+            for start in range(0, n_neurons, step):
+                block = slice(start, start + step)
+                score[block] += ((y[:, block].T @ energy) / n) ** 2
+        best = score.argmax(1)
+    return torch.stack([best // width, best % width], dim=1).float()
 
 
 def _readout_penalty(module: torch.nn.Module) -> torch.Tensor:
@@ -84,8 +124,19 @@ class CNNEncoder(EncoderBase):
         simulated V1 data it matched deeper 5 x 5 and 7 x 7 cores at a fraction of the cost.
     downsample : int
         Average-pool the images by this factor before the core (speed; 1 keeps every pixel).
+    readout : {"factorised", "gaussian"}
+        Each neuron's spatial readout: a free low-rank mask (``mask_rank`` row and column
+        profiles) or a Gaussian mask with a learned centre and width (3 parameters a neuron).
+        Both multiply the pooled features by per-neuron feature weights. On the simulated
+        benchmark (1,000 neurons, 4,000 noise images) the factorised mask scored mean FEVE
+        0.806 against 0.780 for the Gaussian one, which also needed twice the epochs.
+    init_readout : {"data", "random"}
+        Start each neuron's mask at the peak of its correlation with the first layer's local
+        energy (see :func:`receptive_field_centres`), or at a random place. Starting from the
+        data raised the benchmark's FEVE from 0.740 to 0.781 (with ``lr_decay_steps=2``).
     mask_rank : int
-        Rank of each neuron's spatial mask (1: a row profile times a column profile).
+        Rank of each neuron's spatial mask (1: a row profile times a column profile); only
+        with ``readout="factorised"``.
     init_filters : {"filter_bank", "random"}
         Initialise the first layer from :func:`neurodl.stimuli.make_filter_bank` or randomly.
     output : {"elu1", "softplus", "identity"}
@@ -95,7 +146,9 @@ class CNNEncoder(EncoderBase):
     alpha : float
         AdamW weight decay.
     readout_l1 : float
-        L1 penalty on the readout masks and feature weights (per neuron).
+        L1 penalty on the readout masks and feature weights (per neuron). Single-trial
+        responses are noisy, so the readouts over-fit without it: on the benchmark FEVE was
+        0.781 at 1e-4, 0.790 at 1e-3, 0.806 at 5e-3, 0.758 at 1e-2 and 0.713 at 2e-2.
     batch_size : int
     learning_rate_init : float
     max_iter : int
@@ -105,6 +158,11 @@ class CNNEncoder(EncoderBase):
         mean validation correlation; stop after ``n_iter_no_change`` epochs without improvement.
     validation_fraction : float
     n_iter_no_change : int
+    lr_decay_steps : int
+        When the validation correlation stalls for ``n_iter_no_change`` epochs, go back to the
+        best weights and divide the learning rate by ``1 / lr_decay_factor``, this many times
+        before stopping.
+    lr_decay_factor : float
     tol : float
     random_state : int or None
     device : str
@@ -146,18 +204,23 @@ class CNNEncoder(EncoderBase):
         channels: Sequence[int] = (32, 16),
         kernel_sizes: Sequence[int] = (13, 1),
         downsample: int = 2,
+        energy: bool = False,
+        readout: str = "factorised",
+        init_readout: str = "data",
         mask_rank: int = 1,
         init_filters: str = "filter_bank",
         output: str = "elu1",
         loss: str = "auto",
         alpha: float = 1e-4,
-        readout_l1: float = 1e-4,
+        readout_l1: float = 5e-3,
         batch_size: int = 64,
         learning_rate_init: float = 5e-3,
         max_iter: int = 60,
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 5,
+        lr_decay_steps: int = 2,
+        lr_decay_factor: float = 0.3,
         tol: float = 0.0,
         random_state: int | None = None,
         device: str = "cpu",
@@ -166,6 +229,9 @@ class CNNEncoder(EncoderBase):
         self.channels = channels
         self.kernel_sizes = kernel_sizes
         self.downsample = downsample
+        self.energy = energy
+        self.readout = readout
+        self.init_readout = init_readout
         self.mask_rank = mask_rank
         self.init_filters = init_filters
         self.output = output
@@ -178,6 +244,8 @@ class CNNEncoder(EncoderBase):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.lr_decay_steps = lr_decay_steps
+        self.lr_decay_factor = lr_decay_factor
         self.tol = tol
         self.random_state = random_state
         self.device = device
@@ -200,8 +268,15 @@ class CNNEncoder(EncoderBase):
             check_positive(name, getattr(self, name), integer=True)
         for name in ("learning_rate_init",):
             check_positive(name, getattr(self, name))
+        check_positive("lr_decay_steps", self.lr_decay_steps, integer=True, allow_zero=True)
+        if not 0.0 < float(self.lr_decay_factor) < 1.0:
+            raise NeurodlValueError(
+                f"lr_decay_factor must lie in (0, 1); got {self.lr_decay_factor!r}."
+            )
         for name in ("alpha", "readout_l1", "tol"):
             check_positive(name, getattr(self, name), allow_zero=True)
+        check_choice("readout", self.readout, ("gaussian", "factorised"))
+        check_choice("init_readout", self.init_readout, ("data", "random"))
         check_choice("init_filters", self.init_filters, ("filter_bank", "random"))
         check_choice("output", self.output, ("elu1", "softplus", "identity"))
         check_choice("loss", self.loss, ("auto", "poisson", "mse"))
@@ -242,9 +317,11 @@ class CNNEncoder(EncoderBase):
             channels=channels,
             kernel_sizes=kernels,
             downsample=int(self.downsample),
+            readout=self.readout,
             mask_rank=int(self.mask_rank),
             output=self.output,
             first_layer=first,
+            energy=bool(self.energy),
         )
 
     def fit(self, images: ArrayLike, responses: ArrayLike) -> CNNEncoder:
@@ -295,6 +372,8 @@ class CNNEncoder(EncoderBase):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed_)
             module = self._build(channels, kernels, self.n_neurons_)
+        if self.init_readout == "data":
+            module.readout.place(receptive_field_centres(module, x[train_rows], y[train_rows]))
         with torch.no_grad():
             bias = _inverse_output(scaled[train_rows].mean(0, dtype=np.float64), self.output)
             module.readout.bias.copy_(torch.from_numpy(bias.astype(np.float32)))
@@ -317,6 +396,8 @@ class CNNEncoder(EncoderBase):
             device=self.device_,
             progress=None if self.verbose == 1 else bool(self.verbose),
             description="CNNEncoder",
+            lr_decay_steps=int(self.lr_decay_steps),
+            lr_decay_factor=float(self.lr_decay_factor),
         )
         self.module_ = module
         self.loss_curve_ = result.loss_curve

@@ -14,9 +14,26 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["ConvCore", "EncodingCNN", "FactorisedReadout", "OutputNonlinearity"]
+__all__ = [
+    "ConvCore",
+    "EncodingCNN",
+    "FactorisedReadout",
+    "GaussianReadout",
+    "OutputNonlinearity",
+]
 
 _ACTIVATIONS = {"elu": nn.ELU, "relu": nn.ReLU, "softplus": nn.Softplus}
+
+
+class _WithEnergy(nn.Module):
+    """An activation that also passes on the squared input as extra channels (local energy)."""
+
+    def __init__(self, activation: nn.Module) -> None:
+        super().__init__()
+        self.activation = activation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.activation(x), x * x], dim=1)
 
 
 class ConvCore(nn.Module):
@@ -46,6 +63,7 @@ class ConvCore(nn.Module):
         downsample: int = 1,
         activation: str = "elu",
         first_layer: torch.Tensor | None = None,
+        energy: bool = False,
     ) -> None:
         super().__init__()
         self.downsample = int(downsample)
@@ -56,8 +74,11 @@ class ConvCore(nn.Module):
             if index == 0 and first_layer is not None:
                 with torch.no_grad():
                     conv.weight.copy_(first_layer)
-            layers += [conv, nn.BatchNorm2d(width), _ACTIVATIONS[activation]()]
-            previous = width
+            act: nn.Module = _ACTIVATIONS[activation]()
+            if index == 0 and energy:
+                act = _WithEnergy(act)
+            layers += [conv, nn.BatchNorm2d(width), act]
+            previous = 2 * width if index == 0 and energy else width
         self.layers = nn.Sequential(*layers)
         self.out_channels = previous
 
@@ -90,8 +111,18 @@ class FactorisedReadout(nn.Module):
         Rank of each spatial mask (1: separable).
     """
 
-    def __init__(self, channels: int, height: int, width: int, n_neurons: int, *, rank: int = 1):
+    def __init__(
+        self,
+        channels: int,
+        height: int,
+        width: int,
+        n_neurons: int,
+        *,
+        rank: int = 1,
+        positive: bool = False,
+    ) -> None:
         super().__init__()
+        self.positive = positive
         self.rows = nn.Parameter(torch.full((n_neurons, rank, height), 1.0 / height**0.5))
         self.cols = nn.Parameter(torch.full((n_neurons, rank, width), 1.0 / width**0.5))
         with torch.no_grad():
@@ -102,7 +133,20 @@ class FactorisedReadout(nn.Module):
 
     def masks(self) -> torch.Tensor:
         """Spatial masks of shape (n_neurons, height, width)."""
+        if self.positive:
+            return torch.einsum("nkh,nkw->nhw", self.rows.abs(), self.cols.abs())
         return torch.einsum("nkh,nkw->nhw", self.rows, self.cols)
+
+    @torch.no_grad()
+    def place(self, centres: torch.Tensor, sigma: float = 1.5) -> None:
+        """Start each mask as a Gaussian bump at ``centres`` (n_neurons, 2), in map pixels."""
+        rows = torch.arange(self.rows.shape[2], dtype=torch.float32)
+        cols = torch.arange(self.cols.shape[2], dtype=torch.float32)
+        bump_r = torch.exp(-0.5 * ((rows - centres[:, :1]) / sigma) ** 2)
+        bump_c = torch.exp(-0.5 * ((cols - centres[:, 1:]) / sigma) ** 2)
+        bump_r, bump_c = bump_r * (bump_r > 1e-6), bump_c * (bump_c > 1e-6)  # no denormals
+        self.rows[:, 0] = bump_r / bump_r.norm(dim=1, keepdim=True)
+        self.cols[:, 0] = bump_c / bump_c.norm(dim=1, keepdim=True)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Map features (batch, channels, H, W) to responses (batch, n_neurons)."""
@@ -116,6 +160,79 @@ class FactorisedReadout(nn.Module):
         """L1 norm of the masks' profiles and the feature weights, averaged over neurons."""
         n = self.weights.shape[0]
         return (self.rows.abs().sum() + self.cols.abs().sum() + self.weights.abs().sum()) / n
+
+
+class GaussianReadout(nn.Module):
+    """Per-neuron readout: a Gaussian spatial mask with learned centre and width, times weights.
+
+    ``mask[n] = g(rows; mu_row[n], sigma[n]) outer g(cols; mu_col[n], sigma[n])`` with each
+    profile ``g`` normalised to sum 1, so a neuron reads a weighted local average of the core's
+    features around its receptive-field centre. Per neuron that is 3 spatial parameters (centre
+    and width) plus one weight per channel, far fewer than a free mask, which is what limits
+    over-fitting when single trials are noisy. The width is bounded below by half a feature-map
+    pixel so that the centre keeps a gradient (sub-pixel interpolation).
+
+    Parameters
+    ----------
+    channels, height, width : int
+        Shape of the core's feature maps.
+    n_neurons : int
+    init_sigma : float
+        Initial width in units of the feature map's larger side (wide, so that every neuron
+        first sees most of the image and its centre can move towards its receptive field).
+    """
+
+    def __init__(
+        self, channels: int, height: int, width: int, n_neurons: int, *, init_sigma: float = 0.2
+    ) -> None:
+        super().__init__()
+        self.height, self.width = height, width
+        self.scale = float(max(height, width))
+        # centres in feature-map pixels, spread over the map (a deterministic jittered grid
+        # would bias nothing: the centres are learned)
+        self.centre = nn.Parameter(
+            torch.rand(n_neurons, 2) * torch.tensor([height - 1.0, width - 1.0])
+        )
+        self.log_sigma = nn.Parameter(
+            torch.full((n_neurons,), float(torch.log(torch.tensor(init_sigma * self.scale))))
+        )
+        self.weights = nn.Parameter(torch.randn(n_neurons, channels) / channels**0.5 * 0.1)
+        self.bias = nn.Parameter(torch.zeros(n_neurons))
+        self.register_buffer("_rows", torch.arange(height, dtype=torch.float32), persistent=False)
+        self.register_buffer("_cols", torch.arange(width, dtype=torch.float32), persistent=False)
+
+    @torch.no_grad()
+    def place(self, centres: torch.Tensor, sigma: float = 1.0) -> None:
+        """Centre each mask at ``centres`` (n_neurons, 2), in map pixels, with width ``sigma``."""
+        self.centre.copy_(centres)
+        self.log_sigma.fill_(float(torch.log(torch.tensor(sigma))))
+
+    def sigma(self) -> torch.Tensor:
+        """Mask widths in feature-map pixels, shape (n_neurons,)."""
+        return self.log_sigma.exp().clamp_min(0.5)
+
+    def _profiles(self) -> tuple[torch.Tensor, torch.Tensor]:
+        sigma = self.sigma()[:, None]
+        rows = torch.softmax(-0.5 * ((self._rows - self.centre[:, :1]) / sigma) ** 2, dim=1)
+        cols = torch.softmax(-0.5 * ((self._cols - self.centre[:, 1:]) / sigma) ** 2, dim=1)
+        # far tails underflow to denormal floats, which slow matrix products many-fold
+        return rows * (rows > 1e-6), cols * (cols > 1e-6)
+
+    def masks(self) -> torch.Tensor:
+        """Spatial masks of shape (n_neurons, height, width)."""
+        rows, cols = self._profiles()
+        return rows[:, :, None] * cols[:, None, :]
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Map features (batch, channels, H, W) to responses (batch, n_neurons)."""
+        batch, channels = features.shape[:2]
+        masks = self.masks().flatten(1)
+        pooled = (features.reshape(batch * channels, -1) @ masks.T).reshape(batch, channels, -1)
+        return torch.einsum("bcn,nc->bn", pooled, self.weights) + self.bias
+
+    def penalty(self) -> torch.Tensor:
+        """L1 norm of the feature weights, averaged over neurons."""
+        return self.weights.abs().sum() / self.weights.shape[0]
 
 
 class OutputNonlinearity(nn.Module):
@@ -149,8 +266,10 @@ class EncodingCNN(nn.Module):
         The core's layers (see :class:`ConvCore`).
     downsample : int
         Input pooling factor of the core.
+    readout : {"gaussian", "factorised"}
+        Per-neuron readout (see :class:`GaussianReadout` and :class:`FactorisedReadout`).
     mask_rank : int
-        Rank of each neuron's spatial mask.
+        Rank of each neuron's spatial mask (factorised readout only).
     activation : str
         Nonlinearity inside the core.
     output : {"softplus", "elu1", "identity"}
@@ -166,10 +285,12 @@ class EncodingCNN(nn.Module):
         channels: Sequence[int] = (16, 16),
         kernel_sizes: Sequence[int] = (9, 7),
         downsample: int = 2,
+        readout: str = "factorised",
         mask_rank: int = 1,
         activation: str = "elu",
         output: str = "elu1",
         first_layer: torch.Tensor | None = None,
+        energy: bool = False,
     ) -> None:
         super().__init__()
         self.core = ConvCore(
@@ -178,12 +299,21 @@ class EncodingCNN(nn.Module):
             downsample=downsample,
             activation=activation,
             first_layer=first_layer,
+            energy=energy,
         )
         height = -(-image_size[0] // max(1, int(downsample)))
         width = -(-image_size[1] // max(1, int(downsample)))
-        self.readout = FactorisedReadout(
-            self.core.out_channels, height, width, n_neurons, rank=mask_rank
-        )
+        self.readout: FactorisedReadout | GaussianReadout
+        if readout == "gaussian":
+            self.readout = GaussianReadout(self.core.out_channels, height, width, n_neurons)
+        elif readout == "factorised":
+            self.readout = FactorisedReadout(
+                self.core.out_channels, height, width, n_neurons, rank=mask_rank
+            )
+        else:
+            raise ValueError(
+                f"readout must be one of {{'gaussian', 'factorised'}}; got {readout!r}."
+            )
         self.output = OutputNonlinearity(output)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
