@@ -213,8 +213,9 @@ class GaussianReadout(nn.Module):
 
     def _profiles(self) -> tuple[torch.Tensor, torch.Tensor]:
         sigma = self.sigma()[:, None]
-        rows = torch.softmax(-0.5 * ((self._rows - self.centre[:, :1]) / sigma) ** 2, dim=1)
-        cols = torch.softmax(-0.5 * ((self._cols - self.centre[:, 1:]) / sigma) ** 2, dim=1)
+        grid_r, grid_c = self.get_buffer("_rows"), self.get_buffer("_cols")
+        rows = torch.softmax(-0.5 * ((grid_r - self.centre[:, :1]) / sigma) ** 2, dim=1)
+        cols = torch.softmax(-0.5 * ((grid_c - self.centre[:, 1:]) / sigma) ** 2, dim=1)
         # far tails underflow to denormal floats, which slow matrix products many-fold
         return rows * (rows > 1e-6), cols * (cols > 1e-6)
 
