@@ -125,3 +125,31 @@ def as_rdm_stack(rdms: ArrayLike, name: str) -> tuple[NDArray[np.float64], bool]
     if array.shape[1] < 3:
         raise NeurodlValueError(f"{name} must have at least 3 conditions; got {array.shape[1]}.")
     return array, single
+
+
+def draw_resamples(
+    resamples: ArrayLike | None,
+    n_bootstrap: int,
+    size: int,
+    what: str,
+    random_state: int | np.random.Generator | None,
+) -> NDArray[np.intp]:
+    """Bootstrap indices (n_bootstrap, size) into ``size`` items: drawn, or checked if given.
+
+    ``what`` names the items, in the plural, in error messages ("conditions", "channels").
+    """
+    if resamples is None:
+        if int(n_bootstrap) < 1:
+            raise NeurodlValueError(f"n_bootstrap must be >= 1; got {n_bootstrap!r}.")
+        rng = np.random.default_rng(random_state)
+        return rng.integers(0, size, size=(int(n_bootstrap), size)).astype(np.intp)
+    drawn = np.asarray(resamples)
+    if drawn.ndim != 2 or drawn.shape[1] != size or drawn.dtype.kind not in "iu":
+        raise NeurodlValueError(
+            f"resamples must be integer {what.rstrip('s')} indices of shape (n_bootstrap, {size}); "
+            f"got "
+            f"{drawn.dtype} array of shape {drawn.shape}."
+        )
+    if drawn.size and (drawn.min() < 0 or drawn.max() >= size):
+        raise NeurodlValueError(f"resamples must index {what} in [0, {size}).")
+    return drawn.astype(np.intp)

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from neurodl.exceptions import NeurodlValueError
 from neurodl.rsa._resample import ceiling_of_vectors, loop_condition_bootstrap, rdm_bootstrap
-from neurodl.rsa._utils import as_rdm_stack, check_method, rdm_to_vector
+from neurodl.rsa._utils import as_rdm_stack, check_method, draw_resamples, rdm_to_vector
 from neurodl.rsa._weighted import evaluate_weighted
 from neurodl.rsa.compare import COMPARE_METHODS, _compare_vectors
 
@@ -176,20 +176,7 @@ def bootstrap_rdm_comparison(
     size = n if over == "conditions" else data_vectors.shape[0]
     if not 0 < alpha < 1:
         raise NeurodlValueError(f"alpha must lie in (0, 1); got {alpha!r}.")
-    if resamples is None:
-        if int(n_bootstrap) < 1:
-            raise NeurodlValueError(f"n_bootstrap must be >= 1; got {n_bootstrap!r}.")
-        rng = np.random.default_rng(random_state)
-        drawn = rng.integers(0, size, size=(int(n_bootstrap), size))
-    else:
-        drawn = np.asarray(resamples)
-        if drawn.ndim != 2 or drawn.shape[1] != size or drawn.dtype.kind not in "iu":
-            raise NeurodlValueError(
-                f"resamples must be integer indices of shape (n_bootstrap, {size}); got "
-                f"{drawn.dtype} array of shape {drawn.shape}."
-            )
-        if drawn.size and (drawn.min() < 0 or drawn.max() >= size):
-            raise NeurodlValueError(f"resamples must index {over} in [0, {size}).")
+    drawn = draw_resamples(resamples, n_bootstrap, size, over, random_state)
     counts = np.zeros((drawn.shape[0], size))
     np.add.at(counts, (np.arange(drawn.shape[0])[:, None], drawn), 1.0)
     if over == "rdms":

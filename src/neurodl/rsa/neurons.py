@@ -27,6 +27,7 @@ from neurodl.rsa._utils import (
     as_rdm_stack,
     check_method,
     condition_means,
+    draw_resamples,
     group_conditions,
     rdm_to_vector,
 )
@@ -97,28 +98,6 @@ def _evaluate(models: F64, vectors: F64, n: int, method: str) -> tuple[F64, F64,
         for i, v in enumerate(vectors):
             lower[i], upper[i] = ceiling_of_vectors(v, n, method)
     return sims, lower, upper
-
-
-def _channel_counts(
-    resamples: ArrayLike | None,
-    n_bootstrap: int,
-    p: int,
-    random_state: int | np.random.Generator | None,
-) -> NDArray[np.intp]:
-    if resamples is None:
-        if int(n_bootstrap) < 1:
-            raise NeurodlValueError(f"n_bootstrap must be >= 1; got {n_bootstrap!r}.")
-        rng = np.random.default_rng(random_state)
-        return rng.integers(0, p, size=(int(n_bootstrap), p)).astype(np.intp)
-    drawn = np.asarray(resamples)
-    if drawn.ndim != 2 or drawn.shape[1] != p or drawn.dtype.kind not in "iu":
-        raise NeurodlValueError(
-            f"resamples must be integer channel indices of shape (n_bootstrap, {p}); got "
-            f"{drawn.dtype} array of shape {drawn.shape}."
-        )
-    if drawn.size and (drawn.min() < 0 or drawn.max() >= p):
-        raise NeurodlValueError(f"resamples must index channels in [0, {p}).")
-    return drawn.astype(np.intp)
 
 
 def bootstrap_over_neurons(
@@ -220,7 +199,7 @@ def bootstrap_over_neurons(
         raise NeurodlValueError(
             f"max_memory must be a positive number of bytes; got {max_memory!r}."
         )
-    drawn = _channel_counts(resamples, n_bootstrap, p, random_state)
+    drawn = draw_resamples(resamples, n_bootstrap, p, "channels", random_state)
     means = _split_means(x, index, n, split, k)
     model_vectors = rdm_to_vector(stack)
     b = drawn.shape[0]
