@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -96,7 +97,27 @@ class ConvCore(nn.Module):
         return self.layers(images)
 
 
-class FactorisedReadout(nn.Module):
+class _MaskedReadout(nn.Module):
+    """Per-neuron feature weights and bias applied to features pooled by ``self.masks()``."""
+
+    def _add_weights(self, channels: int, n_neurons: int) -> None:
+        """Create the feature weights and bias (after the masks' parameters: seeded draws)."""
+        self.weights = nn.Parameter(torch.randn(n_neurons, channels) / channels**0.5 * 0.1)
+        self.bias = nn.Parameter(torch.zeros(n_neurons))
+
+    def masks(self) -> torch.Tensor:
+        """Spatial masks of shape (n_neurons, height, width)."""
+        raise NotImplementedError
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Map features (batch, channels, H, W) to responses (batch, n_neurons)."""
+        batch, channels = features.shape[:2]
+        masks = self.masks().flatten(1)  # (n, h*w)
+        pooled = (features.reshape(batch * channels, -1) @ masks.T).reshape(batch, channels, -1)
+        return torch.einsum("bcn,nc->bn", pooled, self.weights) + self.bias
+
+
+class FactorisedReadout(_MaskedReadout):
     """Per-neuron readout: a low-rank spatial mask times feature weights, plus a bias.
 
     ``response[b, n] = sum_{c,h,w} features[b, c, h, w] * mask[n, h, w] * weights[n, c] + bias[n]``
@@ -119,22 +140,17 @@ class FactorisedReadout(nn.Module):
         n_neurons: int,
         *,
         rank: int = 1,
-        positive: bool = False,
     ) -> None:
         super().__init__()
-        self.positive = positive
         self.rows = nn.Parameter(torch.full((n_neurons, rank, height), 1.0 / height**0.5))
         self.cols = nn.Parameter(torch.full((n_neurons, rank, width), 1.0 / width**0.5))
         with torch.no_grad():
             self.rows.add_(0.1 * torch.randn_like(self.rows) / height**0.5)
             self.cols.add_(0.1 * torch.randn_like(self.cols) / width**0.5)
-        self.weights = nn.Parameter(torch.randn(n_neurons, channels) / channels**0.5 * 0.1)
-        self.bias = nn.Parameter(torch.zeros(n_neurons))
+        self._add_weights(channels, n_neurons)
 
     def masks(self) -> torch.Tensor:
         """Spatial masks of shape (n_neurons, height, width)."""
-        if self.positive:
-            return torch.einsum("nkh,nkw->nhw", self.rows.abs(), self.cols.abs())
         return torch.einsum("nkh,nkw->nhw", self.rows, self.cols)
 
     @torch.no_grad()
@@ -148,21 +164,13 @@ class FactorisedReadout(nn.Module):
         self.rows[:, 0] = bump_r / bump_r.norm(dim=1, keepdim=True)
         self.cols[:, 0] = bump_c / bump_c.norm(dim=1, keepdim=True)
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Map features (batch, channels, H, W) to responses (batch, n_neurons)."""
-        batch, channels = features.shape[:2]
-        masks = self.masks().flatten(1)  # (n, h*w)
-        pooled = features.reshape(batch * channels, -1) @ masks.T  # (b*c, n)
-        pooled = pooled.reshape(batch, channels, -1)
-        return torch.einsum("bcn,nc->bn", pooled, self.weights) + self.bias
-
     def penalty(self) -> torch.Tensor:
         """L1 norm of the masks' profiles and the feature weights, averaged over neurons."""
         n = self.weights.shape[0]
         return (self.rows.abs().sum() + self.cols.abs().sum() + self.weights.abs().sum()) / n
 
 
-class GaussianReadout(nn.Module):
+class GaussianReadout(_MaskedReadout):
     """Per-neuron readout: a Gaussian spatial mask with learned centre and width, times weights.
 
     ``mask[n] = g(rows; mu_row[n], sigma[n]) outer g(cols; mu_col[n], sigma[n])`` with each
@@ -186,18 +194,13 @@ class GaussianReadout(nn.Module):
         self, channels: int, height: int, width: int, n_neurons: int, *, init_sigma: float = 0.2
     ) -> None:
         super().__init__()
-        self.height, self.width = height, width
-        self.scale = float(max(height, width))
-        # centres in feature-map pixels, spread over the map (a deterministic jittered grid
-        # would bias nothing: the centres are learned)
+        # centres in feature-map pixels, spread at random over the map until placed
         self.centre = nn.Parameter(
             torch.rand(n_neurons, 2) * torch.tensor([height - 1.0, width - 1.0])
         )
-        self.log_sigma = nn.Parameter(
-            torch.full((n_neurons,), float(torch.log(torch.tensor(init_sigma * self.scale))))
-        )
-        self.weights = nn.Parameter(torch.randn(n_neurons, channels) / channels**0.5 * 0.1)
-        self.bias = nn.Parameter(torch.zeros(n_neurons))
+        sigma = init_sigma * max(height, width)
+        self.log_sigma = nn.Parameter(torch.full((n_neurons,), float(np.log(sigma))))
+        self._add_weights(channels, n_neurons)
         self.register_buffer("_rows", torch.arange(height, dtype=torch.float32), persistent=False)
         self.register_buffer("_cols", torch.arange(width, dtype=torch.float32), persistent=False)
 
@@ -205,7 +208,7 @@ class GaussianReadout(nn.Module):
     def place(self, centres: torch.Tensor, sigma: float = 1.0) -> None:
         """Centre each mask at ``centres`` (n_neurons, 2), in map pixels, with width ``sigma``."""
         self.centre.copy_(centres)
-        self.log_sigma.fill_(float(torch.log(torch.tensor(sigma))))
+        self.log_sigma.fill_(float(np.log(sigma)))
 
     def sigma(self) -> torch.Tensor:
         """Mask widths in feature-map pixels, shape (n_neurons,)."""
@@ -223,13 +226,6 @@ class GaussianReadout(nn.Module):
         """Spatial masks of shape (n_neurons, height, width)."""
         rows, cols = self._profiles()
         return rows[:, :, None] * cols[:, None, :]
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Map features (batch, channels, H, W) to responses (batch, n_neurons)."""
-        batch, channels = features.shape[:2]
-        masks = self.masks().flatten(1)
-        pooled = (features.reshape(batch * channels, -1) @ masks.T).reshape(batch, channels, -1)
-        return torch.einsum("bcn,nc->bn", pooled, self.weights) + self.bias
 
     def penalty(self) -> torch.Tensor:
         """L1 norm of the feature weights, averaged over neurons."""
