@@ -70,9 +70,7 @@ def receptive_field_centres(
     rows = slice(0, min(int(images.shape[0]), max_images))
     conv = module.core.first_conv
     with torch.no_grad():
-        x = images[rows].unsqueeze(1)
-        if module.core.downsample > 1:
-            x = F.avg_pool2d(x, module.core.downsample, ceil_mode=True)
+        x = module.core.pool(images[rows].unsqueeze(1))
         y = targets[rows]
         y = (y - y.mean(0)) / y.std(0).clamp_min(1e-6)
         n, n_neurons = y.shape

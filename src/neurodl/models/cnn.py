@@ -90,11 +90,15 @@ class ConvCore(nn.Module):
         assert isinstance(layer, nn.Conv2d)
         return layer
 
+    def pool(self, images: torch.Tensor) -> torch.Tensor:
+        """The input pooling: images (batch, in_channels, H, W) at the core's resolution."""
+        if self.downsample > 1:
+            return F.avg_pool2d(images, self.downsample, ceil_mode=True)
+        return images
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Map images (batch, in_channels, H, W) to features (batch, channels, H', W')."""
-        if self.downsample > 1:
-            images = F.avg_pool2d(images, self.downsample, ceil_mode=True)
-        return self.layers(images)
+        return self.layers(self.pool(images))
 
 
 class _MaskedReadout(nn.Module):
