@@ -135,6 +135,7 @@ def train_module(
     description: str = "training",
     lr_decay_steps: int = 0,
     lr_decay_factor: float = 0.3,
+    lr_schedule: str = "plateau",
 ) -> TrainResult:
     """Train ``module`` in place and return its curves; the best weights are restored.
 
@@ -172,9 +173,15 @@ def train_module(
         times before stopping (0: stop at once).
     lr_decay_factor : float
         In (0, 1).
+    lr_schedule : {"plateau", "cosine"}
+        "plateau": a constant rate, lowered on plateaus as ``lr_decay_steps`` says. "cosine":
+        the rate falls from ``learning_rate`` to 0 along a half cosine over ``max_epochs``
+        epochs, updated after every batch (``lr_decay_steps`` is then not used).
     """
     if optimizer not in _OPTIMIZERS:
         raise NeurodlValueError(f"optimizer must be one of {set(_OPTIMIZERS)}; got {optimizer!r}.")
+    if lr_schedule not in ("plateau", "cosine"):
+        raise NeurodlValueError(f"lr_schedule must be 'plateau' or 'cosine'; got {lr_schedule!r}.")
     if max_epochs < 1:
         raise NeurodlValueError(f"max_epochs must be >= 1; got {max_epochs!r}.")
     if lr_decay_steps < 0 or not 0.0 < lr_decay_factor < 1.0:
@@ -194,7 +201,8 @@ def train_module(
     result = TrainResult()
     best_value, best_state, since_best = -math.inf, None, 0
     reference = -math.inf  # last value that improved by more than tol (for patience)
-    decays_left = int(lr_decay_steps)
+    decays_left = int(lr_decay_steps) if lr_schedule == "plateau" else 0
+    total_steps, step = max_epochs * math.ceil(n / batch), 0
 
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
@@ -215,6 +223,11 @@ def train_module(
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     opt.step()
+                    if lr_schedule == "cosine":
+                        step += 1
+                        rate = learning_rate * 0.5 * (1 + math.cos(math.pi * step / total_steps))
+                        for group in opt.param_groups:
+                            group["lr"] = rate
                     size = int(parts[0].shape[0])
                     total += float(loss.detach()) * size
                     count += size

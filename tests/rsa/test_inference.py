@@ -168,17 +168,48 @@ def test_inference_errors(rdms):
         pairwise_bootstrap_test(np.ones(3))
 
 
-def test_rank_bootstrap_float64_path_equals_float32(rdms):
-    from neurodl.rsa._ranks import rank_evaluations, sort_order
+def _expanded_rank_similarity(a, b, method):
+    """rho-a or Spearman of two expanded (repeated-pair) vectors, by scipy's average ranks."""
+    from scipy.stats import rankdata
 
-    models, data = rdms
-    vectors = np.concatenate([models[:, *np.triu_indices(10, 1)], data[:, *np.triu_indices(10, 1)]])
-    counts = np.random.default_rng(0).multinomial(10, np.full(10, 0.1), size=6).astype(float)
-    rows, cols = np.triu_indices(10, 1)
-    weights = counts[:, rows] * counts[:, cols]
-    orders = [sort_order(v) for v in vectors]
-    for method in ("spearman", "rho_a"):
-        single = rank_evaluations(weights.astype(np.float32), orders, 2, method)
-        double = rank_evaluations(weights, orders, 2, method)
-        for a, b in zip(single, double, strict=True):
-            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    ra, rb = rankdata(a), rankdata(b)
+    if method == "spearman":
+        return float(np.corrcoef(ra, rb)[0, 1])
+    n = a.size
+    return float(12 * np.sum((ra - (n + 1) / 2) * (rb - (n + 1) / 2)) / (n**3 - n))
+
+
+@pytest.mark.parametrize("method", ["spearman", "rho_a"])
+def test_rank_bootstrap_equals_expanded_vectors_with_ties(method):
+    """Weighted ranks on the original pairs equal ranks of the resampled vectors, ties included."""
+    from neurodl.rsa._weighted import evaluate_weighted
+
+    rng = np.random.default_rng(5)
+    n = 12
+    rows, cols = np.triu_indices(n, 1)
+    vectors = rng.integers(0, 6, size=(4, rows.size)).astype(float)  # many ties
+    vectors[1, 3] = np.nan  # a missing pair drops out of every vector
+    counts = rng.multinomial(n, np.full(n, 1 / n), size=5).astype(float)
+    evaluations, lower, upper = evaluate_weighted(counts, vectors[:1], vectors[1:], method)
+    valid = ~np.isnan(vectors).any(axis=0)
+    for i, c in enumerate(counts):
+        repeat = (c[rows] * c[cols] * valid).astype(int)
+        expanded = np.repeat(vectors[:, valid], repeat[valid], axis=1)
+        data = expanded[1:]
+        expect = np.mean([_expanded_rank_similarity(expanded[0], d, method) for d in data])
+        np.testing.assert_allclose(evaluations[i, 0], expect, rtol=1e-10)
+        from scipy.stats import rankdata
+
+        ranks = np.array([rankdata(d) for d in data])
+        up = np.mean([_expanded_rank_similarity(ranks.sum(0), d, method) for d in data])
+        low = np.mean(
+            [
+                _expanded_rank_similarity(ranks.sum(0) - ranks[j], d, method)
+                for j, d in enumerate(data)
+            ]
+        )
+        np.testing.assert_allclose([lower[i], upper[i]], [low, up], rtol=1e-10)
+    for n_jobs in (1, -1):  # one thread, every core: the same numbers
+        again = evaluate_weighted(counts, vectors[:1], vectors[1:], method, n_jobs=n_jobs)
+        for a, b in zip(again, (evaluations, lower, upper), strict=True):
+            np.testing.assert_array_equal(a, b)

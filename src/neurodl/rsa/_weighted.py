@@ -12,9 +12,8 @@ weighted first and second moments of the vectors, which for all resamples at onc
 matrix product ``W @ Q`` (W: resamples x pairs, Q: pairs x products of vectors). For the rank
 measures (Spearman, rho-a) each resample's ranks are weighted ranks: a cumulative sum of
 weights along the vector's fixed sort order, and the pooled RDMs of the noise ceiling are
-re-ranked with one sort per pooled vector (see :mod:`neurodl.rsa._ranks`). Rank measures
-run one resample at a time by default (``batch_size``): their working arrays then stay in
-cache, which measured faster than batches.
+re-ranked with one radix sort per pooled vector (see :mod:`neurodl.rsa._ranks`), compiled
+with numba, one resample per thread at a time.
 """
 
 from __future__ import annotations
@@ -23,8 +22,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-
-from neurodl.rsa._ranks import rank_evaluations, sort_order
 
 __all__ = ["evaluate_weighted"]
 
@@ -103,7 +100,7 @@ def evaluate_weighted(
     data: F64,
     method: str,
     *,
-    batch_size: int | None = None,
+    batch_size: int = 250,
     n_jobs: int | None = None,
 ) -> tuple[F64, F64, F64]:
     """Evaluations (b, L) and noise ceilings (b,), (b,) for each row of condition counts.
@@ -116,10 +113,11 @@ def evaluate_weighted(
     data : ndarray of shape (K, m)
         Upper-triangle vectors; NaN pairs get weight zero.
     method : {"pearson", "cosine", "spearman", "rho_a"}
-    batch_size : int, optional
-        Resamples per batch (250 for moment measures, 1 for rank measures by default).
+    batch_size : int
+        Resamples per matrix product for the moment measures (Pearson, cosine).
     n_jobs : int, optional
-        Batches run on this many joblib threads (None or 1: in the calling thread).
+        Threads for the moment measures' batches (joblib) or the rank measures' resamples
+        (numba); None: joblib's default (one) and numba's (every core) respectively.
     """
     n = counts.shape[1]
     rows, cols = np.triu_indices(n, k=1)
@@ -127,26 +125,32 @@ def evaluate_weighted(
     valid = ~np.isnan(vectors).any(axis=0)
     vectors = np.where(valid[None, :], vectors, 0.0)
     n_models = models.shape[0]
-    square = _product_matrices(vectors, valid, n) if method in ("pearson", "cosine") else None
-    orders = [sort_order(v) for v in vectors] if method in ("spearman", "rho_a") else []
-    # weighted ranks (half-integers up to the number of pairs) are exact in float32 below 2**23
-    rank_dtype: type[np.floating[Any]] = np.float32 if rows.size < 2**23 else np.float64
-    if batch_size is None:
-        batch_size = 250 if method in ("pearson", "cosine") else 1
+    if method in ("spearman", "rho_a"):
+        import numba  # compiled on first use (cached on disk): importing neurodl stays light
+
+        from neurodl.rsa._ranks import rank_evaluations, sort_orders
+
+        orders = sort_orders(vectors)
+        if n_jobs is None:
+            return rank_evaluations(counts, rows, cols, valid, orders, n_models, method)
+        previous = numba.get_num_threads()
+        cores = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+        threads = int(n_jobs) if n_jobs > 0 else cores + 1 + int(n_jobs)  # joblib's -1: all
+        numba.set_num_threads(max(1, min(threads, cores)))
+        try:
+            return rank_evaluations(counts, rows, cols, valid, orders, n_models, method)
+        finally:
+            numba.set_num_threads(previous)
+    square = _product_matrices(vectors, valid, n)
 
     def run(start: int) -> tuple[F64, F64, F64]:
         c = np.asarray(counts[start : start + batch_size], dtype=np.float64)
-        if method in ("pearson", "cosine"):
-            assert square is not None
-            return _moment_method(c, square, vectors.shape[0], n_models, method)
-        cr = c.astype(rank_dtype)
-        weights = cr[:, rows] * cr[:, cols] * valid[None, :]
-        return rank_evaluations(weights, orders, n_models, method)
+        return _moment_method(c, square, vectors.shape[0], n_models, method)
 
     starts = range(0, counts.shape[0], batch_size)
     if n_jobs is None or n_jobs == 1:
         outputs = [run(start) for start in starts]
-    else:  # numpy releases the GIL in the sorts and scans: threads share the data for free
+    else:
         from joblib import Parallel, delayed
 
         outputs = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(run)(s) for s in starts)

@@ -147,8 +147,10 @@ def bootstrap_rdm_comparison(
         Condition (or data RDM) indices to use instead of drawing them (for example
         rsatoolbox's draws).
     n_jobs : int, optional
-        Evaluate batches of resamples on this many joblib threads (mostly useful for the rank
-        measures; Pearson and cosine are a few multi-threaded matrix products anyway).
+        Threads: the rank measures (Spearman, rho-a) run on every core by default (compiled with
+        numba; the first call in a fresh install compiles for some seconds, later calls load
+        the compiled code from disk); for Pearson and cosine, batches of resamples on this many
+        joblib threads (by default one: they are a few multi-threaded matrix products anyway).
 
     Returns
     -------
