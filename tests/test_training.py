@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -161,3 +163,33 @@ def test_lr_decay_goes_back_to_best_weights_and_lowers_the_rate():
     torch.testing.assert_close(seen[4] - seen[3], 0.25 * (seen[2] - seen[1]))
     with pytest.raises(NeurodlValueError, match=r"lr_decay_factor in \(0, 1\)"):
         train_module(nn.Linear(3, 1), (x, y), _mse, lr_decay_factor=1.5)
+
+
+def test_cosine_schedule_follows_a_half_cosine_to_zero():
+    from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+    x, y = _data(60)
+    rates: list[float] = []
+    handle = register_optimizer_step_pre_hook(
+        lambda opt, *_: rates.append(opt.param_groups[0]["lr"])
+    )
+    try:
+        result = train_module(
+            nn.Linear(3, 1),
+            (x, y),
+            _mse,
+            optimizer="sgd",
+            learning_rate=0.1,
+            batch_size=20,
+            max_epochs=4,
+            patience=None,
+            lr_schedule="cosine",
+            lr_decay_steps=5,  # not used by the cosine schedule
+        )
+    finally:
+        handle.remove()
+    assert result.n_epochs == 4
+    # 3 batches an epoch, 12 steps: step s (0-based) runs at 0.1 * (1 + cos(pi s / 12)) / 2
+    assert rates == pytest.approx([0.05 * (1 + math.cos(math.pi * s / 12)) for s in range(12)])
+    with pytest.raises(NeurodlValueError, match="lr_schedule must be"):
+        train_module(nn.Linear(3, 1), (x, y), _mse, lr_schedule="linear")

@@ -199,7 +199,9 @@ def test_measured_tuning_comes_from_trials_not_the_simulators_truth(rng):
 def test_encoder_params_replace_run_encodings_network(recording):
     from neurodl.encoding import CNNEncoder
 
-    other = CNNEncoder(channels=(4,), kernel_sizes=(5,), downsample=2, max_iter=1, random_state=99)
+    other = CNNEncoder(
+        channels=(4,), kernel_sizes=(5,), downsample=2, max_iter=1, ensemble_size=1, random_state=99
+    )
     result = run_encoding(recording, quick=True, seed=3, encoder_params=other.get_params())
     encoder = result.parameters["encoder"]
     assert encoder["channels"] == (4,) and encoder["downsample"] == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -148,10 +149,32 @@ def test_cnn_attributes_and_mse_for_negative_responses(ln_data):
     responses = ln_data.train_responses[:120] - 1.0
     model = _tiny_cnn(output="identity").fit(ln_data.train_images[:120], responses)
     assert model.loss_ == "mse"
-    assert model.n_iter_ == len(model.loss_curve_) == len(model.validation_curve_)
+    first = model.member_results_[0]
+    assert len(model.member_results_) == 2  # the default ensemble
+    assert model.n_iter_ == sum(r.n_epochs for r in model.member_results_)
+    assert first.n_epochs == len(model.loss_curve_) == len(model.validation_curve_)
     assert model.readout_masks().shape == (ln_data.filters.shape[0], 10, 12)  # downsample=2
     assert model.first_layer_filters().shape == (4, 5, 5)
     assert np.isfinite(model.score(ln_data.test_images, ln_data.test_rates))
+
+
+def test_cnn_ensemble_predicts_the_mean_of_its_members(ln_data):
+    from neurodl.models.cnn import EncodingCNN, EnsembleCNN
+
+    images, responses = ln_data.train_images[:120], ln_data.train_responses[:120]
+    model = _tiny_cnn(ensemble_size=3).fit(images, responses)
+    assert isinstance(model.module_, EnsembleCNN) and len(model.module_.members) == 3
+    with torch.no_grad():
+        x = model._to_input(ln_data.test_images)
+        each = [m(x).numpy() * model.response_scale_ for m in model.module_.members]
+    assert not np.allclose(each[0], each[1])  # own starts, validation splits and batch orders
+    np.testing.assert_allclose(model.predict(ln_data.test_images), np.mean(each, 0), rtol=1e-5)
+    masks = np.mean([m.readout.masks().detach().numpy() for m in model.module_.members], 0)
+    np.testing.assert_allclose(model.readout_masks(), masks, rtol=1e-6)
+    single = _tiny_cnn(ensemble_size=1).fit(images, responses)
+    assert isinstance(single.module_, EncodingCNN)
+    # the first member is the single network of the same seed
+    np.testing.assert_allclose(single.predict(ln_data.test_images), each[0], rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("make", [LinearEncoder, _tiny_cnn])

@@ -76,6 +76,10 @@ def test_readout_choice_is_checked(ln_data):
         CNNEncoder(readout="point").fit(ln_data.train_images, ln_data.train_responses)
     with pytest.raises(NeurodlValueError, match="init_readout must be one of"):
         CNNEncoder(init_readout="grid").fit(ln_data.train_images, ln_data.train_responses)
+    with pytest.raises(NeurodlValueError, match="lr_schedule must be one of"):
+        CNNEncoder(lr_schedule="step").fit(ln_data.train_images, ln_data.train_responses)
+    with pytest.raises(NeurodlValueError, match="ensemble_size"):
+        CNNEncoder(ensemble_size=0).fit(ln_data.train_images, ln_data.train_responses)
 
 
 def test_energy_core_passes_on_squared_first_layer_outputs():

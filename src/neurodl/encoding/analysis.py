@@ -37,6 +37,8 @@ _MODELS = ("cnn", "linear")
 #: minutes; pass ``encoder_params`` (or use CNNEncoder directly) for the full network on natural
 #: or noise images.
 _RUN_CNN: dict[str, Any] = {
+    "ensemble_size": 1,
+    "lr_schedule": "plateau",
     "channels": (16,),
     "kernel_sizes": (7,),
     "downsample": 4,

@@ -18,6 +18,7 @@ from torch.nn import functional as F
 __all__ = [
     "ConvCore",
     "EncodingCNN",
+    "EnsembleCNN",
     "FactorisedReadout",
     "GaussianReadout",
     "OutputNonlinearity",
@@ -322,3 +323,30 @@ class EncodingCNN(nn.Module):
         if images.dim() == 3:
             images = images.unsqueeze(1)
         return self.output(self.readout(self.core(images)))
+
+
+class EnsembleCNN(nn.Module):
+    """Several trained networks whose predicted responses are averaged.
+
+    Averaging the predictions of networks trained from different starts (and on different
+    validation splits) cancels part of each one's fitting noise, which single-trial training
+    responses make large.
+
+    Parameters
+    ----------
+    members : sequence of nn.Module
+        Networks mapping the same images to the same neurons.
+    """
+
+    def __init__(self, members: Sequence[nn.Module]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member.")
+        self.members = nn.ModuleList(members)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """The members' mean response to images (batch, H, W) or (batch, 1, H, W)."""
+        out = self.members[0](images)
+        for member in self.members[1:]:
+            out = out + member(images)
+        return out / len(self.members)
