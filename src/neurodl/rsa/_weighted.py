@@ -18,6 +18,7 @@ with numba, one resample per thread at a time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,8 @@ from numpy.typing import NDArray
 __all__ = ["evaluate_weighted"]
 
 F64 = NDArray[np.float64]
+
+_RANK_BATCH = 50  # resamples per joblib task for the rank measures
 
 
 def _from_moments(norm_cov: F64, n_models: int) -> tuple[F64, F64, F64]:
@@ -116,8 +119,10 @@ def evaluate_weighted(
     batch_size : int
         Resamples per matrix product for the moment measures (Pearson, cosine).
     n_jobs : int, optional
-        Threads for the moment measures' batches (joblib) or the rank measures' resamples
-        (numba); None: joblib's default (one) and numba's (every core) respectively.
+        None: the moment measures run in this thread (their matrix products use every core) and
+        the rank measures in one compiled call spread over every core (numba). An int: batches
+        of resamples go through joblib (threads, or the backend of ``joblib.parallel_config``,
+        for example Dask), each batch of the rank measures on one core.
     """
     n = counts.shape[1]
     rows, cols = np.triu_indices(n, k=1)
@@ -126,35 +131,44 @@ def evaluate_weighted(
     vectors = np.where(valid[None, :], vectors, 0.0)
     n_models = models.shape[0]
     if method in ("spearman", "rho_a"):
-        import numba  # compiled on first use (cached on disk): importing neurodl stays light
-
         from neurodl.rsa._ranks import rank_evaluations, sort_orders
 
         orders = sort_orders(vectors)
-        if n_jobs is None:
+        if n_jobs is None:  # one call: numba spreads the resamples over every core
             return rank_evaluations(counts, rows, cols, valid, orders, n_models, method)
-        previous = numba.get_num_threads()
-        cores = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
-        threads = int(n_jobs) if n_jobs > 0 else cores + 1 + int(n_jobs)  # joblib's -1: all
-        numba.set_num_threads(max(1, min(threads, cores)))
-        try:
-            return rank_evaluations(counts, rows, cols, valid, orders, n_models, method)
-        finally:
-            numba.set_num_threads(previous)
-    square = _product_matrices(vectors, valid, n)
 
-    def run(start: int) -> tuple[F64, F64, F64]:
-        c = np.asarray(counts[start : start + batch_size], dtype=np.float64)
-        return _moment_method(c, square, vectors.shape[0], n_models, method)
+        def run_ranks(start: int) -> tuple[F64, F64, F64]:
+            import numba  # the thread count is per calling thread: each batch on one core
 
-    starts = range(0, counts.shape[0], batch_size)
-    if n_jobs is None or n_jobs == 1:
-        outputs = [run(start) for start in starts]
+            previous = numba.get_num_threads()
+            numba.set_num_threads(1)
+            try:
+                c = np.asarray(counts[start : start + _RANK_BATCH], dtype=np.float64)
+                return rank_evaluations(c, rows, cols, valid, orders, n_models, method)
+            finally:
+                numba.set_num_threads(previous)
+
+        outputs = _fan_out(run_ranks, range(0, counts.shape[0], _RANK_BATCH), n_jobs)
     else:
-        from joblib import Parallel, delayed
+        square = _product_matrices(vectors, valid, n)
 
-        outputs = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(run)(s) for s in starts)
+        def run(start: int) -> tuple[F64, F64, F64]:
+            c = np.asarray(counts[start : start + batch_size], dtype=np.float64)
+            return _moment_method(c, square, vectors.shape[0], n_models, method)
+
+        outputs = _fan_out(run, range(0, counts.shape[0], batch_size), n_jobs)
     evaluations = np.concatenate([o[0] for o in outputs])
     lower = np.concatenate([o[1] for o in outputs])
     upper = np.concatenate([o[2] for o in outputs])
     return evaluations, lower, upper
+
+
+def _fan_out(
+    run: Callable[[int], tuple[F64, F64, F64]], starts: range, n_jobs: int | None
+) -> list[tuple[F64, F64, F64]]:
+    """Batches in this thread, or through joblib (threads by default, any joblib backend)."""
+    if n_jobs is None or n_jobs == 1:
+        return [run(start) for start in starts]
+    from joblib import Parallel, delayed
+
+    return list(Parallel(n_jobs=n_jobs, prefer="threads")(delayed(run)(s) for s in starts))

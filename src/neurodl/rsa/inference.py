@@ -147,10 +147,11 @@ def bootstrap_rdm_comparison(
         Condition (or data RDM) indices to use instead of drawing them (for example
         rsatoolbox's draws).
     n_jobs : int, optional
-        Threads: the rank measures (Spearman, rho-a) run on every core by default (compiled with
-        numba; the first call in a fresh install compiles for some seconds, later calls load
-        the compiled code from disk); for Pearson and cosine, batches of resamples on this many
-        joblib threads (by default one: they are a few multi-threaded matrix products anyway).
+        None (default): Spearman and rho-a run compiled (numba) on every core, Pearson and cosine
+        as a few multi-threaded matrix products. An int: batches of resamples go through joblib
+        on this many workers (threads, or the backend set with ``joblib.parallel_config``, such
+        as Dask). The rank measures' compiled code is built on first use after an install (some
+        seconds) and loaded from a disk cache afterwards.
 
     Returns
     -------
