@@ -190,10 +190,10 @@ def test_rank_bootstrap_equals_expanded_vectors_with_ties(method):
     rows, cols = np.triu_indices(n, 1)
     vectors = rng.integers(0, 6, size=(4, rows.size)).astype(float)  # many ties
     vectors[1, 3] = np.nan  # a missing pair drops out of every vector
-    counts = rng.multinomial(n, np.full(n, 1 / n), size=5).astype(float)
+    counts = rng.multinomial(n, np.full(n, 1 / n), size=120).astype(float)
     evaluations, lower, upper = evaluate_weighted(counts, vectors[:1], vectors[1:], method)
     valid = ~np.isnan(vectors).any(axis=0)
-    for i, c in enumerate(counts):
+    for i, c in enumerate(counts[:6]):  # 120 resamples: 3 joblib batches below
         repeat = (c[rows] * c[cols] * valid).astype(int)
         expanded = np.repeat(vectors[:, valid], repeat[valid], axis=1)
         data = expanded[1:]
