@@ -50,6 +50,14 @@ def test_run_encoding_quick(recording):
     assert result.parameters["encoder"]["downsample"] == 4
 
 
+def test_run_encoding_with_an_ensemble(recording):
+    result = run_encoding(recording, quick=True, seed=0, encoder_params={"ensemble_size": 2})
+    assert result.parameters["encoder"]["ensemble_size"] == 2
+    assert result.metrics["epochs"] >= 2  # summed over the two members
+    assert {"learned_filters", "receptive_fields", "tuning_curves"} <= set(result.figures)
+    assert np.isfinite(result.metrics["feve_mean"])
+
+
 def test_run_encoding_linear_without_test_set(ln_data):
     data = make_ln_data(n_neurons=4, n_train=150, n_test=20, n_repeats=3, seed=1)
     rec = ln_recording(data)
