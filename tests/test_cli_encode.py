@@ -98,3 +98,20 @@ def test_encode_bad_input_exits_1(tmp_path, rng):
     assert "Traceback" not in result.output
     result = runner.invoke(app, ["encode", str(tmp_path / "missing.npz"), "-o", str(tmp_path)])
     assert result.exit_code == 1
+
+
+def test_encode_full_network(tmp_path):
+    path = tmp_path / "ln.npz"
+    save(_recording(6, 300, 20, 4), path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["encode", str(path), "-o", str(out), "--full-network"])
+    assert result.exit_code == 0, result.output
+    encoder = json.loads((out / "manifest.json").read_text())["parameters"]["encoder"]
+    assert encoder["ensemble_size"] == 2 and encoder["channels"] == [32, 32]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert np.isfinite(metrics["feve_mean"])
+    both = CliRunner().invoke(
+        app, ["encode", str(path), "-o", str(out), "--full-network", "--quick"]
+    )
+    assert both.exit_code == 1
+    assert "choose one of --quick and --full-network" in both.output
