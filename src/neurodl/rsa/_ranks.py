@@ -13,8 +13,9 @@ integer, so each pooled vector is an integer key of at most ~log2(2 k N) bits an
 a least-significant-digit radix sort (11-bit digits, two passes for up to 4 million keys).
 
 Everything is exact: weights, twice the ranks and the keys are integers held in float64 or
-int64; the similarities are float64 sums. The per-resample work is compiled with numba and the
-resamples are spread over threads (``prange``); each thread's working arrays stay in its cache.
+int64; the similarities are float64 sums. The per-resample work is compiled with numba; the
+resamples are spread over numba's threads (``prange``), or run in the calling thread when the
+caller parallelises itself (joblib batches). Each thread's working arrays stay in its cache.
 """
 
 from __future__ import annotations
@@ -134,97 +135,154 @@ def _pooled(keys, w, target, work, spearman, centre):  # pragma: no cover - comp
     return out
 
 
-@numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def _rank_kernel(
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _one_resample(
+    c,
+    rows,
+    cols,
+    valid,
+    perms,
+    inverse,
+    run_first,
+    run_last,
+    run_start,
+    n_models,
+    spearman,
+    evaluations,
+):  # pragma: no cover - compiled
+    """One resample (condition counts ``c``): fills ``evaluations`` (L,), returns the ceilings."""
+    n_vectors, n_pairs = perms.shape
+    k = n_vectors - n_models
+    lower = np.nan
+    w = np.empty(n_pairs, dtype=np.float32)  # small integers: exact
+    support = np.empty(n_pairs, dtype=np.int32)
+    s_size = 0
+    for e in range(n_pairs):
+        we = np.float32(c[rows[e]] * c[cols[e]]) if valid[e] else np.float32(0.0)
+        w[e] = we
+        support[s_size] = e
+        s_size += we > 0
+    ws = np.empty(s_size)
+    for s in range(s_size):
+        ws[s] = w[support[s]]
+    total = ws.sum()
+    centre = (total + 1.0) * 0.5
+    # weighted ranks of each fixed vector: a running sum along its sort order
+    ranks = np.empty((n_vectors, s_size))
+    sorted_ranks = np.empty(n_pairs)
+    for t in range(n_vectors):
+        perm = perms[t]
+        cum = 0.0
+        for p in range(n_pairs):
+            we = w[perm[p]]
+            sorted_ranks[p] = cum + (we + 1.0) * 0.5
+            cum += we
+        for r in range(run_start[t], run_start[t + 1]):  # a run of ties gets its mean rank
+            a, z = run_first[r], run_last[r]
+            before = sorted_ranks[a] - (w[perm[a]] + 1.0) * 0.5
+            after = sorted_ranks[z] + (w[perm[z]] - 1.0) * 0.5
+            group = before + (after - before + 1.0) * 0.5
+            for p in range(a, z + 1):
+                sorted_ranks[p] = group
+        inv = inverse[t]
+        for s in range(s_size):
+            ranks[t, s] = sorted_ranks[inv[support[s]]]
+    # y_t = w (r_t - centre) sums to zero; scale: 1 / norm (Spearman), sqrt(12 / (N^3 - N))
+    y = np.empty((n_vectors, s_size))
+    scale = np.empty(n_vectors)
+    for t in range(n_vectors):
+        sq = 0.0
+        for s in range(s_size):
+            d = ranks[t, s] - centre
+            y[t, s] = ws[s] * d
+            sq += ws[s] * d * d
+        if spearman:
+            scale[t] = 1.0 / np.sqrt(sq) if sq > 0 else 0.0
+        else:
+            scale[t] = np.sqrt(12.0 / (total**3 - total))
+    for m in range(n_models):
+        acc = 0.0
+        for j in range(n_models, n_vectors):
+            dot = 0.0
+            for s in range(s_size):
+                dot += y[m, s] * (ranks[j, s] - centre)
+            acc += dot * scale[m] * scale[j]
+        evaluations[m] = acc / k
+    # noise ceiling: pooled vectors as integer keys (twice the summed data ranks)
+    pooled = np.zeros(s_size, dtype=np.int64)
+    mean_target = np.zeros(s_size)
+    for j in range(n_models, n_vectors):
+        for s in range(s_size):
+            pooled[s] += np.int64(2.0 * ranks[j, s])
+            mean_target[s] += y[j, s] * scale[j] / k
+    work = (
+        np.empty(s_size, dtype=np.int64),
+        np.empty(s_size, dtype=np.int64),
+        np.empty(s_size, dtype=np.int64),
+        np.empty(_BUCKETS, dtype=np.int64),
+    )
+    pooled_scale = 1.0 if spearman else scale[n_models]
+    keys = pooled.copy()
+    upper = _pooled(keys, ws, mean_target, work, spearman, centre) * pooled_scale
+    if k > 1:
+        target = np.empty(s_size)
+        acc = 0.0
+        for j in range(n_models, n_vectors):
+            for s in range(s_size):
+                keys[s] = pooled[s] - np.int64(2.0 * ranks[j, s])
+                target[s] = y[j, s] * scale[j]
+            acc += _pooled(keys, ws, target, work, spearman, centre) * pooled_scale
+        lower = acc / k
+    return lower, upper
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _rank_kernel_parallel(
     counts, rows, cols, valid, perms, inverse, run_first, run_last, run_start, n_models, spearman
 ):  # pragma: no cover - compiled
     b = counts.shape[0]
-    n_vectors, n_pairs = perms.shape
-    k = n_vectors - n_models
     evaluations = np.empty((b, n_models))
-    lower = np.full(b, np.nan)
-    upper = np.empty(b)
+    lower, upper = np.empty(b), np.empty(b)
     for i in numba.prange(b):
-        c = counts[i]
-        w = np.empty(n_pairs, dtype=np.float32)  # small integers: exact
-        support = np.empty(n_pairs, dtype=np.int32)
-        s_size = 0
-        for e in range(n_pairs):
-            we = np.float32(c[rows[e]] * c[cols[e]]) if valid[e] else np.float32(0.0)
-            w[e] = we
-            support[s_size] = e
-            s_size += we > 0
-        ws = np.empty(s_size)
-        for s in range(s_size):
-            ws[s] = w[support[s]]
-        total = ws.sum()
-        centre = (total + 1.0) * 0.5
-        # weighted ranks of each fixed vector: a running sum along its sort order
-        ranks = np.empty((n_vectors, s_size))
-        sorted_ranks = np.empty(n_pairs)
-        for t in range(n_vectors):
-            perm = perms[t]
-            cum = 0.0
-            for p in range(n_pairs):
-                we = w[perm[p]]
-                sorted_ranks[p] = cum + (we + 1.0) * 0.5
-                cum += we
-            for r in range(run_start[t], run_start[t + 1]):  # a run of ties gets its mean rank
-                a, z = run_first[r], run_last[r]
-                before = sorted_ranks[a] - (w[perm[a]] + 1.0) * 0.5
-                after = sorted_ranks[z] + (w[perm[z]] - 1.0) * 0.5
-                group = before + (after - before + 1.0) * 0.5
-                for p in range(a, z + 1):
-                    sorted_ranks[p] = group
-            inv = inverse[t]
-            for s in range(s_size):
-                ranks[t, s] = sorted_ranks[inv[support[s]]]
-        # y_t = w (r_t - centre) sums to zero; scale: 1 / norm (Spearman), sqrt(12 / (N^3 - N))
-        y = np.empty((n_vectors, s_size))
-        scale = np.empty(n_vectors)
-        for t in range(n_vectors):
-            sq = 0.0
-            for s in range(s_size):
-                d = ranks[t, s] - centre
-                y[t, s] = ws[s] * d
-                sq += ws[s] * d * d
-            if spearman:
-                scale[t] = 1.0 / np.sqrt(sq) if sq > 0 else 0.0
-            else:
-                scale[t] = np.sqrt(12.0 / (total**3 - total))
-        for m in range(n_models):
-            acc = 0.0
-            for j in range(n_models, n_vectors):
-                dot = 0.0
-                for s in range(s_size):
-                    dot += y[m, s] * (ranks[j, s] - centre)
-                acc += dot * scale[m] * scale[j]
-            evaluations[i, m] = acc / k
-        # noise ceiling: pooled vectors as integer keys (twice the summed data ranks)
-        pooled = np.zeros(s_size, dtype=np.int64)
-        mean_target = np.zeros(s_size)
-        for j in range(n_models, n_vectors):
-            for s in range(s_size):
-                pooled[s] += np.int64(2.0 * ranks[j, s])
-                mean_target[s] += y[j, s] * scale[j] / k
-        work = (
-            np.empty(s_size, dtype=np.int64),
-            np.empty(s_size, dtype=np.int64),
-            np.empty(s_size, dtype=np.int64),
-            np.empty(_BUCKETS, dtype=np.int64),
+        lower[i], upper[i] = _one_resample(
+            counts[i],
+            rows,
+            cols,
+            valid,
+            perms,
+            inverse,
+            run_first,
+            run_last,
+            run_start,
+            n_models,
+            spearman,
+            evaluations[i],
         )
-        pooled_scale = 1.0 if spearman else scale[n_models]
-        keys = pooled.copy()
-        upper[i] = _pooled(keys, ws, mean_target, work, spearman, centre) * pooled_scale
-        if k > 1:
-            target = np.empty(s_size)
-            acc = 0.0
-            for j in range(n_models, n_vectors):
-                for s in range(s_size):
-                    keys[s] = pooled[s] - np.int64(2.0 * ranks[j, s])
-                    target[s] = y[j, s] * scale[j]
-                acc += _pooled(keys, ws, target, work, spearman, centre) * pooled_scale
-            lower[i] = acc / k
+    return evaluations, lower, upper
+
+
+@numba.njit(cache=True, nogil=True)
+def _rank_kernel_serial(
+    counts, rows, cols, valid, perms, inverse, run_first, run_last, run_start, n_models, spearman
+):  # pragma: no cover - compiled
+    b = counts.shape[0]
+    evaluations = np.empty((b, n_models))
+    lower, upper = np.empty(b), np.empty(b)
+    for i in range(b):
+        lower[i], upper[i] = _one_resample(
+            counts[i],
+            rows,
+            cols,
+            valid,
+            perms,
+            inverse,
+            run_first,
+            run_last,
+            run_start,
+            n_models,
+            spearman,
+            evaluations[i],
+        )
     return evaluations, lower, upper
 
 
@@ -236,15 +294,21 @@ def rank_evaluations(
     orders: SortOrders,
     n_models: int,
     method: str,
+    *,
+    parallel: bool = True,
 ) -> tuple[F64, F64, F64]:
     """Evaluations (b, L) and ceilings (b,), (b,) for each row of condition counts (rank measures).
+
+    ``parallel``: spread the resamples over numba's threads, or run them in the calling thread
+    (for callers that parallelise themselves; no threading layer is involved then).
 
     For a model with centred ranks a and data with centred ranks y_k (weighted), rho-a is
     12 sum_e w_e a_e y_ke / (N^3 - N) and Spearman the weighted Pearson correlation of the ranks;
     the model's evaluation is the mean over the k data RDMs, the ceilings are the mean similarity
     of each data RDM with the pool of all (upper) or of the others (lower).
     """
-    return _rank_kernel(  # type: ignore[no-any-return]
+    kernel = _rank_kernel_parallel if parallel else _rank_kernel_serial
+    return kernel(  # type: ignore[no-any-return]
         np.ascontiguousarray(counts, dtype=np.float64),
         rows.astype(np.int64),
         cols.astype(np.int64),

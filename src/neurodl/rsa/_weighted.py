@@ -138,15 +138,8 @@ def evaluate_weighted(
             return rank_evaluations(counts, rows, cols, valid, orders, n_models, method)
 
         def run_ranks(start: int) -> tuple[F64, F64, F64]:
-            import numba  # the thread count is per calling thread: each batch on one core
-
-            previous = numba.get_num_threads()
-            numba.set_num_threads(1)
-            try:
-                c = np.asarray(counts[start : start + _RANK_BATCH], dtype=np.float64)
-                return rank_evaluations(c, rows, cols, valid, orders, n_models, method)
-            finally:
-                numba.set_num_threads(previous)
+            c = np.asarray(counts[start : start + _RANK_BATCH], dtype=np.float64)
+            return rank_evaluations(c, rows, cols, valid, orders, n_models, method, parallel=False)
 
         outputs = _fan_out(run_ranks, range(0, counts.shape[0], _RANK_BATCH), n_jobs)
     else:
