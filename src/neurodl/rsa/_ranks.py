@@ -136,21 +136,13 @@ def _pooled(keys, w, target, work, spearman, centre):  # pragma: no cover - comp
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _one_resample(
-    c,
-    rows,
-    cols,
-    valid,
-    perms,
-    inverse,
-    run_first,
-    run_last,
-    run_start,
-    n_models,
-    spearman,
-    evaluations,
-):  # pragma: no cover - compiled
-    """One resample (condition counts ``c``): fills ``evaluations`` (L,), returns the ceilings."""
+def _one_resample(c, fixed, n_models, spearman, evaluations):  # pragma: no cover - compiled
+    """One resample (condition counts ``c``): fills ``evaluations`` (L,), returns the ceilings.
+
+    ``fixed``: (rows, cols, valid, perms, inverse, run_first, run_last, run_start), the pairs'
+    conditions, which pairs are valid, and the fixed vectors' sort orders (:class:`SortOrders`).
+    """
+    rows, cols, valid, perms, inverse, run_first, run_last, run_start = fixed
     n_vectors, n_pairs = perms.shape
     k = n_vectors - n_models
     lower = np.nan
@@ -237,52 +229,22 @@ def _one_resample(
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _rank_kernel_parallel(
-    counts, rows, cols, valid, perms, inverse, run_first, run_last, run_start, n_models, spearman
-):  # pragma: no cover - compiled
+def _rank_kernel_parallel(counts, fixed, n_models, spearman):  # pragma: no cover - compiled
     b = counts.shape[0]
     evaluations = np.empty((b, n_models))
     lower, upper = np.empty(b), np.empty(b)
     for i in numba.prange(b):
-        lower[i], upper[i] = _one_resample(
-            counts[i],
-            rows,
-            cols,
-            valid,
-            perms,
-            inverse,
-            run_first,
-            run_last,
-            run_start,
-            n_models,
-            spearman,
-            evaluations[i],
-        )
+        lower[i], upper[i] = _one_resample(counts[i], fixed, n_models, spearman, evaluations[i])
     return evaluations, lower, upper
 
 
 @numba.njit(cache=True, nogil=True)
-def _rank_kernel_serial(
-    counts, rows, cols, valid, perms, inverse, run_first, run_last, run_start, n_models, spearman
-):  # pragma: no cover - compiled
+def _rank_kernel_serial(counts, fixed, n_models, spearman):  # pragma: no cover - compiled
     b = counts.shape[0]
     evaluations = np.empty((b, n_models))
     lower, upper = np.empty(b), np.empty(b)
     for i in range(b):
-        lower[i], upper[i] = _one_resample(
-            counts[i],
-            rows,
-            cols,
-            valid,
-            perms,
-            inverse,
-            run_first,
-            run_last,
-            run_start,
-            n_models,
-            spearman,
-            evaluations[i],
-        )
+        lower[i], upper[i] = _one_resample(counts[i], fixed, n_models, spearman, evaluations[i])
     return evaluations, lower, upper
 
 
@@ -308,12 +270,7 @@ def rank_evaluations(
     of each data RDM with the pool of all (upper) or of the others (lower).
     """
     kernel = _rank_kernel_parallel if parallel else _rank_kernel_serial
+    fixed = (rows.astype(np.int64), cols.astype(np.int64), np.ascontiguousarray(valid), *orders)
     return kernel(  # type: ignore[no-any-return]
-        np.ascontiguousarray(counts, dtype=np.float64),
-        rows.astype(np.int64),
-        cols.astype(np.int64),
-        np.ascontiguousarray(valid),
-        *orders,
-        int(n_models),
-        method == "spearman",
+        np.ascontiguousarray(counts, dtype=np.float64), fixed, int(n_models), method == "spearman"
     )
