@@ -12,16 +12,7 @@ from neurodl.cli import app
 from neurodl.data import Recording, save
 from neurodl.stimuli import make_noise_images
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """The quick CNN is tiny: one thread is faster (and much faster on a busy machine)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny networks (tests/conftest.py)
 
 
 def _recording(n_neurons: int, n_train: int, n_test: int, n_repeats: int) -> Recording:

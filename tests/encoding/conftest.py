@@ -85,14 +85,8 @@ def ln_data() -> LNData:
 
 
 @pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny networks train faster on one thread (and much faster on a busy machine)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_torch_thread(one_torch_thread):
+    """Every test here trains tiny networks: on one torch thread (see tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session")
