@@ -37,10 +37,8 @@ def main() -> None:
     result = run_rsa(recording, rdm="crossnobis", compare="pearson", quick=args.quick, seed=0)
 
     print("\n".join(result.summary))
-    args.output.mkdir(parents=True, exist_ok=True)
-    for name, figure in result.figures.items():
-        figure.savefig(args.output / f"{name}.png", dpi=100)
-    print(f"figures written to {args.output}/")
+    result.save(args.output)
+    print(f"metrics, figures and report.html written to {args.output}/")
 
 
 if __name__ == "__main__":

@@ -292,6 +292,7 @@ def run_decoding(
         }
     metrics["wall_time_s"] = round(time.perf_counter() - started, 3)
     result = AnalysisResult(
+        title="Decoding",
         metrics=metrics,
         figures=(
             make_figures(decoder, recording, y, cv, threshold, (curve, trials), period_f, metrics)

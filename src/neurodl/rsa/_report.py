@@ -252,4 +252,10 @@ def build_result(
         quick,
         compare,
     )
-    return AnalysisResult(metrics=metrics, figures=figures, summary=summary, parameters=parameters)
+    return AnalysisResult(
+        metrics=metrics,
+        figures=figures,
+        summary=summary,
+        parameters=parameters,
+        title="Comparison (RSA)",
+    )
