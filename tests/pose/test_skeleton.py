@@ -17,5 +17,5 @@ def test_mirror_permutation_swaps_sides_and_is_an_involution():
     assert sorted(perm) == list(range(18))
     assert [perm[p] for p in perm] == list(range(18))
     assert CANONICAL_KEYPOINTS[perm[CANONICAL_KEYPOINTS.index("left_knee")]] == "right_knee"
-    assert perm[0] == 0 and perm[1] == 0 + 1  # nose and neck stay
+    assert perm[0] == 0 and perm[1] == 1  # nose and neck stay
     assert mirror_permutation(["left_paw", "tail"]) == [0, 1]  # no partner: stays

@@ -65,7 +65,7 @@ CANONICAL_SKELETON: tuple[tuple[str, str], ...] = (
 
 
 def mirror_name(name: str) -> str:
-    """The keypoint on the other side (``left_*`` ↔ ``right_*``); midline names map to themselves."""
+    """The keypoint on the other side (``left_*`` ↔ ``right_*``); midline names stay."""
     if name.startswith("left_"):
         return "right_" + name[5:]
     if name.startswith("right_"):
