@@ -170,7 +170,9 @@ QUICK = {"decode": DECODE, "encode": {"quick": True}}
 
 def test_batch_isolates_faults_and_saves_each_session(client, files, tmp_path):
     out = tmp_path / "out"
-    result = run_batch(files, analysis="decode,encode", options=QUICK, output=out, client=client)
+    result = run_batch(
+        files, analysis="decode,encode", options=QUICK, output=out, client=client, figures=False
+    )
     by = {(r["session"], r["analysis"]): r for r in result.records}
     assert {k for k, r in by.items() if r["status"] == "done"} == {
         ("m1-day1", "decode"),
@@ -186,7 +188,6 @@ def test_batch_isolates_faults_and_saves_each_session(client, files, tmp_path):
         assert set(manifest["outputs"]) <= {p.name for p in folder.iterdir()}
         assert manifest["parameters"]["batch"]["worker"] in workers
         assert manifest["command"] == "batch decode" and manifest["seed"] == 0
-        assert (folder / "decoded_vs_true.png").is_file()
         assert not (out / session / "encode").exists()
     decode = result.estimates["decode"]["median_abs_error_deg"]
     assert (decode["n_sessions"], decode["n_subjects"]) == (3, 2)
@@ -203,19 +204,25 @@ def test_batch_isolates_faults_and_saves_each_session(client, files, tmp_path):
 def test_resume_skips_complete_sessions_and_reruns_changed_ones(client, files, tmp_path):
     out = tmp_path / "out"
     inputs = [_write(tmp_path / "a.npz", 1, "m1", "s1"), _write(tmp_path / "b.npz", 2, "m2", "s2")]
-    first = run_batch(inputs, options=QUICK, output=out, client=client)
+    first = run_batch(inputs, options=QUICK, output=out, client=client, figures=False)
     assert [r["status"] for r in first.records] == ["done", "done"]
     _write(tmp_path / "b.npz", 20, "m2", "s2")  # new content, same session
-    again = run_batch(inputs, options=QUICK, output=out, client=client)
+    again = run_batch(inputs, options=QUICK, output=out, client=client, figures=False)
     assert [r["status"] for r in again.records] == ["skipped", "done"]
     assert again.records[0]["median_abs_error_deg"] == first.records[0]["median_abs_error_deg"]
     assert again.records[0]["worker"] == first.records[0]["worker"]  # who computed the outputs
     other = {"decode": {**DECODE, "folds": 4}}  # new parameters: both rerun
-    third = run_batch(inputs, options=other, output=out, client=client)
+    third = run_batch(inputs, options=other, output=out, client=client, figures=False)
     assert [r["status"] for r in third.records] == ["done", "done"]
     assert json.loads((out / "s1" / "decode" / "metrics.json").read_text())["n_folds"] == 4
-    fresh = run_batch(inputs[:1], options=other, output=out, client=client, resume=False)
+    fresh = run_batch(
+        inputs[:1], options=other, output=out, client=client, resume=False, figures=False
+    )
     assert [r["status"] for r in fresh.records] == ["done"]
+    assert not list((out / "s1" / "decode").glob("*.png"))
+    fresh = run_batch(inputs[:1], options=other, output=out, client=client, figures=True)
+    assert [r["status"] for r in fresh.records] == ["done"]  # figures asked for: recomputed
+    assert (out / "s1" / "decode" / "decoded_vs_true.png").is_file()
 
 
 def test_cli_batch_on_a_scheduler_address(client, files, tmp_path):
@@ -224,7 +231,7 @@ def test_cli_batch_on_a_scheduler_address(client, files, tmp_path):
     manifest.write_text("path,session,subject,area\n" + "\n".join(rows) + "\n")
     out = tmp_path / "out"
     address = client.scheduler.address
-    args = ["batch", str(manifest), "-o", str(out), "--quick", "--decoder", "bayes", "--folds", "3"]
+    args = ["batch", str(manifest), "-o", str(out), "--quick", "--decoder", "bayes", "--no-figures"]
     result = CliRunner().invoke(app, [*args, "--scheduler", address])
     assert result.exit_code == 0, result.output
     assert "2 tasks: 2 done, 0 skipped" in result.output
@@ -252,6 +259,34 @@ def test_cli_batch_bad_usage_exits_2(tmp_path, args, message):
     result = CliRunner().invoke(app, ["batch", "x.npz", "-o", str(tmp_path / "o"), *args])
     assert result.exit_code == 2
     assert message in " ".join(result.output.replace("│", " ").split())
+
+
+def test_local_cluster_listens_on_loopback_only():
+    psutil = pytest.importorskip("psutil")
+    from neurodl.batch._run import _connect
+
+    with _connect(None, "local", 1, 1) as local:
+        assert local.scheduler.address.startswith("tcp://127.0.0.1:")
+        me = psutil.Process()
+        listening = [
+            c.laddr.ip
+            for p in [me, *me.children(recursive=True)]
+            for c in p.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN
+        ]
+    assert len(listening) >= 3 and set(listening) == {"127.0.0.1"}  # scheduler, dashboard, worker
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"analysis": "spikes"}, "analysis must be one of"),
+        ({"options": {"decoding": {}}}, "options must be keyed by analysis name"),
+    ],
+)
+def test_run_batch_bad_arguments(tmp_path, kwargs, message):
+    with pytest.raises(NeurodlValueError, match=message):
+        run_batch([tmp_path / "a.npz"], output=tmp_path / "o", **kwargs)
 
 
 def test_describe_reads_meta_or_says_why(files):

@@ -59,7 +59,7 @@ def _connect(client: Any, scheduler: str, n_workers: int | None, n_tasks: int) -
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # any free port, loopback only
         worker_dashboard_address=None,
         silence_logs=logging.ERROR,
     )
@@ -161,6 +161,7 @@ def run_batch(
     n_workers: int | None = None,
     threads_per_task: int | None = None,
     resume: bool = True,
+    figures: bool = True,
     retries: int = 2,
     n_resamples: int = 10000,
     confidence_level: float = 0.95,
@@ -190,7 +191,8 @@ def run_batch(
     client : distributed.Client, optional
         Use this client (and its cluster); ``scheduler`` is then ignored.
     scheduler : str
-        ``"local"`` starts a LocalCluster of worker processes on 127.0.0.1 (no dashboard);
+        ``"local"`` starts a LocalCluster of worker processes; it listens on 127.0.0.1 only
+        (scheduler, workers, nannies, and the dashboard on a free port; workers have none);
         ``"tcp://HOST:PORT"`` connects to an existing scheduler.
     n_workers : int, optional
         Workers of the local cluster (default: the cores, at most one per task).
@@ -198,6 +200,9 @@ def run_batch(
         BLAS/torch threads per task (default: cores per local worker; 1 on a remote cluster).
     resume : bool
         Skip tasks whose complete outputs record the same input content and parameters hash.
+    figures : bool
+        Draw and save each session's figures (on its worker); False saves the numbers and the
+        HTML page only, which for small recordings is most of the time saved.
     retries : int
         Dask's retries of a task whose worker died or that raised outside the analysis.
     n_resamples, confidence_level, random_state
@@ -230,6 +235,7 @@ def run_batch(
                 "analysis": name,
                 "options": opts[name],
                 "random_state": random_state,
+                "figures": figures,
                 "output": str(out),
                 "resume": resume,
                 "threads": threads,
@@ -247,6 +253,7 @@ def run_batch(
         "inputs": [s.path for s in sessions],
         "scheduler": scheduler if client is None else "client",
         "resume": resume,
+        "figures": figures,
         "threads_per_task": threads,
         "random_state": random_state,
         "n_resamples": n_resamples,

@@ -34,12 +34,13 @@ class Analysis:
     Attributes
     ----------
     run : callable
-        ``run(path, options, random_state) -> AnalysisResult``: load the recording, analyse it.
+        ``run(path, options, random_state, figures) -> AnalysisResult``: load the recording,
+        analyse it (with its figures only when ``figures``).
     headline : callable
         ``headline(metrics) -> dict`` of the numbers compared across sessions (floats).
     """
 
-    run: Callable[[str, dict[str, Any], int], Any]
+    run: Callable[[str, dict[str, Any], int, bool], Any]
     headline: Callable[[Mapping[str, Any]], dict[str, float]]
 
 
@@ -49,26 +50,38 @@ def _load(path: str, options: dict[str, Any]) -> Any:
     return load(path, **{k: options.pop(k) for k in LOAD_OPTIONS if k in options})
 
 
-def _decode(path: str, options: dict[str, Any], random_state: int) -> Any:
+def _without_figures(result: Any, figures: bool) -> Any:
+    """Drop the figures of an analysis that has no ``figures`` switch yet (not saved then)."""
+    if not figures and result.figures:
+        import matplotlib.pyplot as plt
+
+        for fig in result.figures.values():
+            plt.close(fig)
+        result.figures = {}
+    return result
+
+
+def _decode(path: str, options: dict[str, Any], random_state: int, figures: bool) -> Any:
     from neurodl.decoding import run_decoding
 
     recording = _load(path, options)
-    return run_decoding(recording, seed=random_state, n_jobs=1, figures=True, **options)
+    return run_decoding(recording, seed=random_state, n_jobs=1, figures=figures, **options)
 
 
-def _encode(path: str, options: dict[str, Any], random_state: int) -> Any:
+def _encode(path: str, options: dict[str, Any], random_state: int, figures: bool) -> Any:
     from neurodl.encoding import run_encoding
 
     recording = _load(path, options)
-    return run_encoding(recording, seed=random_state, **options)
+    return _without_figures(run_encoding(recording, seed=random_state, **options), figures)
 
 
-def _rsa(path: str, options: dict[str, Any], random_state: int) -> Any:
+def _rsa(path: str, options: dict[str, Any], random_state: int, figures: bool) -> Any:
     from neurodl.rsa import run_rsa
 
     trusted = bool(options.get("allow_pickle", False))  # the data file and a --model file alike
     recording = _load(path, options)
-    return run_rsa(recording, seed=random_state, allow_pickle=trusted, **options)
+    result = run_rsa(recording, seed=random_state, allow_pickle=trusted, **options)
+    return _without_figures(result, figures)
 
 
 def _number(value: Any) -> float:
@@ -101,14 +114,16 @@ ANALYSES: dict[str, Analysis] = {
 }
 
 
-def parameters_hash(analysis: str, options: Mapping[str, Any], random_state: int) -> str:
-    """SHA-256 of what decides an analysis's numbers: its name, options and seed."""
+def parameters_hash(
+    analysis: str, options: Mapping[str, Any], random_state: int, figures: bool = True
+) -> str:
+    """SHA-256 of what decides an analysis's outputs: its name, options, seed and figures."""
     from neurodl.files import to_jsonable
 
-    text = json.dumps(
-        to_jsonable({"analysis": analysis, "options": dict(options), "random_state": random_state}),
-        sort_keys=True,
-    )
+    given = {"analysis": analysis, "options": dict(options), "random_state": random_state}
+    if not figures:
+        given["figures"] = False
+    text = json.dumps(to_jsonable(given), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -149,7 +164,7 @@ def _headline_of(folder: Path, analysis: str) -> dict[str, float]:
 
 def _compute(spec: Mapping[str, Any], target: Path, batch: dict[str, Any]) -> dict[str, float]:
     """Run the analysis with bounded thread pools and save it where the single command would."""
-    if "matplotlib.pyplot" not in sys.modules:  # figures on a headless worker
+    if spec["figures"] and "matplotlib.pyplot" not in sys.modules:  # on a headless worker
         import matplotlib
 
         matplotlib.use("Agg")
@@ -163,7 +178,7 @@ def _compute(spec: Mapping[str, Any], target: Path, batch: dict[str, Any]) -> di
     try:
         with threadpool_limits(limits=threads):
             result = ANALYSES[spec["analysis"]].run(
-                spec["path"], dict(spec["options"]), int(spec["random_state"])
+                spec["path"], dict(spec["options"]), int(spec["random_state"]), spec["figures"]
             )
     finally:
         torch.set_num_threads(previous_threads)
@@ -183,8 +198,8 @@ def run_session(spec: Mapping[str, Any]) -> dict[str, Any]:
     """Run one analysis of one session on a worker; return a small record (never the data).
 
     ``spec`` holds ``path``, ``name``, ``session``, ``subject``, ``groups``, ``analysis``,
-    ``options``, ``random_state``, ``output``, ``resume`` and ``threads``. Outputs go to
-    ``output/<name>/<analysis>/`` through :meth:`AnalysisResult.save`; the manifest's
+    ``options``, ``random_state``, ``figures``, ``output``, ``resume`` and ``threads``. Outputs go
+    to ``output/<name>/<analysis>/`` through :meth:`AnalysisResult.save`; the manifest's
     ``parameters.batch`` records the worker, the input fingerprint and the parameters hash.
     Any error becomes ``status="failed"`` with a one-line ``reason``.
     """
@@ -207,7 +222,9 @@ def run_session(spec: Mapping[str, Any]) -> dict[str, Any]:
         previous = read_complete(target)
         old = dict(dict(previous["parameters"])["batch"]) if previous else {}
         fp = fingerprint(spec["path"], old.get("input"))
-        params = parameters_hash(spec["analysis"], spec["options"], spec["random_state"])
+        params = parameters_hash(
+            spec["analysis"], spec["options"], spec["random_state"], spec["figures"]
+        )
         if spec["resume"] and old.get("input") == fp and old.get("parameters_sha256") == params:
             headline = _headline_of(target, spec["analysis"])
             record.update(status="skipped", worker=old.get("worker", ""), **headline)

@@ -75,6 +75,9 @@ def batch(
         False, "--no-resume", help="Recompute every session, even those complete already."
     ),
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed (analyses and bootstrap)."),
+    no_figures: bool = typer.Option(
+        False, "--no-figures", help="Save each session's numbers and page, not its figures."
+    ),
     quick: bool = typer.Option(False, "--quick", help="Each analysis's quick mode (seconds)."),
     decoder: str = typer.Option(
         "linear", "--decoder", callback=_decoder, help="decode: linear, bayes, mlp or curriculum."
@@ -110,6 +113,7 @@ def batch(
                 n_workers=workers,
                 threads_per_task=threads,
                 resume=not no_resume,
+                figures=not no_figures,
                 random_state=seed,
                 verbose=1,
             )
