@@ -289,6 +289,22 @@ def test_run_batch_bad_arguments(tmp_path, kwargs, message):
         run_batch([tmp_path / "a.npz"], output=tmp_path / "o", **kwargs)
 
 
+def test_plot_across_sessions_draws_sessions_estimate_and_band():
+    from neurodl.plotting.batch import plot_across_sessions, plot_session_times
+
+    ax = plot_across_sessions(
+        [1.0, 2.0, np.nan, 4.0], ["a", "a", "b", "c"], estimate=2.5, ci=(1.5, 3.5), label="x (°)"
+    )
+    points = ax.collections[0].get_offsets()
+    assert points.shape == (3, 2) and sorted(points[:, 1]) == [1.0, 2.0, 4.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert ax.get_ylabel() == "x (°)" and ax.lines[0].get_ydata()[0] == 2.5
+    assert len(ax.patches) == 1  # the CI band
+    ax = plot_session_times(["s1", "s2"], [1.0, 3.0], ["done", "failed"])
+    assert [p.get_width() for p in ax.patches[:2]] == [1.0, 3.0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["done", "failed"]
+
+
 def test_describe_reads_meta_or_says_why(files):
     assert describe_file(str(files[0])) == {"session": "m1-day1", "subject": "m1"}
     assert "broken.npz" in describe_file(str(files[3]))["error"]

@@ -11,6 +11,12 @@ if TYPE_CHECKING:
 __all__ = ["render_batch_report"]
 
 
+def _label(name: str) -> str:
+    """An axis label from a metric name: ``median_abs_error_deg`` → ``median abs error (°)``."""
+    unit = " (°)" if name.endswith("_deg") else ""
+    return name.removesuffix("_deg").replace("_", " ") + unit
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}" if math.isfinite(value) else "n/a"
@@ -44,7 +50,7 @@ def _across_section(result: BatchResult) -> Any:
                 [r["subject"] for r in ok],
                 estimate=e["estimate"],
                 ci=(e["ci_low"], e["ci_high"]),
-                label=name,
+                label=_label(name),
             )
             ax.set_title(f"{analysis}: {name}")
             figures[f"{analysis} {name} across sessions"] = ax.figure

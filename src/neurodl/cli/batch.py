@@ -120,6 +120,11 @@ def batch(
         except OSError as exc:  # e.g. no scheduler at the address given
             message = f"cannot reach the Dask scheduler {scheduler!r}: {exc}"
             raise typer.Exit(_fail_line(message)) from None
+        except KeyboardInterrupt:
+            message = (
+                f"interrupted; the complete session folders in {output} are kept (rerun to resume)"
+            )
+            raise typer.Exit(_fail_line(message) + 129) from None
         result.save(output)
     for line in result.summary_sentences():
         typer.echo(line)
