@@ -6,7 +6,6 @@ from neurodl.data.recording import Recording
 from neurodl.exceptions import (
     DataFormatError,
     DataValueError,
-    NeurodlTypeError,
     NeurodlValueError,
     UnsafeFileError,
 )
@@ -117,8 +116,26 @@ def test_run_rsa_loads_torchscript_and_guards_pickles(rng, tmp_path):
     scripted = tmp_path / "net.pt"
     with pytest.warns(DeprecationWarning):
         torch.jit.script(SmallNet()).save(str(scripted))
-    with pytest.raises(NeurodlTypeError, match="TorchScript modules do not support forward hooks"):
-        run_rsa(rec, model=scripted, layers=["act"])
+    from_script = run_rsa(
+        rec,
+        model=scripted,
+        layers=["act", "head"],
+        n_resamples=20,
+        n_permutations=20,
+        random_state=0,
+    )
+    from_python = run_rsa(
+        rec,
+        model=SmallNet(),
+        layers=["act", "head"],
+        n_resamples=20,
+        n_permutations=20,
+        random_state=0,
+    )
+    for layer in ("act", "head"):
+        assert from_script.metrics["layers"][layer]["similarity"] == pytest.approx(
+            from_python.metrics["layers"][layer]["similarity"], rel=1e-6
+        )
     pickled = tmp_path / "pickled.pt"
     torch.save(SmallNet(), str(pickled))
     with pytest.raises(UnsafeFileError, match="allow_pickle"):
