@@ -138,7 +138,7 @@ def _batch(paths, out: Path, address: str, options: dict, **kwargs) -> float:  #
 def _memory_rows(cluster: Cluster, root: Path) -> list[tuple[int, float]]:
     """Scheduler RSS after batches of 12, 24 and 48 small sessions (numbers only)."""
     small = _simulate(root / "small", 12, 100, 200) * 4  # repeated files get names -2, -3, -4
-    options = {"quick": True, "curves": False, "n_bootstrap": 20}
+    options = {"quick": True, "curves": False, "n_resamples": 20}
     rows = []
     for n in (12, 24, 48):
         _batch(small[:n], root / f"small-out-{n}", cluster.address, options, figures=False)

@@ -164,7 +164,7 @@ def files(tmp_path_factory):
 
 
 # seconds per session: no curves, few bootstraps (the figures are still drawn and saved)
-DECODE = {"quick": True, "decoder": "bayes", "folds": 3, "curves": False, "n_bootstrap": 20}
+DECODE = {"quick": True, "decoder": "bayes", "folds": 3, "curves": False, "n_resamples": 20}
 QUICK = {"decode": DECODE, "encode": {"quick": True}}
 
 

@@ -65,7 +65,7 @@ def _decode(path: str, options: dict[str, Any], random_state: int, figures: bool
     from neurodl.decoding import run_decoding
 
     recording = _load(path, options)
-    return run_decoding(recording, seed=random_state, n_jobs=1, figures=figures, **options)
+    return run_decoding(recording, random_state=random_state, n_jobs=1, figures=figures, **options)
 
 
 def _encode(path: str, options: dict[str, Any], random_state: int, figures: bool) -> Any:
@@ -80,8 +80,9 @@ def _rsa(path: str, options: dict[str, Any], random_state: int, figures: bool) -
 
     trusted = bool(options.get("allow_pickle", False))  # the data file and a --model file alike
     recording = _load(path, options)
-    result = run_rsa(recording, seed=random_state, allow_pickle=trusted, **options)
-    return _without_figures(result, figures)
+    return run_rsa(
+        recording, random_state=random_state, figures=figures, allow_pickle=trusted, **options
+    )
 
 
 def _number(value: Any) -> float:
