@@ -60,7 +60,7 @@ def _single(paths: list[Path], out: Path, options: dict) -> list[float]:
     with threadpool_limits(limits=1):
         for path in paths:
             tic = time.perf_counter()
-            result = run_decoding(load(path), seed=0, n_jobs=1, **options)
+            result = run_decoding(load(path), random_state=0, n_jobs=1, **options)
             result.save(out / path.stem, command="decode", inputs={"file": str(path)})
             seconds.append(time.perf_counter() - tic)
     return seconds

@@ -253,6 +253,7 @@ def test_cli_batch_on_a_scheduler_address(client, files, tmp_path):
     [
         (["--analysis", "decode,spikes"], "must be one or more of decode, encode, rsa"),
         (["--decoder", "lin"], "must be one of linear, bayes, mlp, curriculum"),
+        (["--scheduler", "nonsense"], "must be 'local' or an address with a port"),
     ],
 )
 def test_cli_batch_bad_usage_exits_2(tmp_path, args, message):
@@ -282,6 +283,7 @@ def test_local_cluster_listens_on_loopback_only():
     [
         ({"analysis": "spikes"}, "analysis must be one of"),
         ({"options": {"decoding": {}}}, "options must be keyed by analysis name"),
+        ({"scheduler": "10.0.0.5"}, "scheduler must be 'local' or an address"),
     ],
 )
 def test_run_batch_bad_arguments(tmp_path, kwargs, message):

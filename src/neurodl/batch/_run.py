@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -19,6 +20,18 @@ from neurodl.exceptions import NeurodlValueError
 __all__ = ["run_batch"]
 
 logger = logging.getLogger(__name__)
+
+_ADDRESS = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?[^\s/]+:\d+")
+
+
+def check_scheduler(scheduler: str) -> str:
+    """``"local"`` or a scheduler address with its port (``tcp://HOST:PORT``); else an error."""
+    if scheduler != "local" and not _ADDRESS.fullmatch(scheduler):
+        raise NeurodlValueError(
+            f"scheduler must be 'local' or an address with a port such as "
+            f"'tcp://10.0.0.5:8786'; got {scheduler!r}."
+        )
+    return scheduler
 
 
 def _check(analysis: str | Sequence[str], options: Mapping[str, Any] | None) -> list[str]:
@@ -216,6 +229,8 @@ def run_batch(
         Call :meth:`BatchResult.save` to write summary.csv, summary.json and report.html.
     """
     names = _check(analysis, options)
+    if client is None:
+        check_scheduler(scheduler)
     opts = {name: dict((options or {}).get(name, {})) for name in names}
     sessions = read_inputs(paths_or_manifest)
     out = Path(output).expanduser().absolute()

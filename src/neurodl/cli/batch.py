@@ -24,6 +24,16 @@ def _analyses(value: str) -> str:
     return ",".join(dict.fromkeys(names))
 
 
+def _scheduler(value: str) -> str:
+    from neurodl.batch._run import check_scheduler
+    from neurodl.exceptions import NeurodlValueError
+
+    try:
+        return check_scheduler(value)
+    except NeurodlValueError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("scheduler ")) from None
+
+
 def _decoder(value: str) -> str:
     if value not in _DECODERS:
         raise typer.BadParameter(f"must be one of {', '.join(_DECODERS)}; got {value!r}.")
@@ -62,6 +72,7 @@ def batch(
     scheduler: str = typer.Option(
         "local",
         "--scheduler",
+        callback=_scheduler,
         help="'local' (a LocalCluster on 127.0.0.1) or the address of a running scheduler, "
         "e.g. tcp://10.0.0.5:8786.",
     ),
