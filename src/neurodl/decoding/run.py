@@ -17,7 +17,7 @@ from neurodl.decoding.curves import log_sizes, neuron_curve, trial_curve
 from neurodl.decoding.factory import DECODERS, make_decoder
 from neurodl.decoding.linear import LinearDecoder
 from neurodl.decoding.threshold import discrimination_threshold
-from neurodl.exceptions import NeurodlTypeError, NeurodlValueError
+from neurodl.exceptions import NeurodlTypeError, NeurodlValueError, check_option
 from neurodl.metrics import (
     chance_median_abs_error,
     chance_rmse,
@@ -195,8 +195,7 @@ def run_decoding(
         raise NeurodlTypeError(
             f"recording must be a neurodl Recording; got {type(recording).__name__}."
         )
-    if decoder not in DECODERS:
-        raise NeurodlValueError(f"decoder must be one of {set(DECODERS)}; got {decoder!r}.")
+    check_option("decoder", decoder, DECODERS)
     period_f = check_period(period)
     if target not in recording.stimulus:
         raise NeurodlValueError(

@@ -9,9 +9,8 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
-from neurodl.exceptions import DataValueError, NeurodlTypeError, NeurodlValueError
+from neurodl.exceptions import DataValueError, NeurodlTypeError, NeurodlValueError, check_option
 from neurodl.rsa._torchscript import scripted_recorder
-from neurodl.rsa._utils import check_method
 from neurodl.training import resolve_device
 
 __all__ = ["extract_activations", "layer_names"]
@@ -88,7 +87,7 @@ def extract_activations(
     if not isinstance(module, nn.Module):
         raise NeurodlTypeError(f"module must be a torch.nn.Module; got {type(module).__name__}.")
     if reduce is not None:
-        check_method("reduce", reduce, ("pca", "random_projection"))
+        check_option("reduce", reduce, ("pca", "random_projection"))
     available = dict(module.named_modules())
     names = list(layers)
     if not names:

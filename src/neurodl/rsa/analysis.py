@@ -15,9 +15,15 @@ from numpy.typing import NDArray
 from torch import nn
 
 from neurodl.data.recording import Recording
-from neurodl.exceptions import DataFormatError, DataValueError, NeurodlValueError, UnsafeFileError
+from neurodl.exceptions import (
+    DataFormatError,
+    DataValueError,
+    NeurodlValueError,
+    UnsafeFileError,
+    check_option,
+)
 from neurodl.results import AnalysisResult, resolve_seed
-from neurodl.rsa._utils import check_method, condition_means
+from neurodl.rsa._utils import condition_means
 from neurodl.rsa.activations import extract_activations
 from neurodl.rsa.compare import COMPARE_METHODS
 from neurodl.rsa.inference import (
@@ -89,7 +95,7 @@ def make_conditions(
         Condition of each used trial, numbered in order of orientation (non-decreasing).
     description : str
     """
-    check_method("conditions", conditions, CONDITION_CHOICES)
+    check_option("conditions", conditions, CONDITION_CHOICES)
     theta = np.asarray(recording.orientation, dtype=np.float64) % 360
     trials = np.arange(recording.n_trials)
     index = np.zeros(0, dtype=np.intp)
@@ -278,13 +284,12 @@ def run_rsa(
     360° ones. That is a real difference between the layers, not an artefact.
     """
     started = time.perf_counter()
-    check_method("rdm", rdm, RDM_METHODS)
-    check_method("compare", compare, COMPARE_METHODS)
+    check_option("rdm", rdm, RDM_METHODS)
+    check_option("compare", compare, COMPARE_METHODS)
     if not 0 < confidence_level < 1:
         raise NeurodlValueError(f"confidence_level must lie in (0, 1); got {confidence_level!r}.")
     seed = resolve_seed(random_state)
-    alpha = 1 - confidence_level
-    check_method("bootstrap", bootstrap, BOOTSTRAP_OVER)
+    check_option("bootstrap", bootstrap, BOOTSTRAP_OVER)
     if bootstrap == "neurons" and rdm not in NEURON_RDM_METHODS:
         listed = ", ".join(repr(m) for m in NEURON_RDM_METHODS)
         raise NeurodlValueError(
@@ -367,8 +372,8 @@ def run_rsa(
             rdm=rdm,
             method=compare,
             splits=(np.arange(n_folds) % n_splits)[folds] if n_splits > 1 else None,
-            n_bootstrap=n_resamples,
-            alpha=alpha,
+            n_resamples=n_resamples,
+            confidence_level=confidence_level,
             random_state=seed,
         )
     else:
@@ -376,8 +381,8 @@ def run_rsa(
             model_rdms,
             split,
             method=compare,
-            n_bootstrap=n_resamples,
-            alpha=alpha,
+            n_resamples=n_resamples,
+            confidence_level=confidence_level,
             n_jobs=n_jobs,
             random_state=seed,
         )
