@@ -171,7 +171,7 @@ def test_series_by_name_and_images_container_is_read(tmp_path, rng):
     pictures = [GrayscaleImage(name=f"img{i}", data=rng.random((4, 6))) for i in range(2)]
     nwbfile.add_stimulus_template(Images(name="images", images=pictures))
     path = _write(nwbfile, tmp_path / "two.nwb")
-    with pytest.raises(ValueError, match="several response series; .*: .*a_other, .*responses"):
+    with pytest.raises(ValueError, match=r"several response series; .*: .*a_other, .*responses"):
         load(path)
     recording = load(path, series="responses")
     np.testing.assert_allclose(recording.responses, wanted.astype(np.float32))

@@ -179,10 +179,12 @@ def write_analysis(
     seed: int | None,
     started: float,
     device: str | None,
+    loading: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Write an ``AnalysisResult`` into ``output``: metrics.json, one PNG per figure, manifest.
 
-    Returns the names of the files written.
+    ``loading`` (the choices made reading the file, e.g. NWB table, rows, series) goes into the
+    manifest's parameters. Returns the names of the files written.
     """
     directory = output_dir(output)
     write_json(directory / "metrics.json", result.metrics)
@@ -193,7 +195,7 @@ def write_analysis(
     write_manifest(
         directory,
         command=command,
-        parameters={"file": str(file), **result.parameters},
+        parameters={"file": str(file), "loading": loading, **result.parameters},
         seed=seed,
         started=started,
         device=device,

@@ -152,7 +152,11 @@ def _window_sums(
 
 
 def _read_imaging(
-    path: Path, info: SeriesInfo, starts: NDArray[np.float64], stops: NDArray[np.float64], neurons: Any
+    path: Path,
+    info: SeriesInfo,
+    starts: NDArray[np.float64],
+    stops: NDArray[np.float64],
+    neurons: Any,
 ) -> tuple[NDArray[Any], dict[str, NDArray[Any]], str]:
     series = info.obj
     data = series.data

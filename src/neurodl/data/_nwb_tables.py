@@ -115,9 +115,7 @@ def _shown_values(values: NDArray[Any], limit: int = 20) -> str:
     return shown + (f", ... ({distinct.size} distinct)" if distinct.size > limit else "")
 
 
-def rows_where(
-    path: Path, table: Any, where: Mapping[str, Any] | None
-) -> NDArray[np.intp] | None:
+def rows_where(path: Path, table: Any, where: Mapping[str, Any] | None) -> NDArray[np.intp] | None:
     """Positions of the rows that satisfy every condition of ``where`` (None: all rows).
 
     Keys are column names (equal to the value, or to any value of a list) or ``"column!="``

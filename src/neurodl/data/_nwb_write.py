@@ -50,7 +50,7 @@ def _new_file(recording: Recording) -> Any:
 def _add_rois(nwbfile: Any, recording: Recording) -> Any:
     """One PlaneSegmentation row per neuron (placeholder one-pixel masks + neuron columns)."""
     from hdmf.common import ElementIdentifiers, VectorData, VectorIndex
-    from pynwb.ophys import ImageSegmentation, OpticalChannel, PlaneSegmentation
+    from pynwb.ophys import OpticalChannel, PlaneSegmentation
 
     n_neurons = recording.n_neurons
     device = nwbfile.create_device(name="microscope", description="unknown (written by neurodl)")

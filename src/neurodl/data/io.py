@@ -54,8 +54,8 @@ NWB: see :mod:`neurodl.data._formats_nwb` for the layout written and what is rea
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from numpy.typing import ArrayLike
@@ -64,7 +64,15 @@ from neurodl.data._formats_common import atomic_path
 from neurodl.data.recording import Recording
 from neurodl.exceptions import DataFormatError, NeurodlTypeError, NeurodlValueError
 
-__all__ = ["FORMATS", "WRITABLE_FORMATS", "check_destination", "load", "save"]
+__all__ = [
+    "FORMATS",
+    "WRITABLE_FORMATS",
+    "check_destination",
+    "describe_nwb",
+    "format_of",
+    "load",
+    "save",
+]
 
 #: Format names by file extension.
 EXTENSIONS: dict[str, str] = {
@@ -200,6 +208,38 @@ def load(
     from neurodl.data._formats_nwb import read_nwb
 
     return read_nwb(path, trials=trials, neurons=neurons, options=options)
+
+
+def format_of(path: str | os.PathLike[str], format: str | None = None) -> str:
+    """The format :func:`load` would read ``path`` as (from ``format`` or the extension)."""
+    return _format_of(Path(path), format, FORMATS)
+
+
+def describe_nwb(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Describe any NWB file pynwb can open, even one that the defaults of :func:`load` refuse.
+
+    Returns
+    -------
+    dict
+        ``series``: every response series (``path``, ``kind`` = DfOverF, Fluorescence,
+        RoiResponseSeries or units, ``shape``, ``rate_hz``, ``unit``); ``default_series`` or
+        ``series_error``; ``intervals``: every intervals table (``name``, ``n_rows``,
+        ``columns`` with the distinct values of text columns and the range of number columns);
+        ``templates``: stimulus templates (``name``, ``type``, ``shape``); ``suggestions``: for
+        each stimulus table (and each ``stimulus_name`` in it) the :func:`load` options that
+        read it and the command (``decode``/``encode``) that would analyse it.
+
+    Examples
+    --------
+    >>> facts = describe_nwb("allen.nwb")  # doctest: +SKIP
+    >>> load("allen.nwb", **facts["suggestions"][0]["options"])  # doctest: +SKIP
+    """
+    from neurodl.data._nwb_describe import describe_nwb as describe
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataFormatError(f"{path}: no such file.")
+    return describe(path)
 
 
 def check_destination(
