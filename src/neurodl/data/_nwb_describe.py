@@ -32,7 +32,7 @@ def _series_facts(info: SeriesInfo) -> dict[str, Any]:
             "path": info.path,
             "kind": "units",
             "shape": [len(obj)],
-            "n_spikes": int(len(spikes)),
+            "n_spikes": len(spikes),
             "unit": "spikes",
             "columns": plain_columns(obj, ("spike_times", "electrodes", "id")),
         }
@@ -57,10 +57,14 @@ def _column_facts(values: NDArray[Any]) -> dict[str, Any]:
         return {"kind": f"{values.ndim}-D", "shape": list(values.shape[1:])}
     if values.dtype.kind == "U":
         distinct, counts = np.unique(values, return_counts=True)
+        shown = zip(distinct[:_SHOWN_VALUES], counts[:_SHOWN_VALUES], strict=True)
         return {
             "kind": "text",
             "n_distinct": int(distinct.size),
-            "values": {str(v): int(c) for v, c in zip(distinct[:_SHOWN_VALUES], counts)},
+            "values": {
+                str(v): int(c)
+                for v, c in zip(distinct[:_SHOWN_VALUES], counts[:_SHOWN_VALUES], strict=True)
+            },
         }
     if values.dtype.kind not in "biuf":
         return {"kind": str(values.dtype)}
@@ -103,9 +107,10 @@ def _images_for(
 ) -> str | None:
     """``TEMPLATE:COLUMN`` for these rows when a template is named like them (drops bad rows)."""
     columns = plain_columns(table, TRIAL_RESERVED)
-    stimulus = {
-        n: column_values(table[n])[mask] for n in ("stimulus_name", "frame") if n in columns
-    }
+    stimulus: dict[str, NDArray[Any]] = {}
+    for name in ("stimulus_name", "frame"):
+        if name in columns:
+            stimulus[name] = column_values(table[name])[mask]
     chosen = choose_images(Path(), None, table.name, stimulus, templates)
     if chosen is None or chosen[1] != "frame" or stimulus["frame"].dtype.kind not in "iuf":
         return None
