@@ -61,10 +61,7 @@ def _column_facts(values: NDArray[Any]) -> dict[str, Any]:
         return {
             "kind": "text",
             "n_distinct": int(distinct.size),
-            "values": {
-                str(v): int(c)
-                for v, c in zip(distinct[:_SHOWN_VALUES], counts[:_SHOWN_VALUES], strict=True)
-            },
+            "values": {str(v): int(c) for v, c in shown},
         }
     if values.dtype.kind not in "biuf":
         return {"kind": str(values.dtype)}
