@@ -168,7 +168,8 @@ def _add_images(
         path,
         templates[name],
         stimulus[column],
-        f"column {column!r} of table {table.name!r}",
+        column,
+        table.name,
         remap=column != "image_id",
     )
     stimulus["image_id"] = image_id

@@ -93,7 +93,8 @@ def _rows_for(table: Any, value: str | None) -> tuple[dict[str, Any], NDArray[np
         mask &= column_values(table["stimulus_name"]) == value
     for name in plain_columns(table, TRIAL_RESERVED):
         values = column_values(table[name])
-        if values.ndim == 1 and values.dtype.kind == "f" and np.isnan(values[mask]).any():
+        nan = np.isnan(values[mask]) if values.ndim == 1 and values.dtype.kind == "f" else None
+        if nan is not None and nan.any() and not nan.all():
             where[f"{name}!="] = "nan"
             mask &= ~np.isnan(values)
     return where, mask
@@ -102,7 +103,10 @@ def _rows_for(table: Any, value: str | None) -> tuple[dict[str, Any], NDArray[np
 def _images_for(
     table: Any, mask: NDArray[np.bool_], where: dict[str, Any], templates: dict[str, Any]
 ) -> str | None:
-    """``TEMPLATE:COLUMN`` for these rows when a template is named like them (drops bad rows)."""
+    """``TEMPLATE:COLUMN`` for these rows when a template is named like them.
+
+    Rows whose frame lies outside the template are dropped from ``mask`` and ``where``.
+    """
     columns = plain_columns(table, TRIAL_RESERVED)
     stimulus: dict[str, NDArray[Any]] = {}
     for name in ("stimulus_name", "frame"):
@@ -114,10 +118,12 @@ def _images_for(
     shape = template_shape(templates[chosen[0]])
     if shape is None:
         return None
-    frames = stimulus["frame"]
-    outside = np.unique(frames[(frames < 0) | (frames >= shape[0])])
-    if outside.size:
-        where["frame!="] = [float(v) for v in outside] if outside.size > 1 else float(outside[0])
+    frames = column_values(table["frame"])
+    outside = mask & ((frames < 0) | (frames >= shape[0]))
+    if outside.any():
+        bad = [float(v) for v in np.unique(frames[outside])]
+        where["frame!="] = bad if len(bad) > 1 else bad[0]
+        mask &= ~outside
     return f"{chosen[0]}:{chosen[1]}"
 
 

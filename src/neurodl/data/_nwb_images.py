@@ -96,7 +96,7 @@ def choose_images(
 
 
 def _frames(
-    path: Path, values: NDArray[Any], where: str, template: Any, names: list[str] | None, n: int
+    path: Path, values: NDArray[Any], column: str, where: str, names: list[str] | None, n: int
 ) -> NDArray[np.intp]:
     """Template positions named by the column ``values`` (numbers, or image names)."""
     if values.dtype.kind == "U":
@@ -110,7 +110,7 @@ def _frames(
         if unknown:
             raise DataValueError(
                 f"{path}: {where} names images the template lacks: {', '.join(unknown[:10])}; "
-                f"drop those rows with --where COLUMN!=VALUE."
+                f"drop those rows with --where {column}!=VALUE."
             )
         return np.asarray([position[v] for v in values.tolist()], dtype=np.intp)
     if values.dtype.kind == "f" and not np.array_equal(values, np.round(values)):
@@ -121,7 +121,7 @@ def _frames(
         example = int(frames[bad][0])
         raise DataValueError(
             f"{path}: {where} is outside the template's {n} frames (0-{n - 1}) in "
-            f"{int(bad.sum())} rows, e.g. {example}; drop them with --where COLUMN!={example}."
+            f"{int(bad.sum())} rows, e.g. {example}; drop them with --where {column}!={example}."
         )
     return frames
 
@@ -133,7 +133,7 @@ def _gray(images: NDArray[Any]) -> tuple[NDArray[Any], bool]:
 
 
 def read_images(
-    path: Path, template: Any, values: NDArray[Any], where: str, *, remap: bool
+    path: Path, template: Any, values: NDArray[Any], column: str, table: str, *, remap: bool
 ) -> tuple[NDArray[Any], NDArray[np.intp], dict[str, Any]]:
     """Images, per-row ``image_id`` and facts for ``meta`` from ``template`` and its index column.
 
@@ -151,7 +151,8 @@ def read_images(
             "data in the file (external files are not read)."
         )
     names = None if items is None else [item.name for item in items]
-    frames = _frames(path, values, where, template, names, shape[0])
+    where = f"column {column!r} of table {table!r}"
+    frames = _frames(path, values, column, where, names, shape[0])
     used = np.unique(frames)
     subset = remap and used.size < shape[0]
     if items is not None:

@@ -165,11 +165,13 @@ def stimulus_columns(
             skipped[name] = f"{values.ndim}-D column"
         elif values.dtype.kind not in "biufU":
             skipped[name] = f"dtype {values.dtype}"
+        elif values.dtype.kind == "f" and np.isnan(values).all():
+            skipped[name] = "NaN in every row read"
         elif values.dtype.kind == "f" and not np.isfinite(values).all():
             bad = int((~np.isfinite(values)).sum())
             raise DataValueError(
                 f"{path}: column {name!r} of table {table.name!r} is NaN or inf in {bad} of the "
-                f"kept rows (e.g. blank presentations); drop them with where={{'{name}!=': "
+                f"rows read (e.g. blank presentations); drop them with where={{'{name}!=': "
                 f"'nan'}} (--where {name}!=nan)."
             )
         else:
