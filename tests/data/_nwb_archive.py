@@ -8,8 +8,8 @@
   ``orientation``, ``frame`` = -1, a few blank sweeps with NaN orientation) then natural-scene
   rows (``stimulus_name`` = natural_scenes, ``frame`` into the template, -1 for blanks,
   ``image_name``, ``orientation`` NaN); ``intervals/spontaneous_presentations`` (one row);
-- ``stimulus/templates/natural_scenes`` (ImageSeries) and ``natural_scenes_images`` (Images,
-  named ``im<frame>``).
+- ``stimulus/templates/natural_scenes`` (ImageSeries) and ``natural_scenes_images`` (Images of
+  the first five scenes, named ``im<frame>``).
 
 ``write_ecephys``: a ``units`` table (spike times, ``quality`` text and ``snr`` columns) and
 ``intervals/drifting_gratings_presentations``.
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from hdmf.common import ElementIdentifiers, VectorData
 from pynwb import NWBHDF5IO, NWBFile
 from pynwb.base import Images
 from pynwb.epoch import TimeIntervals
@@ -37,10 +38,11 @@ from pynwb.ophys import (
 
 RATE = 10.0
 N_ROIS = 15
-N_SCENES = 30
-SCENE_REPEATS = 4
+N_SCENES = 170
+SCENE_REPEATS = 2
 ORIENTATIONS = np.arange(0.0, 180.0, 30.0)
 GRATING_REPEATS = 16
+N_NAMED = 5  # images of the Images container (im0 ... im4)
 IMAGE_SHAPE = (8, 10)
 
 
@@ -136,21 +138,24 @@ def _add_ophys(nwbfile: NWBFile, dff: np.ndarray, raw: np.ndarray, depth: np.nda
 
 
 def _add_table(nwbfile: NWBFile, name: str, starts, stops, **columns) -> None:
-    table = TimeIntervals(name=name, description=f"{name} of the session")
-    for column in columns:
-        table.add_column(name=column, description=column)
-    for i, (a, b) in enumerate(zip(starts, stops, strict=True)):
-        table.add_interval(
-            start_time=float(a), stop_time=float(b), **{k: v[i] for k, v in columns.items()}
+    """An intervals table built column by column (as archive writers do; fast)."""
+    data = {"start_time": np.asarray(starts, float), "stop_time": np.asarray(stops, float)}
+    data.update(columns)
+    nwbfile.add_time_intervals(
+        TimeIntervals(
+            name=name,
+            description=f"{name} of the session",
+            id=ElementIdentifiers(name="id", data=np.arange(len(starts))),
+            columns=[VectorData(name=k, description=k, data=v) for k, v in data.items()],
         )
-    nwbfile.add_time_intervals(table)
+    )
 
 
 def _add_templates(nwbfile: NWBFile, scenes: np.ndarray) -> None:
     nwbfile.add_stimulus_template(
         ImageSeries(name="natural_scenes", data=scenes, unit="NA", rate=1.0, description="scenes")
     )
-    pictures = [GrayscaleImage(name=f"im{i}", data=scenes[i]) for i in range(N_SCENES)]
+    pictures = [GrayscaleImage(name=f"im{i}", data=scenes[i]) for i in range(N_NAMED)]
     nwbfile.add_stimulus_template(Images(name="natural_scenes_images", images=pictures))
 
 

@@ -87,8 +87,8 @@ def test_gratings_rows_with_nan_dropped(ophys):
 def test_blank_frames_outside_the_template_are_named(ophys):
     with pytest.raises(
         DataValueError,
-        match=r"column 'frame' .* outside the template's 30 frames \(0-29\) in 4 rows, e\.g\. -1; "
-        r"drop them with --where frame!=-1",
+        match=r"column 'frame' .* outside the template's 170 frames \(0-169\) in 4 rows, "
+        r"e\.g\. -1; drop them with --where frame!=-1",
     ):
         load(ophys.path, intervals=TABLE, where={"stimulus_name": "natural_scenes"})
 
@@ -115,10 +115,11 @@ def test_window_relative_to_row_start(ophys):
 
 
 def test_images_container_indexed_by_name_column(ophys):
+    where = {"stimulus_name": "natural_scenes", "image_name": ["im3", "im0", "im4"]}
     recording = load(
-        ophys.path, intervals=TABLE, where=SCENES, images="natural_scenes_images:image_name"
+        ophys.path, intervals=TABLE, where=where, images="natural_scenes_images:image_name"
     )
-    rows = _rows(ophys, SCENES)
+    rows = np.flatnonzero(np.isin(ophys.frame, [0, 3, 4]) & (ophys.name == "natural_scenes"))
     np.testing.assert_array_equal(
         recording.images[recording.stimulus["image_id"]], ophys.scenes[ophys.frame[rows]]
     )
@@ -160,7 +161,7 @@ def test_neurons_subset_keeps_roi_columns(ophys):
         ),
         (
             {"intervals": TABLE, "where": {"stimulus_name": "movie"}},
-            r"keeps none of the 224 rows .*values: natural_scenes, static_gratings\.$",
+            r"keeps none of the 444 rows .*values: natural_scenes, static_gratings\.$",
         ),
         (
             {"intervals": TABLE, "where": {"frame": "x"}},
@@ -186,6 +187,10 @@ def test_neurons_subset_keeps_roi_columns(ophys):
         (
             {"intervals": TABLE, "where": SCENES, "images": "natural_scenes:image_name"},
             r"holds text, but the template is an ImageSeries",
+        ),
+        (
+            {"intervals": TABLE, "where": SCENES, "images": "natural_scenes_images:image_name"},
+            r"names images the template lacks: im10, im100, .*--where image_name!=VALUE\.$",
         ),
         (
             {"intervals": TABLE, "where": SCENES, "window": (0.3, 0.1)},
@@ -255,8 +260,8 @@ def test_describe_lists_everything(ophys):
     tables = {t["name"]: t for t in facts["intervals"]}
     assert tables[TABLE]["n_rows"] == ophys.name.size
     names = tables[TABLE]["columns"]["stimulus_name"]
-    assert names["values"] == {"natural_scenes": 124, "static_gratings": 100}
-    assert tables[TABLE]["columns"]["orientation"]["n_nan"] == 128
+    assert names["values"] == {"natural_scenes": 344, "static_gratings": 100}
+    assert tables[TABLE]["columns"]["orientation"]["n_nan"] == 348
     templates = {t["name"]: t for t in facts["templates"]}
     assert templates["natural_scenes"]["shape"] == (N_SCENES, 8, 10)
     assert templates["natural_scenes_images"]["type"] == "Images"

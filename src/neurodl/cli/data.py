@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -117,19 +118,25 @@ def _print_nwb(file: Path, facts: dict[str, Any]) -> None:
     _print_series(facts)
     typer.echo("intervals tables (--intervals NAME; keep rows with --where COLUMN=VALUE):")
     for table in facts["intervals"]:
-        typer.echo(f"  {table['name']}: {table['n_rows']} rows")
+        typer.echo(f"  {table['name']}: {table['n_rows']} row{'' if table['n_rows'] == 1 else 's'}")
         for name, column in table["columns"].items():
             typer.echo(_column_line(name, column))
     typer.echo("stimulus templates (--images TEMPLATE[:COLUMN]):")
-    for template in facts["templates"] or [{"name": "none", "type": "", "shape": ()}]:
+    for template in facts["templates"]:
         typer.echo(f"  {template['name']}  {template['type']} {_shape(template['shape'])}")
+    if not facts["templates"]:
+        typer.echo("  none")
     typer.echo("to analyse:")
     for suggestion in facts["suggestions"]:
         options = suggestion["options"]
-        typer.echo(f"  {options['intervals']}, {suggestion['n_rows']} rows:")
+        name = options.get("where", {}).get("stimulus_name")
+        which = f" (stimulus_name={name})" if name else ""
+        rows = f"{suggestion['n_rows']} row{'' if suggestion['n_rows'] == 1 else 's'}"
+        typer.echo(f"  {options['intervals']}{which}, {rows}:")
         if suggestion["command"]:
-            arguments = cli_arguments(options)
-            typer.echo(f"    neurodl {suggestion['command']} {file} -o OUT {arguments}")
+            extra = "".join(f" --{k} {v}" for k, v in suggestion["command_options"].items())
+            command = f"neurodl {suggestion['command']} {shlex.quote(str(file))} -o OUT"
+            typer.echo(f"    {command} {cli_arguments(options)}{extra}")
         typer.echo(f"    {load_call(str(file), options)}")
 
 

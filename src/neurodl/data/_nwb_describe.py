@@ -121,10 +121,24 @@ def _images_for(
     frames = column_values(table["frame"])
     outside = mask & ((frames < 0) | (frames >= shape[0]))
     if outside.any():
-        bad = [float(v) for v in np.unique(frames[outside])]
+        bad = [int(v) if float(v).is_integer() else float(v) for v in np.unique(frames[outside])]
         where["frame!="] = bad if len(bad) > 1 else bad[0]
         mask &= ~outside
     return f"{chosen[0]}:{chosen[1]}"
+
+
+def _command(table: Any, mask: NDArray[np.bool_], images: str | None) -> dict[str, Any]:
+    """The analysis for these rows: ``encode`` with images, ``decode`` with orientations.
+
+    Orientations all below 180° (static gratings) are decoded with period 180.
+    """
+    if images:
+        return {"command": "encode", "command_options": {}}
+    if "orientation" not in table.colnames:
+        return {"command": None, "command_options": {}}
+    orientation = column_values(table["orientation"])[mask]
+    below = orientation.dtype.kind in "iuf" and bool(np.all(orientation < 180))
+    return {"command": "decode", "command_options": {"period": 180} if below else {}}
 
 
 def _suggestions(
@@ -146,8 +160,8 @@ def _suggestions(
             options.update({"series": series} if series else {})
             images = _images_for(table, mask, where, templates)
             options.update({"images": images} if images else {})
-            command = "encode" if images else "decode" if "orientation" in table.colnames else None
-            out.append({"options": options, "command": command, "n_rows": int(mask.sum())})
+            analysis = _command(table, mask, images)
+            out.append({"options": options, "n_rows": int(mask.sum()), **analysis})
     return out
 
 
