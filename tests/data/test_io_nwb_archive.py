@@ -114,6 +114,16 @@ def test_window_relative_to_row_start(ophys):
     assert recording.meta["nwb"]["window_s"] == [0.1, 0.35]
 
 
+def test_overlapping_windows_across_read_blocks(ophys, monkeypatch):
+    from neurodl.data import _nwb_series
+
+    monkeypatch.setattr(_nwb_series, "BLOCK_ELEMENTS", 7 * N_ROIS)  # 7 frames per block
+    recording = load(ophys.path, intervals=TABLE, where=SCENES, window=(-0.2, 0.9))
+    starts = ophys.starts[_rows(ophys, SCENES)]
+    expected = window_means(ophys.dff, ophys.times, starts - 0.2, starts + 0.9)
+    np.testing.assert_allclose(recording.responses, expected, rtol=1e-5, atol=1e-6)
+
+
 def test_images_container_indexed_by_name_column(ophys):
     where = {"stimulus_name": "natural_scenes", "image_name": ["im3", "im0", "im4"]}
     recording = load(

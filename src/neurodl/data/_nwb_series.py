@@ -144,10 +144,8 @@ def _window_sums(
         b = np.clip(last[hit], lo, hi)
         begin, end = int(a.min()), int(b.max())
         block = read_table(data, np.arange(begin, end, dtype=np.intp), cols)
-        cumulative = np.zeros((end - begin + 1, n_cols), dtype=np.float64)
-        np.cumsum(block, axis=0, dtype=np.float64, out=cumulative[1:])
-        del block
-        sums[hit] += cumulative[b - begin] - cumulative[a - begin]
+        for row, i, j in zip(hit, a - begin, b - begin, strict=True):
+            sums[row] += block[i:j].sum(axis=0, dtype=np.float64)
     return sums
 
 
@@ -182,7 +180,10 @@ def _read_imaging(
         responses = read_table(data, first, n_index)
         how = f"{info.path}, one sample per row"
     else:
-        responses = _window_sums(data, first, last, n_index) / (last - first)[:, None]
+        sums = _window_sums(data, first, last, n_index)
+        sums /= (last - first)[:, None]
+        responses = sums.astype(np.float32)
+        del sums
         how = f"{info.path}, averaged over the samples in each window"
     rows = np.asarray(series.rois.data[:], dtype=np.intp)
     rows = rows if n_index is None else rows[n_index]
