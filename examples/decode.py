@@ -70,14 +70,10 @@ def main() -> None:
     )
 
     if args.output is not None:
-        from neurodl.cli._common import save_figure
-
-        result = run_decoding(recording, decoder="bayes", quick=args.quick, seed=args.seed)
-        args.output.mkdir(parents=True, exist_ok=True)
-        for stem, figure in result.figures.items():
-            save_figure(figure, args.output / f"{stem}.png")
+        result = run_decoding(recording, decoder="bayes", quick=args.quick, random_state=args.seed)
+        written = result.save(args.output)
         print("\n".join(result.summary))
-        print(f"figures in {args.output}")
+        print(f"{len(written)} files (metrics, figures, report.html) in {args.output}")
 
 
 if __name__ == "__main__":

@@ -60,9 +60,9 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-from neurodl.data._formats_common import atomic_path
 from neurodl.data.recording import Recording
 from neurodl.exceptions import DataFormatError, NeurodlTypeError, NeurodlValueError
+from neurodl.files import atomic_path
 
 __all__ = [
     "FORMATS",

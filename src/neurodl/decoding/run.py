@@ -17,14 +17,14 @@ from neurodl.decoding.curves import log_sizes, neuron_curve, trial_curve
 from neurodl.decoding.factory import DECODERS, make_decoder
 from neurodl.decoding.linear import LinearDecoder
 from neurodl.decoding.threshold import discrimination_threshold
-from neurodl.exceptions import NeurodlTypeError, NeurodlValueError
+from neurodl.exceptions import NeurodlTypeError, NeurodlValueError, check_option
 from neurodl.metrics import (
     chance_median_abs_error,
     chance_rmse,
     fraction_correct,
     median_abs_error_ci,
 )
-from neurodl.results import AnalysisResult
+from neurodl.results import AnalysisResult, resolve_seed
 
 __all__ = ["run_decoding"]
 
@@ -128,14 +128,15 @@ def run_decoding(
     target: str = "orientation",
     folds: int = 5,
     period: float = 360,
-    seed: int = 0,
     device: str = "cpu",
     quick: bool = False,
     curves: bool = True,
-    n_bootstrap: int | None = None,
-    n_jobs: int | None = 1,
-    verbose: int = 0,
+    n_resamples: int | None = None,
+    confidence_level: float = 0.95,
+    n_jobs: int | None = None,
+    random_state: int | None = None,
     figures: bool = True,
+    verbose: int = 0,
 ) -> AnalysisResult:
     """Decode a stimulus angle from a recording: errors, threshold, controls, bound and figures.
 
@@ -155,8 +156,6 @@ def run_decoding(
     folds : int
         Cross-validation folds.
     period : {360, 180}
-    seed : int
-        Seeds folds, shuffles, bootstraps and the torch decoders.
     device : str
         Device of the torch decoders.
     quick : bool
@@ -164,14 +163,20 @@ def run_decoding(
     curves : bool
         Compute the error-vs-neurons and error-vs-training-trials curves (on subsamples of
         neurons and of training trials, each scored on held-out trials).
-    n_bootstrap : int, optional
-        Bootstrap resamples of the threshold (default 1000, 200 when quick).
+    n_resamples : int, optional
+        Bootstrap resamples of the error's and the threshold's intervals (default 1000, 200
+        when quick).
+    confidence_level : float
+        Level of every confidence interval, in (0, 1).
     n_jobs : int or None
-        Parallel folds / curve points through joblib.
-    verbose : int
-        1 shows training progress bars on a terminal.
+        Parallel folds / curve points through joblib (None: one).
+    random_state : int or None
+        Seeds folds, shuffles, bootstraps and the torch decoders. None draws a fresh seed, which
+        is recorded in ``parameters["random_state"]`` so that the run can be repeated.
     figures : bool
-        Make the figures.
+        Make the figures (False imports no matplotlib).
+    verbose : int
+        0 quiet; 1 or 2 show training progress bars on a terminal.
 
     Returns
     -------
@@ -182,16 +187,15 @@ def run_decoding(
     --------
     >>> from neurodl.data import simulate_v1
     >>> result = run_decoding(simulate_v1(100, 300, random_state=0), quick=True, figures=False)
-    >>> sorted(k for k in result.metrics if k.startswith("threshold_ci"))
-    ['threshold_ci_deg', 'threshold_ci_high', 'threshold_ci_level', 'threshold_ci_low']
+    >>> sorted(k for k in result.metrics if k.startswith("threshold_deg"))
+    ['threshold_deg', 'threshold_deg_ci_high', 'threshold_deg_ci_low']
     """
     started = time.perf_counter()
     if not isinstance(recording, Recording):
         raise NeurodlTypeError(
             f"recording must be a neurodl Recording; got {type(recording).__name__}."
         )
-    if decoder not in DECODERS:
-        raise NeurodlValueError(f"decoder must be one of {set(DECODERS)}; got {decoder!r}.")
+    check_option("decoder", decoder, DECODERS)
     period_f = check_period(period)
     if target not in recording.stimulus:
         raise NeurodlValueError(
@@ -204,6 +208,9 @@ def run_decoding(
             f"need at least {2 * folds} trials for {folds}-fold cross-validation; got "
             f"{recording.n_trials}."
         )
+    if not 0 < confidence_level < 1:
+        raise NeurodlValueError(f"confidence_level must lie in (0, 1); got {confidence_level!r}.")
+    seed = resolve_seed(random_state)
     groups = recording.condition_labels()[1] if recording.has_repeats else None
     params = _decoder_params(decoder, decoder_params, period_f, seed, device, quick, verbose)
     estimator = make_decoder(decoder, **params)
@@ -218,13 +225,24 @@ def run_decoding(
     }
     cv = cross_validate_decoder(estimator, X, y, return_estimators=True, **options)
     shuffled = shuffle_control(_control_decoder(estimator, cv["estimators"]), X, y, **options)
-    boots = n_bootstrap if n_bootstrap is not None else (200 if quick else 1000)
+    boots = n_resamples if n_resamples is not None else (200 if quick else 1000)
     threshold = discrimination_threshold(
-        cv["predictions"], y, period=period_f, n_bootstrap=boots, random_state=seed
+        cv["predictions"],
+        y,
+        period=period_f,
+        n_bootstrap=boots,
+        ci=confidence_level,
+        random_state=seed,
     )
     error_ci = (
         median_abs_error_ci(
-            cv["predictions"], y, period_f, groups=groups, n_bootstrap=boots, random_state=seed
+            cv["predictions"],
+            y,
+            period_f,
+            groups=groups,
+            n_bootstrap=boots,
+            ci=confidence_level,
+            random_state=seed,
         )
         if boots >= 10
         else (float("nan"), float("nan"))
@@ -254,9 +272,9 @@ def run_decoding(
         "n_folds": folds,
         "grouped_by_condition": groups is not None,
         "median_abs_error_deg": cv["median_abs_error_deg"],
-        "median_abs_error_ci_low": error_ci[0],
-        "median_abs_error_ci_high": error_ci[1],
-        "median_abs_error_ci_level": 0.95,
+        "median_abs_error_deg_ci_low": error_ci[0],
+        "median_abs_error_deg_ci_high": error_ci[1],
+        "confidence_level": confidence_level,
         "mean_abs_error_deg": cv["mean_abs_error_deg"],
         "rmse_deg": cv["rmse_deg"],
         "fraction_correct_36_bins": fraction_correct(cv["predictions"], y, 36, period_f),
@@ -264,10 +282,8 @@ def run_decoding(
         "fold_rmse_deg": cv["fold_rmse_deg"],
         "fit_time_s": cv["fit_time_s"],
         "threshold_deg": threshold["threshold_deg"],
-        "threshold_ci_deg": list(threshold["ci_deg"]),
-        "threshold_ci_low": threshold["ci_deg"][0],
-        "threshold_ci_high": threshold["ci_deg"][1],
-        "threshold_ci_level": threshold["ci_level"],
+        "threshold_deg_ci_low": threshold["ci_deg"][0],
+        "threshold_deg_ci_high": threshold["ci_deg"][1],
         "threshold_extrapolated": threshold["extrapolated"],
         "shuffle_median_abs_error_deg": shuffled["median_abs_error_deg"],
         "shuffle_rmse_deg": shuffled["rmse_deg"],
@@ -290,8 +306,10 @@ def run_decoding(
             "n_train_trials": trials["n_trials"],
             "median_abs_error_deg": trials["median_abs_error_deg"],
         }
-    metrics["wall_time_s"] = round(time.perf_counter() - started, 3)
+    metrics["n_resamples"] = boots
+    metrics["wall_seconds"] = round(time.perf_counter() - started, 3)
     result = AnalysisResult(
+        title="Decoding",
         metrics=metrics,
         figures=(
             make_figures(decoder, recording, y, cv, threshold, (curve, trials), period_f, metrics)
@@ -305,11 +323,13 @@ def run_decoding(
             "target": target,
             "folds": folds,
             "period": period_f,
-            "seed": seed,
             "device": device,
             "quick": quick,
-            "n_bootstrap": boots,
+            "curves": curves,
+            "n_resamples": boots,
+            "confidence_level": confidence_level,
             "n_jobs": n_jobs,
+            "random_state": seed,
         },
     )
     return result

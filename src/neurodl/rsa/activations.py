@@ -1,4 +1,4 @@
-"""Layer activations of any torch module, recorded with forward hooks."""
+"""Layer activations of any torch module: forward hooks, or cut graphs for TorchScript."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
-from neurodl.exceptions import DataValueError, NeurodlTypeError, NeurodlValueError
-from neurodl.rsa._utils import check_method
+from neurodl.exceptions import DataValueError, NeurodlTypeError, NeurodlValueError, check_option
+from neurodl.rsa._torchscript import scripted_recorder
 from neurodl.training import resolve_device
 
 __all__ = ["extract_activations", "layer_names"]
@@ -51,8 +51,10 @@ def extract_activations(
     Parameters
     ----------
     module : torch.nn.Module
-        Any network (neurodl's, torchvision's, timm's...). It is run in eval mode without
-        gradients and moved to ``device``; its training flag is restored afterwards.
+        Any network (neurodl's, torchvision's, timm's...), or a TorchScript module (loaded
+        with ``torch.jit.load``: safe, no pickle), whose layers are read from its graph. It is
+        run in eval mode without gradients and moved to ``device``; its training flag is
+        restored afterwards.
     images : array-like of shape (n_images, height, width) or (n_images, channels, height, width)
         Inputs; a channel axis is added to 3-D input.
     layers : sequence of str
@@ -84,14 +86,8 @@ def extract_activations(
     """
     if not isinstance(module, nn.Module):
         raise NeurodlTypeError(f"module must be a torch.nn.Module; got {type(module).__name__}.")
-    if isinstance(module, torch.jit.ScriptModule):
-        raise NeurodlTypeError(
-            "TorchScript modules do not support forward hooks, so their layers cannot be "
-            "recorded; pass the Python nn.Module (for example a module saved with torch.save, "
-            "loaded with allow_pickle=True when trusted)."
-        )
     if reduce is not None:
-        check_method("reduce", reduce, ("pca", "random_projection"))
+        check_option("reduce", reduce, ("pca", "random_projection"))
     available = dict(module.named_modules())
     names = list(layers)
     if not names:
@@ -114,12 +110,24 @@ def extract_activations(
         raise NeurodlValueError(f"batch_size must be >= 1; got {batch_size!r}.")
     dev = resolve_device(device)
     captured: dict[str, torch.Tensor] = {}
-    handles = [
-        available[name].register_forward_hook(
-            lambda _m, _i, out, name=name: captured.__setitem__(name, _first_tensor(out))
-        )
-        for name in names
-    ]
+    handles: list[Any] = []
+    if isinstance(module, torch.jit.ScriptModule):
+        recorder = scripted_recorder(module, names)
+
+        def forward(batch: torch.Tensor) -> None:
+            captured.update(recorder(batch))
+
+    else:
+        handles = [
+            available[name].register_forward_hook(
+                lambda _m, _i, out, name=name: captured.__setitem__(name, _first_tensor(out))
+            )
+            for name in names
+        ]
+
+        def forward(batch: torch.Tensor) -> None:
+            module(batch)
+
     projections: dict[str, torch.Tensor] = {}
     generator = torch.Generator().manual_seed(0 if random_state is None else int(random_state))
     chunks: dict[str, list[NDArray[np.float32]]] = {name: [] for name in names}
@@ -130,7 +138,7 @@ def extract_activations(
         with torch.no_grad():
             for start in range(0, x.shape[0], int(batch_size)):
                 captured.clear()
-                module(torch.from_numpy(x[start : start + int(batch_size)]).to(dev))
+                forward(torch.from_numpy(x[start : start + int(batch_size)]).to(dev))
                 for name in names:
                     if name not in captured:
                         raise NeurodlValueError(

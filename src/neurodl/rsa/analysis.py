@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,15 @@ from numpy.typing import NDArray
 from torch import nn
 
 from neurodl.data.recording import Recording
-from neurodl.exceptions import DataFormatError, DataValueError, NeurodlValueError, UnsafeFileError
-from neurodl.results import AnalysisResult
-from neurodl.rsa._utils import check_method, condition_means
+from neurodl.exceptions import (
+    DataFormatError,
+    DataValueError,
+    NeurodlValueError,
+    UnsafeFileError,
+    check_option,
+)
+from neurodl.results import AnalysisResult, resolve_seed
+from neurodl.rsa._utils import condition_means
 from neurodl.rsa.activations import extract_activations
 from neurodl.rsa.compare import COMPARE_METHODS
 from neurodl.rsa.inference import (
@@ -88,7 +95,7 @@ def make_conditions(
         Condition of each used trial, numbered in order of orientation (non-decreasing).
     description : str
     """
-    check_method("conditions", conditions, CONDITION_CHOICES)
+    check_option("conditions", conditions, CONDITION_CHOICES)
     theta = np.asarray(recording.orientation, dtype=np.float64) % 360
     trials = np.arange(recording.n_trials)
     index = np.zeros(0, dtype=np.intp)
@@ -183,15 +190,19 @@ def run_rsa(
     layers: list[str] | None = None,
     rdm: str = "correlation",
     compare: str = "pearson",
-    seed: int = 0,
     device: str = "cpu",
     quick: bool = False,
-    n_bootstrap: int = 1000,
     n_permutations: int = 1000,
     allow_pickle: bool = False,
     n_bins: int = 36,
     conditions: str = "orientation",
     bootstrap: str = "conditions",
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    n_jobs: int | None = None,
+    random_state: int | None = None,
+    figures: bool = True,
+    verbose: int = 0,
 ) -> AnalysisResult:
     """Compare every layer of a network with a recording's representation of orientation.
 
@@ -210,13 +221,13 @@ def run_rsa(
         compare them with their plain counterpart (euclidean, same normalisation).
     compare : str
         RDM comparison (:data:`neurodl.rsa.COMPARE_METHODS`).
-    seed : int
     device : str
     quick : bool
         Tiny training, 24 orientation bins and PCA embeddings only: a run in seconds. The
         resamples and permutations are not reduced (they cost milliseconds), so p-values keep
         their resolution of 1 / (n_permutations + 1).
-    n_bootstrap, n_permutations : int
+    n_permutations : int
+        Permutations of the condition labels for each layer's p-value.
     n_bins : int
         Orientation bins (24 with ``quick``) when orientations are continuous.
     conditions : {"orientation", "stimuli"}
@@ -228,6 +239,20 @@ def run_rsa(
         stimuli) or the recorded neurons (another sample of neurons, same stimuli;
         ``rdm`` "euclidean" or "correlation" only), see
         :func:`~neurodl.rsa.bootstrap_over_neurons`.
+
+    n_resamples : int
+        Bootstrap resamples of the similarities and the noise ceiling.
+    confidence_level : float
+        Level of every confidence interval, in (0, 1).
+    n_jobs : int or None
+        Cores for the rank bootstraps (see :func:`~neurodl.rsa.bootstrap_rdm_comparison`).
+    random_state : int or None
+        Seeds the tilt network, the resamples and the permutations; None draws a fresh seed,
+        recorded in ``parameters["random_state"]``.
+    figures : bool
+        Make the figures (False imports no matplotlib).
+    verbose : int
+        0 quiet; 1 or 2 log the steps.
 
     Returns
     -------
@@ -258,9 +283,13 @@ def run_rsa(
     its RDM correlates r = 0.89 with 180°-periodic orientation differences and r = 0.07 with
     360° ones. That is a real difference between the layers, not an artefact.
     """
-    check_method("rdm", rdm, RDM_METHODS)
-    check_method("compare", compare, COMPARE_METHODS)
-    check_method("bootstrap", bootstrap, BOOTSTRAP_OVER)
+    started = time.perf_counter()
+    check_option("rdm", rdm, RDM_METHODS)
+    check_option("compare", compare, COMPARE_METHODS)
+    if not 0 < confidence_level < 1:
+        raise NeurodlValueError(f"confidence_level must lie in (0, 1); got {confidence_level!r}.")
+    seed = resolve_seed(random_state)
+    check_option("bootstrap", bootstrap, BOOTSTRAP_OVER)
     if bootstrap == "neurons" and rdm not in NEURON_RDM_METHODS:
         listed = ", ".join(repr(m) for m in NEURON_RDM_METHODS)
         raise NeurodlValueError(
@@ -343,12 +372,19 @@ def run_rsa(
             rdm=rdm,
             method=compare,
             splits=(np.arange(n_folds) % n_splits)[folds] if n_splits > 1 else None,
-            n_bootstrap=n_bootstrap,
+            n_resamples=n_resamples,
+            confidence_level=confidence_level,
             random_state=seed,
         )
     else:
         boot = bootstrap_rdm_comparison(
-            model_rdms, split, method=compare, n_bootstrap=n_bootstrap, random_state=seed
+            model_rdms,
+            split,
+            method=compare,
+            n_resamples=n_resamples,
+            confidence_level=confidence_level,
+            n_jobs=n_jobs,
+            random_state=seed,
         )
     similarity, low, high = boot.similarity, boot.ci_low, boot.ci_high
     ceiling = boot.noise_ceiling
@@ -375,10 +411,12 @@ def run_rsa(
             "layers": list(layer_patterns),
             "rdm": rdm,
             "compare": compare,
-            "seed": seed,
             "device": device,
             "quick": quick,
-            "n_bootstrap": n_bootstrap,
+            "n_resamples": n_resamples,
+            "confidence_level": confidence_level,
+            "n_jobs": n_jobs,
+            "random_state": seed,
             "bootstrap_over": bootstrap,
             "n_permutations": n_permutations,
             "conditions": description,
@@ -388,4 +426,6 @@ def run_rsa(
             "skipped_layers": skipped,
         },
         quick=quick,
+        figures=figures,
+        started=started,
     )
