@@ -51,13 +51,9 @@ def _timed(func, *args, **kwargs):  # type: ignore[no-untyped-def]
     return out, elapsed, peak / 2**20
 
 
-def _write_archive(path: Path, n_frames: int, n_rois: int, n_rows: int) -> None:
-    """dF/F at 30 Hz written in blocks (never all in memory) + trials + presentations tables."""
-    import datetime
-
+def _add_dff(nwbfile, n_frames: int, n_rois: int) -> None:  # type: ignore[no-untyped-def]
+    """processing/ophys/dff/traces at 30 Hz, written in blocks (never all in memory)."""
     from hdmf.data_utils import DataChunkIterator
-    from pynwb import NWBHDF5IO, NWBFile
-    from pynwb.epoch import TimeIntervals
     from pynwb.ophys import (
         DfOverF,
         ImageSegmentation,
@@ -72,11 +68,6 @@ def _write_archive(path: Path, n_frames: int, n_rois: int, n_rows: int) -> None:
         for start in range(0, n_frames, 5000):
             yield from rng.standard_normal((min(5000, n_frames - start), n_rois), np.float32)
 
-    nwbfile = NWBFile(
-        session_description="bench",
-        identifier="bench",
-        session_start_time=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
-    )
     plane = nwbfile.create_imaging_plane(
         name="plane",
         optical_channel=OpticalChannel(name="g", description="g", emission_lambda=520.0),
@@ -95,16 +86,24 @@ def _write_archive(path: Path, n_frames: int, n_rois: int, n_rows: int) -> None:
         frames(), maxshape=(n_frames, n_rois), dtype=np.dtype(np.float32), buffer_size=5000
     )
     region = cells.create_roi_table_region(region=list(range(n_rois)), description="all")
-    module.add(
-        DfOverF(
-            name="dff",
-            roi_response_series=[
-                RoiResponseSeries(name="traces", data=data, rois=region, unit="NA", rate=30.0)
-            ],
-        )
+    series = RoiResponseSeries(name="traces", data=data, rois=region, unit="NA", rate=30.0)
+    module.add(DfOverF(name="dff", roi_response_series=[series]))
+
+
+def _write_archive(path: Path, n_frames: int, n_rows: int, n_rois: int) -> None:
+    """dF/F + a trials table and a stimulus_presentations table (the same rows, two stimuli)."""
+    import datetime
+
+    from pynwb import NWBHDF5IO, NWBFile
+    from pynwb.epoch import TimeIntervals
+
+    nwbfile = NWBFile(
+        session_description="bench",
+        identifier="bench",
+        session_start_time=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
     )
-    duration = n_frames / 30.0
-    starts = np.linspace(1.0, duration - 1.0, n_rows)
+    _add_dff(nwbfile, n_frames, n_rois)
+    starts = np.linspace(1.0, n_frames / 30.0 - 1.0, n_rows)
     names = np.where(np.arange(n_rows) // 500 % 2 == 0, "static_gratings", "natural_scenes")
     for table_name in ("trials", "stimulus_presentations"):
         table = TimeIntervals(name=table_name, description=table_name)
@@ -126,7 +125,7 @@ def _bench_archive(args: argparse.Namespace) -> None:
     directory = Path(args.dir or tempfile.gettempdir())
     path = directory / "bench_archive.nwb"
     start = time.perf_counter()
-    _write_archive(path, args.frames, args.rois, args.rows)
+    _write_archive(path, args.frames, args.rows, args.rois)
     size = path.stat().st_size
     print(
         f"NWB: dF/F {args.frames} frames x {args.rois} ROIs float32 at 30 Hz, {args.rows} rows of "
