@@ -9,9 +9,11 @@ import typer
 
 from neurodl.cli import app
 from neurodl.cli._common import cli_errors, write_analysis
+from neurodl.cli._load_options import LoadOptions, choices_of, with_load_options
 
 
 @app.command()
+@with_load_options
 def decode(
     file: Path = typer.Argument(..., help="Recording file (.npz, .h5, .nwb, .npy)."),
     output: Path = typer.Option(..., "-o", "--output", help="Directory for the outputs."),
@@ -27,14 +29,14 @@ def decode(
         False, "--allow-pickle", help="Trust the file and allow pickled content (.npy dicts)."
     ),
     quick: bool = typer.Option(False, "--quick", help="Fewer epochs and resamples (seconds)."),
+    load_options: LoadOptions = LoadOptions(),
 ) -> None:
     """Decode orientation: cross-validated errors, threshold, shuffle control, bound, figures."""
-    from neurodl.data import load
     from neurodl.decoding import run_decoding
 
     started = time.time()
     with cli_errors():
-        recording = load(file, allow_pickle=allow_pickle)
+        recording = load_options.load(file, allow_pickle=allow_pickle)
         result = run_decoding(
             recording,
             decoder=decoder,
@@ -54,6 +56,7 @@ def decode(
             seed=seed,
             started=started,
             device=device,
+            loading=choices_of(recording),
         )
     for line in result.summary:
         typer.echo(line)

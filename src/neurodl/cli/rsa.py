@@ -9,9 +9,11 @@ import typer
 
 from neurodl.cli import app
 from neurodl.cli._common import cli_errors, write_analysis
+from neurodl.cli._load_options import LoadOptions, choices_of, with_load_options
 
 
 @app.command()
+@with_load_options
 def rsa(
     file: Path = typer.Argument(..., help="Recording file."),
     output: Path = typer.Option(..., "-o", "--output", help="Directory to write results into."),
@@ -46,14 +48,14 @@ def rsa(
         False, "--allow-pickle", help="Trust FILE and the --model file with pickled content."
     ),
     quick: bool = typer.Option(False, "--quick", help="Tiny training and resampling: seconds."),
+    load_options: LoadOptions = LoadOptions(),
 ) -> None:
     """Train the tilt CNN (or load your network) and compare each layer's RDM with the data's."""
-    from neurodl.data import load
     from neurodl.rsa import run_rsa
 
     started = time.time()
     with cli_errors():
-        recording = load(file, allow_pickle=allow_pickle)
+        recording = load_options.load(file, allow_pickle=allow_pickle)
         chosen = [name.strip() for name in layers.split(",") if name.strip()] if layers else None
         result = run_rsa(
             recording,
@@ -75,6 +77,7 @@ def rsa(
             seed=seed,
             started=started,
             device=device,
+            loading=choices_of(recording),
         )
     for sentence in result.summary:
         typer.echo(sentence)
