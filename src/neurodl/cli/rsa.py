@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from neurodl.cli import app
+from neurodl.cli._choices import Bootstrap, Compare, Rdm
 from neurodl.cli._common import cli_errors, write_analysis
 from neurodl.cli._load_options import LoadOptions, choices_of, with_load_options
 
@@ -25,19 +26,10 @@ def rsa(
     layers: str | None = typer.Option(
         None, "--layers", help="Comma-separated layer names (the model's defaults when omitted)."
     ),
-    rdm: str = typer.Option(
-        "correlation",
-        "--rdm",
-        help="Dissimilarity: euclidean, correlation, crossnobis or poisson.",
-    ),
-    compare: str = typer.Option(
-        "pearson",
-        "--compare",
-        help="RDM comparison: pearson, spearman, rho_a, cosine, kendall_tau_a, whitened_cosine, "
-        "whitened_pearson.",
-    ),
-    bootstrap: str = typer.Option(
-        "conditions",
+    rdm: Rdm = typer.Option(Rdm.correlation, "--rdm", help="Dissimilarity of the data."),
+    compare: Compare = typer.Option(Compare.pearson, "--compare", help="RDM comparison."),
+    bootstrap: Bootstrap = typer.Option(
+        Bootstrap.conditions,
         "--bootstrap",
         help="What the confidence intervals resample: conditions or neurons (neurons needs "
         "--rdm euclidean or correlation).",
@@ -61,13 +53,13 @@ def rsa(
             recording,
             model=model,
             layers=chosen,
-            rdm=rdm,
-            compare=compare,
+            rdm=rdm.value,
+            compare=compare.value,
             random_state=seed,
             device=device,
             quick=quick,
             allow_pickle=allow_pickle,
-            bootstrap=bootstrap,
+            bootstrap=bootstrap.value,
         )
         write_analysis(
             output,
