@@ -152,6 +152,7 @@ def simulate_infant_movements(
     age_range: tuple[float, float] = (6.0, 18.0),
     fps: float | None = None,
     nuisance: float = 1.0,
+    reference_fraction: float = 0.5,
     random_state: int | np.random.Generator | None = None,
 ) -> list[Pose]:
     """Simulate supine infants' keypoint trajectories with known labels.
@@ -176,6 +177,9 @@ def simulate_infant_movements(
         Frame rate; by default one of 15, 25, 30, 50, 60 per video (30 when ``nuisance`` is 0).
     nuisance : float
         Scale of the camera and tracking nuisances (0: fixed camera, no noise, no missing points).
+    reference_fraction : float
+        Fraction of the typical infants put in the reference group (``meta["group"]``:
+        ``"reference"``); the others and all atypical infants are ``"test"``.
     random_state : int or Generator, optional
         Seed.
 
@@ -183,7 +187,7 @@ def simulate_infant_movements(
     -------
     list of Pose
         One per video, in pixels; ``meta`` holds ``infant``, ``age_weeks``, ``label`` (1 atypical),
-        ``kind``, ``severity`` and the nuisances drawn.
+        ``group``, ``kind``, ``severity`` and the nuisances drawn.
 
     Examples
     --------
@@ -197,6 +201,7 @@ def simulate_infant_movements(
         raise NeurodlValueError(f"kinds must be from {set(ATYPICAL_KINDS)}; got {kinds!r}.")
     rng = np.random.default_rng(random_state)
     n_atypical = int(round(atypical_fraction * n_infants))
+    n_reference = int(round(reference_fraction * (n_infants - n_atypical)))
     poses = []
     for i in range(n_infants):
         label = int(i < n_atypical)
@@ -208,7 +213,9 @@ def simulate_infant_movements(
             n = int(round(duration * rate))
             body = _body(rng, _angles(rng, n, rate, age, prof))
             xy, conf, extra = _camera(rng, body, nuisance)
+            group = "reference" if n_atypical <= i < n_atypical + n_reference else "test"
             meta = {"infant": f"infant{i:03d}", "age_weeks": round(age, 1), "label": label}
+            meta["group"] = group
             meta |= {"kind": kind, "severity": severity if label else 0.0, "video": v}
             meta |= {"source": "simulated", **extra}
             poses.append(Pose(xy, conf, keypoints=CANONICAL_KEYPOINTS, fps=rate, meta=meta))
