@@ -86,7 +86,8 @@ def shannon_entropy(values: NDArray[np.float64], resolution: float) -> float:
 def joint_angle(a: NDArray[np.float64], b: NDArray[np.float64], c: NDArray[np.float64]) -> NDArray[np.float64]:  # fmt: skip
     """Interior angle at ``b`` between ``b→a`` and ``b→c``, degrees in [0, 180], per frame."""
     u, w = a - b, c - b
-    cos = np.einsum("ij,ij->i", u, w) / (np.linalg.norm(u, axis=1) * np.linalg.norm(w, axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.einsum("ij,ij->i", u, w) / (np.linalg.norm(u, axis=1) * np.linalg.norm(w, axis=1))
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 

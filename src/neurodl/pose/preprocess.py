@@ -8,7 +8,8 @@ Each step is a function ``Pose -> Pose`` that records its parameters in
 3. :func:`smooth_positions`: a 0.5 s running median, then a 0.5 s running mean.
 4. :func:`normalise_body`: the upper body (head, shoulders, arms) is expressed in the shoulder
    line's frame (origin mid-shoulder, ``x`` from the right to the left shoulder, ``y`` towards the
-   hips), the lower body (hips, legs) in the hip line's frame (origin mid-hip), and everything is
+   hips), the lower body (hips, legs) in the hip line's frame (origin mid-hip, ``x`` from the right
+   to the left hip, ``y`` away from the shoulders), and everything is
    divided by the median trunk length (mid-shoulder to mid-hip). Camera distance, rotation,
    position, mirroring and body size drop out.
 """
@@ -144,12 +145,13 @@ def normalise_body(pose: Pose) -> Pose:
     rs, ls = pose.point("right_shoulder"), pose.point("left_shoulder")
     rh, lh = pose.point("right_hip"), pose.point("left_hip")
     mid_s, mid_h = (rs + ls) / 2, (rh + lh) / 2
-    trunk = float(np.nanmedian(np.linalg.norm(mid_h - mid_s, axis=1)))
+    lengths = np.linalg.norm(mid_h - mid_s, axis=1)
+    trunk = float(np.median(lengths[np.isfinite(lengths)])) if np.isfinite(lengths).any() else np.nan
     if not np.isfinite(trunk) or trunk <= 0:
         where = pose.meta.get("source") or pose.infant
         raise DataValueError(f"{where}: shoulders and hips are never tracked together.")
     upper = _frame(rs, ls, mid_h)
-    lower = _frame(rh, lh, mid_s)
+    lower = _frame(rh, lh, 2 * mid_h - mid_s)  # y away from the shoulders, as above
     out = np.empty_like(pose.positions)
     for j, name in enumerate(pose.keypoints):
         origin, x, y = lower if name in LOWER_BODY else upper
