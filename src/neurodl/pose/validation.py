@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import rankdata
-from sklearn.metrics import average_precision_score, roc_curve
 
 from neurodl.exceptions import DataValueError
 
@@ -60,8 +59,28 @@ def roc_auc(y_true: ArrayLike, y_score: ArrayLike) -> float:
 def sensitivity_at_specificity(y_true: ArrayLike, y_score: ArrayLike, specificity: float = 0.9) -> float:  # fmt: skip
     """Largest true-positive rate whose false-positive rate is at most ``1 - specificity``."""
     y, s = _labels(y_true, y_score)
-    fpr, tpr, _ = roc_curve(y, s)
-    return float(tpr[fpr <= 1 - specificity + 1e-12].max())
+    return float(_ranked(s[None], y.astype(bool)[None], specificity)[1][0])
+
+
+def _ranked(scores: NDArray[np.float64], labels: NDArray[np.bool_], specificity: float) -> Any:
+    """Average precision and sensitivity at ``specificity`` for each row (ties handled as one
+    threshold, as scikit-learn does)."""
+    order = np.argsort(-scores, axis=1, kind="stable")
+    s = np.take_along_axis(scores, order, axis=1)
+    y = np.take_along_axis(labels, order, axis=1)
+    n = s.shape[1]
+    tp = np.cumsum(y, axis=1)
+    last = np.ones_like(y)
+    last[:, :-1] = s[:, :-1] != s[:, 1:]  # the last item of each group of tied scores
+    ends = np.where(last, np.arange(n), n - 1)
+    ends = np.minimum.accumulate(ends[:, ::-1], axis=1)[:, ::-1]
+    precision = np.take_along_axis(tp / np.arange(1, n + 1), ends, axis=1)
+    n_pos = y.sum(axis=1)
+    ap = (y * precision).sum(axis=1) / n_pos
+    fp = np.arange(1, n + 1) - tp
+    allowed = last & (fp <= (1 - specificity) * (n - n_pos)[:, None] + 1e-9)
+    sens = np.where(allowed, tp, 0).max(axis=1) / n_pos
+    return ap, sens
 
 
 def _bootstrap(
@@ -73,13 +92,12 @@ def _bootstrap(
     )
     labels = np.zeros(idx.shape, dtype=bool)
     labels[:, : pos.size] = True
-    ranks = rankdata(s[idx], axis=1)
-    out = {"roc_auc": _auc_from_ranks(ranks, labels)}
-    out["pr_auc"] = np.array([average_precision_score(lab, s[i]) for lab, i in zip(labels, idx, strict=True)])  # fmt: skip
-    out["sensitivity_at_90_specificity"] = np.array(
-        [sensitivity_at_specificity(lab, s[i]) for lab, i in zip(labels, idx, strict=True)]
-    )
-    return out
+    ap, sens = _ranked(s[idx], labels, 0.9)
+    return {
+        "roc_auc": _auc_from_ranks(rankdata(s[idx], axis=1), labels),
+        "pr_auc": ap,
+        "sensitivity_at_90_specificity": sens,
+    }
 
 
 def validate_scores(
@@ -104,7 +122,7 @@ def validate_scores(
     rng = np.random.default_rng(random_state)
     metrics: dict[str, Any] = {
         "roc_auc": roc_auc(y, s),
-        "pr_auc": float(average_precision_score(y, s)),
+        "pr_auc": float(_ranked(s[None], y.astype(bool)[None], 0.9)[0][0]),
         "sensitivity_at_90_specificity": sensitivity_at_specificity(y, s, 0.9),
     }
     alpha = (1 - confidence_level) / 2
