@@ -1,4 +1,4 @@
-"""Normative models: oracles, leave-one-out scoring, p-values and their calibration under the null."""
+"""Normative models: oracles, leave-one-out scoring, p-values and their calibration (null)."""
 
 from __future__ import annotations
 

@@ -92,6 +92,10 @@ def test_pipeline_records_every_step():
     pose = simulate_infant_movements(1, duration=5.0, random_state=0)[0]
     out = preprocess_pose(pose, confidence_threshold=0.5, max_gap=0.2)
     steps = out.meta["preprocessing"]
-    assert [s["step"] for s in steps] == ["confidence_threshold", "interpolate_gaps", "smooth",
-                                          "normalise_body"]  # fmt: skip
+    assert [s["step"] for s in steps] == [
+        "confidence_threshold",
+        "interpolate_gaps",
+        "smooth",
+        "normalise_body",
+    ]
     assert steps[0]["threshold"] == 0.5 and steps[1]["max_gap"] == 0.2

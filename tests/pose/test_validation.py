@@ -18,7 +18,7 @@ def test_roc_auc_matches_scikit_learn_with_ties(rng):
 
 def test_sensitivity_at_specificity_hand_case():
     y = [0] * 10 + [1] * 4
-    s = list(range(10)) + [9.5, 8.5, 3, 2]  # one typical (9) above 8.5: 90 % specificity
+    s = [*range(10), 9.5, 8.5, 3, 2]  # one typical (9) above 8.5: 90 % specificity
     assert sensitivity_at_specificity(y, s, 0.9) == pytest.approx(0.5)
     assert sensitivity_at_specificity(y, s, 1.0) == pytest.approx(0.25)
 
@@ -27,7 +27,9 @@ def test_validate_scores_cis_and_permutation(rng):
     y = np.r_[np.zeros(30), np.ones(20)]
     strong = validate_scores(y, y * 2 + rng.normal(size=50), n_resamples=300, random_state=0)
     assert strong["roc_auc_ci_low"] <= strong["roc_auc"] <= strong["roc_auc_ci_high"]
-    assert strong["pr_auc"] == pytest.approx(average_precision_score(y, y * 2 + rng.normal(size=50)), abs=0.2)  # fmt: skip
+    assert strong["pr_auc"] == pytest.approx(
+        average_precision_score(y, y * 2 + rng.normal(size=50)), abs=0.2
+    )
     assert strong["roc_auc_permutation_p"] < 0.01 and strong["prevalence"] == 0.4
     null = validate_scores(y, rng.normal(size=50), n_resamples=300, random_state=0)
     assert null["roc_auc_permutation_p"] > 0.01 and null["roc_auc_ci_low"] < 0.5 + 0.15

@@ -26,14 +26,18 @@ app.add_typer(pose_app, name="pose")
 
 @pose_app.command("simulate")
 def simulate(
-    output: Path = typer.Option(..., "-o", "--output", help="Directory for keypoint files and manifest.csv."),  # fmt: skip
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="Directory for keypoint files and manifest.csv."
+    ),
     infants: int = typer.Option(40, "--infants", min=3, help="Number of infants."),
-    atypical_fraction: float = typer.Option(0.5, "--atypical-fraction", min=0.0, max=1.0,
-                                            help="Fraction of atypical movers."),  # fmt: skip
+    atypical_fraction: float = typer.Option(
+        0.5, "--atypical-fraction", min=0.0, max=1.0, help="Fraction of atypical movers."
+    ),
     severity: float = typer.Option(0.6, "--severity", min=0.0, max=1.0, help="Atypicality (0-1)."),
     duration: float = typer.Option(60.0, "--duration", min=3.0, help="Seconds per video."),
-    file_format: str = typer.Option("npz", "--format",
-                                    help="npz, openpose, dlc_csv, dlc_h5, sleap or nwb."),  # fmt: skip
+    file_format: str = typer.Option(
+        "npz", "--format", help="npz, openpose, dlc_csv, dlc_h5, sleap or nwb."
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
 ) -> None:
     """Simulate supine infants (typical and atypical movers, camera and tracking nuisances).
@@ -47,18 +51,25 @@ def simulate(
         if output.exists() and not output.is_dir():
             raise NeurodlValueError(f"output {str(output)!r} exists and is not a directory.")
         poses = simulate_infant_movements(
-            infants, atypical_fraction=atypical_fraction, severity=severity, duration=duration,
+            infants,
+            atypical_fraction=atypical_fraction,
+            severity=severity,
+            duration=duration,
             random_state=seed,
-        )  # fmt: skip
+        )
         manifest = write_study(poses, output, file_format=file_format)
     typer.echo(f"wrote {len(poses)} videos of {infants} infants and {manifest}")
 
 
 @pose_app.command("score")
 def score(
-    manifest: Path = typer.Argument(..., help="manifest.csv: infant, path, group[, age_weeks, fps, label]."),  # fmt: skip
+    manifest: Path = typer.Argument(
+        ..., help="manifest.csv: infant, path, group[, age_weeks, fps, label]."
+    ),
     output: Path = typer.Option(..., "-o", "--output", help="Directory for the outputs."),
-    model: str = typer.Option("shrinkage", "--model", help="Normative model: shrinkage or gaussian."),  # fmt: skip
+    model: str = typer.Option(
+        "shrinkage", "--model", help="Normative model: shrinkage or gaussian."
+    ),
     resamples: int = typer.Option(1000, "--resamples", min=10, help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
 ) -> None:
@@ -68,11 +79,18 @@ def score(
     started = time.time()
     with cli_errors():
         if model not in ("shrinkage", "gaussian"):
-            raise typer.BadParameter(f"must be 'shrinkage' or 'gaussian'; got {model!r}.", param_hint="--model")  # fmt: skip
+            raise typer.BadParameter(
+                f"must be 'shrinkage' or 'gaussian'; got {model!r}.", param_hint="--model"
+            )
         if output.exists() and not output.is_dir():
             raise NeurodlValueError(f"output {str(output)!r} exists and is not a directory.")
         result = run_movement_risk(manifest, model=model, n_resamples=resamples, random_state=seed)
-        result.save(output, command="pose score", inputs={"manifest": str(manifest)},
-                    seed=seed, started=started)  # fmt: skip
+        result.save(
+            output,
+            command="pose score",
+            inputs={"manifest": str(manifest)},
+            seed=seed,
+            started=started,
+        )
     for line in result.summary:
         typer.echo(line)

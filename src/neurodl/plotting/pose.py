@@ -44,10 +44,21 @@ def plot_skeleton_over_time(
         for k in ("left_wrist", "right_wrist", "left_ankle", "right_ankle"):
             if k in index:
                 trail = xy[max(0, f - int(0.5 * pose.fps)) : f + 1, index[k]]
-                ax.plot(trail[:, 0] + shift, trail[:, 1], color="C3" if "left" in k else "C0",
-                        lw=0.6, alpha=0.6)  # fmt: skip
-        ax.text(shift + centre, np.nanmin(xy[..., 1]), f"{f / pose.fps:.1f} s", ha="center",
-                va="bottom", fontsize=8)  # fmt: skip
+                ax.plot(
+                    trail[:, 0] + shift,
+                    trail[:, 1],
+                    color="C3" if "left" in k else "C0",
+                    lw=0.6,
+                    alpha=0.6,
+                )
+        ax.text(
+            shift + centre,
+            np.nanmin(xy[..., 1]),
+            f"{f / pose.fps:.1f} s",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
     ax.invert_yaxis()
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xticks([])
@@ -70,7 +81,9 @@ def plot_features_vs_reference(
     mean, sd = ref.mean(axis=0), np.maximum(ref.std(axis=0), 1e-12)
     ax = new_axes(ax, (5.0, 0.22 * len(names) + 1.0))
     ypos = np.arange(len(names))
-    ax.boxplot((ref - mean) / sd, positions=ypos, vert=False, widths=0.6, showfliers=False)
+    ax.boxplot(
+        (ref - mean) / sd, positions=ypos, orientation="horizontal", widths=0.6, showfliers=False
+    )
     ax.scatter((x - mean) / sd, ypos, color="C3", zorder=3, s=18, label=label)
     ax.axvline(0, color="0.6", lw=0.8)
     ax.set_yticks(ypos, list(names), fontsize=6)
@@ -106,7 +119,11 @@ def plot_roc(
 
 
 def plot_surprise_by_group(
-    surprise: ArrayLike, groups: Sequence[str], *, threshold: float | None = None, ax: Axes | None = None  # fmt: skip
+    surprise: ArrayLike,
+    groups: Sequence[str],
+    *,
+    threshold: float | None = None,
+    ax: Axes | None = None,
 ) -> Axes:
     """Surprise of each infant (dot) per group, with the group medians; optional threshold line."""
     s = np.asarray(surprise, dtype=float)
@@ -115,7 +132,9 @@ def plot_surprise_by_group(
     rng = np.random.default_rng(0)
     for i, name in enumerate(names):
         values = s[[g == name for g in groups]]
-        ax.scatter(i + rng.uniform(-0.15, 0.15, values.size), values, s=14, alpha=0.7, color=f"C{i}")
+        ax.scatter(
+            i + rng.uniform(-0.15, 0.15, values.size), values, s=14, alpha=0.7, color=f"C{i}"
+        )
         ax.plot([i - 0.3, i + 0.3], [np.median(values)] * 2, color="k", lw=1.5)
     if threshold is not None:
         ax.axhline(threshold, color="C3", ls="--", lw=0.8, label="reference 95th percentile")
@@ -152,8 +171,9 @@ def movement_figures(
     figs["surprise_by_group"] = plot_surprise_by_group(s, groups, threshold=threshold).figure
     has = np.isfinite(labels)
     if "roc_auc" in metrics:
-        figs["roc"] = plot_roc(labels[has], s[has], auc_ci=(metrics["roc_auc_ci_low"],
-                               metrics["roc_auc_ci_high"])).figure  # fmt: skip
+        figs["roc"] = plot_roc(
+            labels[has], s[has], auc_ci=(metrics["roc_auc_ci_low"], metrics["roc_auc_ci_high"])
+        ).figure
     for fig in figs.values():
         fig.tight_layout()
     return figs

@@ -1,4 +1,4 @@
-"""``run_movement_risk``: keypoints → features → normative model → per-infant risk, with validation."""
+"""``run_movement_risk``: keypoints → features → normative model → per-infant risk; validation."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ from numpy.typing import NDArray
 
 from neurodl.exceptions import DataValueError, NeurodlTypeError
 from neurodl.pose.data import Pose
-from neurodl.pose.features import FEATURE_NAMES, compute_features, infant_features, transform_features
+from neurodl.pose.features import (
+    FEATURE_NAMES,
+    compute_features,
+    infant_features,
+    transform_features,
+)
 from neurodl.pose.normative import make_normative_model, score_against_reference
 from neurodl.pose.preprocess import preprocess_pose
 from neurodl.results import AnalysisResult
@@ -24,11 +29,11 @@ from neurodl.results import AnalysisResult
 __all__ = ["MovementRiskResult", "run_movement_risk"]
 
 _DESCRIPTIONS = {
-    "roc_auc": "Probability that an atypical infant is more surprising than a typical one (0.5: chance).",  # fmt: skip
+    "roc_auc": "P(an atypical infant is more surprising than a typical one); chance 0.5.",
     "pr_auc": "Average precision of ranking infants by surprise; chance equals the prevalence.",
-    "sensitivity_at_90_specificity": "Fraction of atypical infants flagged when 10 % of typical ones are.",  # fmt: skip
+    "sensitivity_at_90_specificity": "Atypical infants flagged when 10 % of typical ones are.",
     "roc_auc_permutation_p": "One-sided permutation p-value of the ROC AUC (labels shuffled).",
-    "fraction_test_flagged": "Test infants with one-sided p < 0.05 (uncorrected for multiple infants).",  # fmt: skip
+    "fraction_test_flagged": "Test infants with one-sided p < 0.05 (not corrected for many tests).",
 }
 
 
@@ -40,7 +45,7 @@ class MovementRiskResult(AnalysisResult):
     features: list[dict[str, Any]] = field(default_factory=list)
 
     def save(self, directory: str | Path, **kwargs: Any) -> list[str]:
-        """Write the tables, then everything :meth:`AnalysisResult.save` writes (one atomic folder)."""
+        """Write the tables, then what :meth:`AnalysisResult.save` writes (one atomic folder)."""
         from neurodl.files import atomic_directory, write_text_atomic
 
         with atomic_directory(Path(directory)) as folder:
@@ -95,19 +100,26 @@ def _as_poses(data: Any) -> tuple[list[Pose], dict[str, Any]]:
     return poses, {}
 
 
-def _score_rows(names: list[str], table: dict[str, Any], scored: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
+def _score_rows(
+    names: list[str], table: dict[str, Any], scored: dict[str, Any]
+) -> list[dict[str, Any]]:
     rows = []
     for i, infant in enumerate(names):
         top = np.argsort(scored["contributions"][i])[::-1][:3]
         row = table[infant]
-        rows.append({
-            "infant": infant, "group": row["group"],
-            "age_weeks": round(float(np.mean(row["ages"])), 2) if row["ages"] else "",
-            "label": "" if row["label"] is None else int(row["label"]),
-            "videos": row["videos"], "surprise": round(float(scored["surprise"][i]), 4),
-            "z": round(float(scored["z"][i]), 4), "p_value": round(float(scored["p_value"][i]), 4),
-            "top_features": ";".join(FEATURE_NAMES[j] for j in top),
-        })  # fmt: skip
+        rows.append(
+            {
+                "infant": infant,
+                "group": row["group"],
+                "age_weeks": round(float(np.mean(row["ages"])), 2) if row["ages"] else "",
+                "label": "" if row["label"] is None else int(row["label"]),
+                "videos": row["videos"],
+                "surprise": round(float(scored["surprise"][i]), 4),
+                "z": round(float(scored["z"][i]), 4),
+                "p_value": round(float(scored["p_value"][i]), 4),
+                "top_features": ";".join(FEATURE_NAMES[j] for j in top),
+            }
+        )
     return rows
 
 
@@ -163,8 +175,12 @@ def run_movement_risk(
     started = time.time()
     poses, inputs = _as_poses(data)
     make_normative_model(model)  # validates the name before the slow part
-    prep = {"confidence_threshold": confidence_threshold, "max_gap": max_gap,
-            "median_window": smoothing_window, "mean_window": smoothing_window}  # fmt: skip
+    prep = {
+        "confidence_threshold": confidence_threshold,
+        "max_gap": max_gap,
+        "median_window": smoothing_window,
+        "mean_window": smoothing_window,
+    }
     table = _infant_table(poses)
     video = Parallel(n_jobs=n_jobs)(delayed(_video_features)(p, prep) for p in poses)
     names, X = infant_features(np.array(video), [p.infant for p in poses])
@@ -172,25 +188,46 @@ def run_movement_risk(
     ages = np.array([np.mean(table[n]["ages"]) if table[n]["ages"] else np.nan for n in names])
     Xm = transform_features(X) if model == "shrinkage" else X
     scored = score_against_reference(make_normative_model(model), Xm, ref, ages, n_jobs=n_jobs)
-    metrics: dict[str, Any] = {"n_infants": len(names), "n_reference": int(ref.sum()),
-                               "n_test": int((~ref).sum()), "n_videos": len(poses)}  # fmt: skip
+    metrics: dict[str, Any] = {
+        "n_infants": len(names),
+        "n_reference": int(ref.sum()),
+        "n_test": int((~ref).sum()),
+        "n_videos": len(poses),
+    }
     if (~ref).any():
         metrics["fraction_test_flagged"] = float((scored["p_value"][~ref] < 0.05).mean())
-    labels = np.array([np.nan if table[n]["label"] is None else float(table[n]["label"]) for n in names])  # fmt: skip
+    labels = np.array(
+        [np.nan if table[n]["label"] is None else float(table[n]["label"]) for n in names]
+    )
     has = np.isfinite(labels)
     if has.any() and len(set(labels[has])) == 2:
         from neurodl.pose.validation import validate_scores
 
-        metrics |= validate_scores(labels[has], scored["surprise"][has], n_resamples=n_resamples,
-                                   confidence_level=confidence_level, random_state=random_state)  # fmt: skip
+        metrics |= validate_scores(
+            labels[has],
+            scored["surprise"][has],
+            n_resamples=n_resamples,
+            confidence_level=confidence_level,
+            random_state=random_state,
+        )
     metrics |= {"confidence_level": confidence_level, "wall_seconds": time.time() - started}
     result = MovementRiskResult(
-        metrics=metrics, title="Movement risk", descriptions=dict(_DESCRIPTIONS),
-        parameters={"model": model, **prep, "n_resamples": n_resamples, "random_state": random_state, **inputs},
+        metrics=metrics,
+        title="Movement risk",
+        descriptions=dict(_DESCRIPTIONS),
+        parameters={
+            "model": model,
+            **prep,
+            "n_resamples": n_resamples,
+            "random_state": random_state,
+            **inputs,
+        },
         scores=_score_rows(names, table, scored),
-        features=[{"infant": n, **{f: round(float(v), 6) for f, v in zip(FEATURE_NAMES, x, strict=True)}}
-                  for n, x in zip(names, X, strict=True)],
-    )  # fmt: skip
+        features=[
+            {"infant": n, **{f: round(float(v), 6) for f, v in zip(FEATURE_NAMES, x, strict=True)}}
+            for n, x in zip(names, X, strict=True)
+        ],
+    )
     result.summary = _summary(metrics, model)
     if figures:
         from neurodl.plotting.pose import movement_figures
@@ -218,6 +255,7 @@ def _summary(m: dict[str, Any], model: str) -> list[str]:
             f"ROC AUC {m['roc_auc']:.3f} [{m['roc_auc_ci_low']:.3f}, {m['roc_auc_ci_high']:.3f}] "
             f"(chance 0.5; permutation p = {m['roc_auc_permutation_p']:.3g}); sensitivity at 90 % "
             f"specificity {m['sensitivity_at_90_specificity']:.2f}. Published anchors: Groos et "
-            "al. 2022, sensitivity 0.71 at specificity 0.94; Passmore et al. 2024, CV AUC 0.80 ± 0.08."
+            "al. 2022, sensitivity 0.71 at specificity 0.94; Passmore et al. 2024, CV AUC "
+            "0.80 ± 0.08."
         )
     return lines

@@ -101,7 +101,7 @@ class Pose:
         self.meta.setdefault("source", "")
 
     def _checked_confidence(self, where: str) -> NDArray[np.float64]:
-        finite = np.isfinite(self.positions).all(axis=2)
+        finite = np.asarray(np.isfinite(self.positions).all(axis=2))
         if self.confidence is None:
             return finite.astype(np.float64)
         conf = np.asarray(self.confidence, dtype=np.float64)

@@ -3,8 +3,8 @@
 Computed on a preprocessed pose (:func:`neurodl.pose.preprocess_pose`: trunk-length units, upper
 body in the shoulder frame, lower body in the hip frame). Velocity and acceleration are finite
 differences (times fps) smoothed by a 0.25 s running mean; angles are the interior angles at the
-elbow (shoulder–elbow–wrist) and the knee (hip–knee–ankle), in degrees. Every feature is computed for
-the left and the right limb and the two are averaged, except the left–right correlations.
+elbow (shoulder–elbow–wrist) and the knee (hip–knee–ankle), in degrees. Every feature is computed
+for the left and the right limb and the two are averaged, except the left–right correlations.
 
 =============================== ====================================================================
 feature (× ``wrist``, ``ankle``) definition (``d``: distance of the point from the mid-shoulder or
@@ -61,10 +61,26 @@ __all__ = [
     "transform_features",
 ]
 
-_POINT_FEATURES = ("median_distance", "iqr_distance", "median_speed", "iqr_speed",
-                   "median_velocity", "iqr_velocity", "iqr_acceleration", "entropy", "lr_corr")  # fmt: skip
-_ANGLE_FEATURES = ("mean_angle", "sd_angle", "median_angular_velocity", "iqr_angular_velocity",
-                   "iqr_angular_acceleration", "entropy", "lr_corr")  # fmt: skip
+_POINT_FEATURES = (
+    "median_distance",
+    "iqr_distance",
+    "median_speed",
+    "iqr_speed",
+    "median_velocity",
+    "iqr_velocity",
+    "iqr_acceleration",
+    "entropy",
+    "lr_corr",
+)
+_ANGLE_FEATURES = (
+    "mean_angle",
+    "sd_angle",
+    "median_angular_velocity",
+    "iqr_angular_velocity",
+    "iqr_angular_acceleration",
+    "entropy",
+    "lr_corr",
+)
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"{p}_{f}" for p in ("wrist", "ankle") for f in _POINT_FEATURES),
     *(f"{p}_{f}" for p in ("elbow", "knee") for f in _ANGLE_FEATURES),
@@ -83,7 +99,9 @@ def shannon_entropy(values: NDArray[np.float64], resolution: float) -> float:
     return float(-(p * np.log(p)).sum())
 
 
-def joint_angle(a: NDArray[np.float64], b: NDArray[np.float64], c: NDArray[np.float64]) -> NDArray[np.float64]:  # fmt: skip
+def joint_angle(
+    a: NDArray[np.float64], b: NDArray[np.float64], c: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Interior angle at ``b`` between ``b→a`` and ``b→c``, degrees in [0, 180], per frame."""
     u, w = a - b, c - b
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -94,7 +112,7 @@ def joint_angle(a: NDArray[np.float64], b: NDArray[np.float64], c: NDArray[np.fl
 def _derivative(x: NDArray[np.float64], fps: float, window: float) -> NDArray[np.float64]:
     """Finite difference times fps, then a running mean over ``window`` seconds (NaN kept)."""
     d = np.diff(x, axis=0) * fps
-    size = max(1, int(round(window * fps)))
+    size = max(1, round(window * fps))
     if size == 1 or d.shape[0] == 0:
         return d
     missing = np.isnan(d)
@@ -167,21 +185,33 @@ def compute_features(pose: Pose, *, window: float = 0.25) -> NDArray[np.float64]
     for part in ("wrist", "ankle"):
         sides = [pose.point(f"{side}_{part}") for side in ("left", "right")]
         per_side = [
-            _point_features(xy, pose.fps, window) if np.isfinite(xy).all(axis=1).sum() >= _MIN_FRAMES
-            else [np.nan] * 8 for xy in sides
-        ]  # fmt: skip
-        out += list(np.nanmean(np.array(per_side), axis=0)) if np.isfinite(per_side).any() else [np.nan] * 8
+            _point_features(xy, pose.fps, window)
+            if np.isfinite(xy).all(axis=1).sum() >= _MIN_FRAMES
+            else [np.nan] * 8
+            for xy in sides
+        ]
+        out += (
+            list(np.nanmean(np.array(per_side), axis=0))
+            if np.isfinite(per_side).any()
+            else [np.nan] * 8
+        )
         out.append(_corr(*(np.linalg.norm(xy, axis=1) for xy in sides)))
-    for part, (root, mid, tip) in _ANGLES.items():
+    for root, mid, tip in _ANGLES.values():
         thetas = [
             joint_angle(*(pose.point(f"{side}_{k}") for k in (root, mid, tip)))
             for side in ("left", "right")
         ]
         per_side = [
-            _angle_features(t, pose.fps, window) if np.isfinite(t).sum() >= _MIN_FRAMES
-            else [np.nan] * 6 for t in thetas
-        ]  # fmt: skip
-        out += list(np.nanmean(np.array(per_side), axis=0)) if np.isfinite(per_side).any() else [np.nan] * 6
+            _angle_features(t, pose.fps, window)
+            if np.isfinite(t).sum() >= _MIN_FRAMES
+            else [np.nan] * 6
+            for t in thetas
+        ]
+        out += (
+            list(np.nanmean(np.array(per_side), axis=0))
+            if np.isfinite(per_side).any()
+            else [np.nan] * 6
+        )
         out.append(_corr(*thetas))
     return np.asarray(out, dtype=np.float64)
 

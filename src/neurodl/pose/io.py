@@ -5,7 +5,8 @@ Formats told from the path: a directory of JSON frames → OpenPose; ``.csv`` �
 with ndx-pose; ``.npz`` → neurodl.
 
 neurodl ``.npz``: ``positions`` (frames, keypoints, 2) float, ``confidence`` (frames, keypoints),
-``keypoints`` (keypoints,) str, ``fps`` scalar, ``meta`` a JSON string (``infant``, ``age_weeks``, ...).
+``keypoints`` (keypoints,) str, ``fps`` scalar, ``meta`` a JSON string (``infant``,
+``age_weeks``, ...).
 """
 
 from __future__ import annotations
@@ -67,8 +68,13 @@ def _read_npz(path: Path) -> Pose:
                 raise DataFormatError(f"{path}: missing key {missing[0]!r} (neurodl pose .npz).")
             meta = json.loads(str(data["meta"])) if "meta" in data else {}
             conf = data["confidence"] if "confidence" in data else None
-            return Pose(data["positions"], conf, keypoints=tuple(str(k) for k in data["keypoints"]),
-                        fps=float(data["fps"]), meta=meta)  # fmt: skip
+            return Pose(
+                data["positions"],
+                conf,
+                keypoints=tuple(str(k) for k in data["keypoints"]),
+                fps=float(data["fps"]),
+                meta=meta,
+            )
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         if isinstance(exc, DataFormatError | DataValueError):
             raise
@@ -80,11 +86,16 @@ def save_pose(pose: Pose, path: str | Path) -> None:
     from neurodl.files import atomic_path, to_jsonable
 
     keep = {k: v for k, v in pose.meta.items() if k != "preprocessing"}
+    assert pose.confidence is not None
     with atomic_path(Path(path), suffix=".npz") as tmp:
         np.savez_compressed(
-            tmp, positions=pose.positions, confidence=pose.confidence,
-            keypoints=np.array(pose.keypoints), fps=pose.fps, meta=json.dumps(to_jsonable(keep)),
-        )  # fmt: skip
+            tmp,
+            positions=pose.positions,
+            confidence=pose.confidence,
+            keypoints=np.array(pose.keypoints),
+            fps=pose.fps,
+            meta=json.dumps(to_jsonable(keep)),
+        )
 
 
 def load_pose(
@@ -114,9 +125,15 @@ def load_pose(
     path = Path(path)
     kind = detect_format(path)
     if kind in _NEEDS_FPS and not fps:
-        raise DataValueError(f"{path}: this format stores no frame rate; give fps (manifest column 'fps').")  # fmt: skip
-    read = {"openpose": readers.read_openpose, "dlc_csv": readers.read_dlc_csv,
-            "dlc_h5": readers.read_dlc_h5, "sleap": readers.read_sleap_h5}  # fmt: skip
+        raise DataValueError(
+            f"{path}: this format stores no frame rate; give fps (manifest column 'fps')."
+        )
+    read = {
+        "openpose": readers.read_openpose,
+        "dlc_csv": readers.read_dlc_csv,
+        "dlc_h5": readers.read_dlc_h5,
+        "sleap": readers.read_sleap_h5,
+    }
     if kind == "npz":
         pose = _read_npz(path)
         pose.fps = float(fps) if fps else pose.fps
@@ -132,7 +149,9 @@ def load_pose(
     if require:
         missing = [k for k in REQUIRED_KEYPOINTS if k not in pose.keypoints]
         if missing:
-            raise DataValueError(f"{path}: keypoint {missing[0]!r} is missing (needed for movement features).")  # fmt: skip
+            raise DataValueError(
+                f"{path}: keypoint {missing[0]!r} is missing (needed for movement features)."
+            )
     return pose
 
 
@@ -146,7 +165,9 @@ def _manifest_rows(path: Path) -> list[dict[str, str]]:
         raise DataFormatError(f"{path}: manifest has no rows.")
     for column in ("infant", "path", "group"):
         if column not in rows[0]:
-            raise DataFormatError(f"{path}: manifest lacks the column {column!r} (needs infant, path, group).")  # fmt: skip
+            raise DataFormatError(
+                f"{path}: manifest lacks the column {column!r} (needs infant, path, group)."
+            )
     return rows
 
 
@@ -171,14 +192,20 @@ def load_manifest(path: str | Path) -> list[Pose]:
         where = f"{path}, line {i}"
         group = (row.get("group") or "").strip().lower()
         if group not in ("reference", "test"):
-            raise DataValueError(f"{where}: group must be 'reference' or 'test'; got {row.get('group')!r}.")  # fmt: skip
+            raise DataValueError(
+                f"{where}: group must be 'reference' or 'test'; got {row.get('group')!r}."
+            )
         label = _number(row.get("label"), "label", where)
         if label is not None and label not in (0, 1):
             raise DataValueError(f"{where}: label must be 0 or 1; got {row.get('label')!r}.")
         file = Path(row["path"].strip())
         file = file if file.is_absolute() else path.parent / file
-        pose = load_pose(file, fps=_number(row.get("fps"), "fps", where), infant=row["infant"].strip(),
-                         age_weeks=_number(row.get("age_weeks"), "age_weeks", where))  # fmt: skip
+        pose = load_pose(
+            file,
+            fps=_number(row.get("fps"), "fps", where),
+            infant=row["infant"].strip(),
+            age_weeks=_number(row.get("age_weeks"), "age_weeks", where),
+        )
         pose.meta |= {"group": group, "label": None if label is None else int(label)}
         poses.append(pose)
     return poses
@@ -194,23 +221,42 @@ def to_movement(pose: Pose) -> Any:
     try:
         import xarray as xr
     except ImportError:
-        raise ImportError("to_movement needs xarray: pip install 'neurodl[pose]' (or xarray).") from None
+        raise ImportError(
+            "to_movement needs xarray: pip install 'neurodl[pose]' (or xarray)."
+        ) from None
     time = np.arange(pose.n_frames) / pose.fps
-    coords = {"time": time, "space": ["x", "y"], "keypoint": list(pose.keypoints),
-              "individual": [pose.infant]}  # fmt: skip
+    coords = {
+        "time": time,
+        "space": ["x", "y"],
+        "keypoint": list(pose.keypoints),
+        "individual": [pose.infant],
+    }
     position = np.transpose(pose.positions, (0, 2, 1))[..., None]
     assert pose.confidence is not None
     return xr.Dataset(
-        {"position": (("time", "space", "keypoint", "individual"), position),
-         "confidence": (("time", "keypoint", "individual"), pose.confidence[..., None])},
+        {
+            "position": (("time", "space", "keypoint", "individual"), position),
+            "confidence": (("time", "keypoint", "individual"), pose.confidence[..., None]),
+        },
         coords=coords,
-        attrs={"fps": pose.fps, "time_unit": "seconds", "source_software": "neurodl",
-               "source_file": str(pose.meta.get("source") or ""), "ds_type": "poses"},
-    )  # fmt: skip
+        attrs={
+            "fps": pose.fps,
+            "time_unit": "seconds",
+            "source_software": "neurodl",
+            "source_file": str(pose.meta.get("source") or ""),
+            "ds_type": "poses",
+        },
+    )
 
 
-_SUFFIX = {"npz": ".npz", "openpose": "", "dlc_csv": ".csv", "dlc_h5": ".h5", "sleap": ".h5",
-           "nwb": ".nwb"}  # fmt: skip
+_SUFFIX = {
+    "npz": ".npz",
+    "openpose": "",
+    "dlc_csv": ".csv",
+    "dlc_h5": ".h5",
+    "sleap": ".h5",
+    "nwb": ".nwb",
+}
 
 
 def write_study(poses: list[Pose], directory: str | Path, *, file_format: str = "npz") -> Path:
@@ -223,9 +269,14 @@ def write_study(poses: list[Pose], directory: str | Path, *, file_format: str = 
     from neurodl.files import write_text_atomic
     from neurodl.pose import nwb, writers
 
-    write = {"npz": save_pose, "openpose": writers.write_openpose, "dlc_csv": writers.write_dlc_csv,
-             "dlc_h5": writers.write_dlc_h5, "sleap": writers.write_sleap_h5,
-             "nwb": nwb.write_nwb_pose}  # fmt: skip
+    write = {
+        "npz": save_pose,
+        "openpose": writers.write_openpose,
+        "dlc_csv": writers.write_dlc_csv,
+        "dlc_h5": writers.write_dlc_h5,
+        "sleap": writers.write_sleap_h5,
+        "nwb": nwb.write_nwb_pose,
+    }
     if file_format not in write:
         raise NeurodlValueError(f"file_format must be one of {set(write)}; got {file_format!r}.")
     folder = Path(directory)
@@ -237,7 +288,15 @@ def write_study(poses: list[Pose], directory: str | Path, *, file_format: str = 
         name = f"keypoints/{pose.infant}_v{pose.meta.get('video', 0)}{_SUFFIX[file_format]}"
         write[file_format](pose, folder / name)  # type: ignore[operator]
         label = pose.meta.get("label")
-        out.writerow([pose.infant, name, pose.meta.get("group", "test"), pose.age_weeks or "",
-                      pose.fps, "" if label is None else int(label)])  # fmt: skip
+        out.writerow(
+            [
+                pose.infant,
+                name,
+                pose.meta.get("group", "test"),
+                pose.age_weeks or "",
+                pose.fps,
+                "" if label is None else int(label),
+            ]
+        )
     write_text_atomic(folder / "manifest.csv", buffer.getvalue())
     return folder / "manifest.csv"

@@ -53,17 +53,19 @@ def _ages(age: ArrayLike | None, n: int) -> NDArray[np.float64] | None:
 
 class _Normative(BaseEstimator):  # type: ignore[misc]
     def _check_X(self, X: ArrayLike, *, reset: bool) -> NDArray[np.float64]:
-        X = check_array(X, dtype=np.float64, ensure_min_samples=2 if reset else 1)
+        arr = np.asarray(check_array(X, dtype=np.float64, ensure_min_samples=2 if reset else 1))
         if reset:
-            self.n_features_in_ = X.shape[1]
-        elif X.shape[1] != self.n_features_in_:
+            self.n_features_in_ = arr.shape[1]
+        elif arr.shape[1] != self.n_features_in_:
             raise NeurodlValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} was fitted with "
+                f"X has {arr.shape[1]} features, but {type(self).__name__} was fitted with "
                 f"{self.n_features_in_} features."
             )
-        return np.asarray(X)
+        return arr
 
-    def feature_contributions(self, X: ArrayLike, age: ArrayLike | None = None) -> NDArray[np.float64]:  # fmt: skip
+    def feature_contributions(
+        self, X: ArrayLike, age: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
         raise NotImplementedError  # pragma: no cover - defined by subclasses
 
     def score_samples(self, X: ArrayLike, age: ArrayLike | None = None) -> NDArray[np.float64]:
@@ -100,7 +102,8 @@ class GaussianSurprise(_Normative):
         X = self._check_X(X, reset=True)
         a = _ages(age, X.shape[0])
         pooled = (X.mean(axis=0), np.maximum(X.std(axis=0), 1e-9))
-        self.mean_, self.std_ = {None: pooled[0]}, {None: pooled[1]}
+        self.mean_: dict[bool | None, NDArray[np.float64]] = {None: pooled[0]}
+        self.std_: dict[bool | None, NDArray[np.float64]] = {None: pooled[1]}
         if self.age_split is not None and a is not None:
             for group, mask in ((False, a <= self.age_split), (True, a > self.age_split)):
                 rows = X[mask] if mask.sum() >= self.min_group else X
@@ -108,15 +111,18 @@ class GaussianSurprise(_Normative):
                 self.std_[group] = np.maximum(rows.std(axis=0), 1e-9)
         return self
 
-    def feature_contributions(self, X: ArrayLike, age: ArrayLike | None = None) -> NDArray[np.float64]:  # fmt: skip
+    def feature_contributions(
+        self, X: ArrayLike, age: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
         """Negative log-likelihood of each feature, shape (n_infants, n_features)."""
         check_is_fitted(self, "mean_")
         X = self._check_X(X, reset=False)
         a = _ages(age, X.shape[0])
-        grouped = len(self.mean_) > 1 and a is not None
-        keys = (a > self.age_split) if grouped else [None] * X.shape[0]  # type: ignore[operator]
-        mean = np.array([self.mean_[k if k is None else bool(k)] for k in keys])
-        std = np.array([self.std_[k if k is None else bool(k)] for k in keys])
+        keys: list[bool | None] = [None] * X.shape[0]
+        if len(self.mean_) > 1 and a is not None and self.age_split is not None:
+            keys = [bool(v) for v in a > self.age_split]
+        mean = np.array([self.mean_[k] for k in keys])
+        std = np.array([self.std_[k] for k in keys])
         z = (X - mean) / std
         return np.asarray(0.5 * z**2 + np.log(std) + 0.5 * np.log(2 * np.pi))
 
@@ -165,7 +171,9 @@ class ShrinkageSurprise(_Normative):
         self.shrinkage_ = float(lw.shrinkage_)
         return self
 
-    def feature_contributions(self, X: ArrayLike, age: ArrayLike | None = None) -> NDArray[np.float64]:  # fmt: skip
+    def feature_contributions(
+        self, X: ArrayLike, age: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
         """``0.5 z_j (P z)_j`` per feature (sums to half the squared Mahalanobis distance)."""
         check_is_fitted(self, "precision_")
         X = self._check_X(X, reset=False)
@@ -191,7 +199,7 @@ def one_sided_p_values(surprise: ArrayLike, reference: ArrayLike) -> NDArray[np.
     s = np.asarray(surprise, dtype=np.float64).reshape(-1)
     ref = np.sort(np.asarray(reference, dtype=np.float64).reshape(-1))
     at_least = ref.size - np.searchsorted(ref, s, side="left")
-    return (1.0 + at_least) / (ref.size + 1.0)
+    return np.asarray((1.0 + at_least) / (ref.size + 1.0), dtype=np.float64)
 
 
 def _loo_one(model: _Normative, X: NDArray[np.float64], age: Any, i: int) -> NDArray[np.float64]:

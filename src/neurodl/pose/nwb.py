@@ -40,19 +40,29 @@ def write_nwb_pose(pose: Pose, path: str | Path) -> None:
     )
     series = [
         PoseEstimationSeries(
-            name=name, description=f"{name} keypoint", data=pose.positions[:, j],
-            unit="pixels", reference_frame="(0, 0) is the top-left corner of the video frame.",
-            rate=pose.fps, confidence=pose.confidence[:, j], confidence_definition="detector score",
+            name=name,
+            description=f"{name} keypoint",
+            data=pose.positions[:, j],
+            unit="pixels",
+            reference_frame="(0, 0) is the top-left corner of the video frame.",
+            rate=pose.fps,
+            confidence=pose.confidence[:, j],
+            confidence_definition="detector score",
         )
         for j, name in enumerate(pose.keypoints)
-    ]  # fmt: skip
+    ]
     index = {k: i for i, k in enumerate(pose.keypoints)}
-    edges = np.array([[index[a], index[b]] for a, b in pose.skeleton], dtype=np.uint8).reshape(-1, 2)  # fmt: skip
+    edges = np.array([[index[a], index[b]] for a, b in pose.skeleton], dtype=np.uint8).reshape(
+        -1, 2
+    )
     skeleton = Skeleton(name="infant", nodes=list(pose.keypoints), edges=edges)
     estimation = PoseEstimation(
-        name="PoseEstimation", pose_estimation_series=series, description="infant keypoints",
-        source_software="neurodl", skeleton=skeleton,
-    )  # fmt: skip
+        name="PoseEstimation",
+        pose_estimation_series=series,
+        description="infant keypoints",
+        source_software="neurodl",
+        skeleton=skeleton,
+    )
     behavior = nwb.create_processing_module(name="behavior", description="infant movement")
     behavior.add(Skeletons(skeletons=[skeleton]))
     behavior.add(estimation)
@@ -78,7 +88,15 @@ def read_nwb_pose(path: str | Path, *, fps: float | None = None) -> Pose:
             series = list(found[0].pose_estimation_series.values())
             names = [s.name for s in series]
             xy = np.stack([np.asarray(s.data[:], dtype=np.float64)[:, :2] for s in series], axis=1)
-            conf = np.stack([np.asarray(s.confidence[:], dtype=np.float64) if s.confidence is not None else np.ones(xy.shape[0]) for s in series], axis=1)  # fmt: skip
+            conf = np.stack(
+                [
+                    np.asarray(s.confidence[:], dtype=np.float64)
+                    if s.confidence is not None
+                    else np.ones(xy.shape[0])
+                    for s in series
+                ],
+                axis=1,
+            )
             rate = series[0].rate
             if rate is None and series[0].timestamps is not None:
                 rate = 1.0 / float(np.median(np.diff(np.asarray(series[0].timestamps[:]))))

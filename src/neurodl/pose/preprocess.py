@@ -19,8 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import NDArray
 from scipy.ndimage import uniform_filter1d
 
 from neurodl.exceptions import DataValueError, NeurodlValueError
@@ -51,8 +51,13 @@ def apply_confidence_threshold(pose: Pose, threshold: float = 0.3) -> Pose:
     positions = pose.positions.copy()
     low = pose.confidence < threshold
     positions[low] = np.nan
-    return _record(pose, positions, "confidence_threshold", threshold=threshold,
-                   fraction_removed=float(low.mean()))  # fmt: skip
+    return _record(
+        pose,
+        positions,
+        "confidence_threshold",
+        threshold=threshold,
+        fraction_removed=float(low.mean()),
+    )
 
 
 def _fill_runs(series: NDArray[np.float64], max_frames: int | None) -> NDArray[np.float64]:
@@ -80,18 +85,23 @@ def interpolate_gaps(pose: Pose, max_gap: float = 0.5) -> Pose:
     """
     if max_gap < 0:
         raise NeurodlValueError(f"max_gap must be >= 0 seconds; got {max_gap}.")
-    max_frames = int(round(max_gap * pose.fps))
+    max_frames = round(max_gap * pose.fps)
     flat = pose.positions.reshape(pose.n_frames, -1).copy()
     for j in range(flat.shape[1]):
         flat[:, j] = _fill_runs(flat[:, j], max_frames)
     positions = flat.reshape(pose.positions.shape)
-    return _record(pose, positions, "interpolate_gaps", max_gap=max_gap,
-                   fraction_missing_after=float(np.isnan(positions[..., 0]).mean()))  # fmt: skip
+    return _record(
+        pose,
+        positions,
+        "interpolate_gaps",
+        max_gap=max_gap,
+        fraction_missing_after=float(np.isnan(positions[..., 0]).mean()),
+    )
 
 
 def _window(seconds: float, fps: float) -> int:
     """Odd number of frames closest to ``seconds`` (at least 1)."""
-    frames = max(1, int(round(seconds * fps)))
+    frames = max(1, round(seconds * fps))
     return frames if frames % 2 else frames + 1
 
 
@@ -121,8 +131,13 @@ def smooth_positions(pose: Pose, median_window: float = 0.5, mean_window: float 
     out = _running_median(bridged, _window(median_window, pose.fps))
     out = uniform_filter1d(out, _window(mean_window, pose.fps), axis=0, mode="nearest")
     out[missing] = np.nan
-    return _record(pose, out.reshape(pose.positions.shape), "smooth",
-                   median_window=median_window, mean_window=mean_window)  # fmt: skip
+    return _record(
+        pose,
+        out.reshape(pose.positions.shape),
+        "smooth",
+        median_window=median_window,
+        mean_window=mean_window,
+    )
 
 
 def _frame(a: NDArray[np.float64], b: NDArray[np.float64], towards: NDArray[np.float64]) -> Any:
@@ -137,7 +152,7 @@ def _frame(a: NDArray[np.float64], b: NDArray[np.float64], towards: NDArray[np.f
 
 
 def normalise_body(pose: Pose) -> Pose:
-    """Rotate the upper body to the shoulder line and the lower body to the hip line; scale by trunk.
+    """Rotate the upper body to the shoulder line, the lower body to the hip line; scale by trunk.
 
     The output is in trunk lengths; see the module docstring for the frames.
     """
@@ -146,7 +161,9 @@ def normalise_body(pose: Pose) -> Pose:
     rh, lh = pose.point("right_hip"), pose.point("left_hip")
     mid_s, mid_h = (rs + ls) / 2, (rh + lh) / 2
     lengths = np.linalg.norm(mid_h - mid_s, axis=1)
-    trunk = float(np.median(lengths[np.isfinite(lengths)])) if np.isfinite(lengths).any() else np.nan
+    trunk = (
+        float(np.median(lengths[np.isfinite(lengths)])) if np.isfinite(lengths).any() else np.nan
+    )
     if not np.isfinite(trunk) or trunk <= 0:
         where = pose.meta.get("source") or pose.infant
         raise DataValueError(f"{where}: shoulders and hips are never tracked together.")

@@ -33,16 +33,39 @@ __all__ = [
 ]
 
 BODY_25_KEYPOINTS: tuple[str, ...] = (
-    "nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow",
-    "left_wrist", "mid_hip", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee",
-    "left_ankle", "right_eye", "left_eye", "right_ear", "left_ear", "left_big_toe",
-    "left_small_toe", "left_heel", "right_big_toe", "right_small_toe", "right_heel",
-)  # fmt: skip
+    "nose",
+    "neck",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "mid_hip",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "right_eye",
+    "left_eye",
+    "right_ear",
+    "left_ear",
+    "left_big_toe",
+    "left_small_toe",
+    "left_heel",
+    "right_big_toe",
+    "right_small_toe",
+    "right_heel",
+)
 _ALIASES = {
     f"{a}{b}": name
     for name in CANONICAL_KEYPOINTS
     for side, part in [name.split("_", 1) if "_" in name else ("", name)]
-    for a, b in ([(side, part), (part, side), (side[:1], part), (part, side[:1])] if side else [("", part)])  # fmt: skip
+    for a, b in (
+        [(side, part), (part, side), (side[:1], part), (part, side[:1])] if side else [("", part)]
+    )
 }
 
 
@@ -72,8 +95,9 @@ def _assemble(
     xy, conf = xy[:, cols].astype(np.float64), conf[:, cols].astype(np.float64)
     missing = ~np.isfinite(xy).all(axis=2) | (conf <= 0)
     xy[missing] = np.nan
-    return Pose(xy, np.where(missing, 0.0, conf), keypoints=tuple(keep), fps=fps,
-                meta={"source": source})  # fmt: skip
+    return Pose(
+        xy, np.where(missing, 0.0, conf), keypoints=tuple(keep), fps=fps, meta={"source": source}
+    )
 
 
 def _choose_person(people: list[NDArray[np.float64]], previous: NDArray[np.float64] | None) -> Any:
@@ -84,7 +108,11 @@ def _choose_person(people: list[NDArray[np.float64]], previous: NDArray[np.float
         dists = []
         for p in people:
             both = (p[:, 2] > 0) & (previous[:, 2] > 0)
-            dists.append(np.linalg.norm(p[both, :2] - previous[both, :2], axis=1).mean() if both.any() else np.inf)  # fmt: skip
+            dists.append(
+                np.linalg.norm(p[both, :2] - previous[both, :2], axis=1).mean()
+                if both.any()
+                else np.inf
+            )
         if np.isfinite(min(dists)):
             return people[int(np.argmin(dists))]
     return max(people, key=lambda p: (int((p[:, 2] > 0).sum()), float(p[:, 2].sum())))
@@ -108,12 +136,17 @@ def read_openpose(directory: str | Path, *, fps: float) -> Pose:
     for file in files:
         try:
             people = json.loads(file.read_text(encoding="utf-8"))["people"]
-            arrays = [np.asarray(p["pose_keypoints_2d"], dtype=np.float64).reshape(-1, 3) for p in people]  # fmt: skip
+            arrays = [
+                np.asarray(p["pose_keypoints_2d"], dtype=np.float64).reshape(-1, 3) for p in people
+            ]
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise DataFormatError(f"{file}: not an OpenPose keypoints file ({exc}).") from None
         for a in arrays:
             if a.shape[0] not in (18, 25) or (n_values and a.shape[0] != n_values):
-                raise DataFormatError(f"{file}: pose_keypoints_2d has {3 * a.shape[0]} values; expected 54 (COCO-18) or 75 (BODY_25), the same in every frame.")  # fmt: skip
+                raise DataFormatError(
+                    f"{file}: pose_keypoints_2d has {3 * a.shape[0]} values; expected 54 "
+                    "(COCO-18) or 75 (BODY_25), the same in every frame."
+                )
             n_values = a.shape[0]
         chosen = _choose_person(arrays, previous)
         previous = chosen if chosen is not None else previous
@@ -128,7 +161,9 @@ def _dlc_columns(header: list[list[str]], source: str) -> tuple[list[str], list[
     """(individuals, bodyparts, coords) per data column of a DeepLabCut CSV header."""
     rows = {r[0].strip().lower(): r[1:] for r in header}
     if "bodyparts" not in rows or "coords" not in rows:
-        raise DataFormatError(f"{source}: not a DeepLabCut CSV (no 'bodyparts' and 'coords' header rows).")  # fmt: skip
+        raise DataFormatError(
+            f"{source}: not a DeepLabCut CSV (no 'bodyparts' and 'coords' header rows)."
+        )
     parts, coords = rows["bodyparts"], rows["coords"]
     individuals = rows.get("individuals", ["single"] * len(parts))
     if not len(parts) == len(coords) == len(individuals):
@@ -137,14 +172,20 @@ def _dlc_columns(header: list[list[str]], source: str) -> tuple[list[str], list[
 
 
 def _dlc_arrays(
-    values: NDArray[np.float64], individuals: list[str], parts: list[str], coords: list[str], source: str  # fmt: skip
+    values: NDArray[np.float64],
+    individuals: list[str],
+    parts: list[str],
+    coords: list[str],
+    source: str,
 ) -> Pose:
     """Pick the individual with the most finite points; build the Pose from x, y, likelihood."""
     names = list(dict.fromkeys(individuals))
     counts = [np.isfinite(values[:, [i == n for i in individuals]]).sum() for n in names]
     who = names[int(np.argmax(counts))]
     bodyparts = list(dict.fromkeys(p for p, i in zip(parts, individuals, strict=True) if i == who))
-    index = {(i, p, c): j for j, (i, p, c) in enumerate(zip(individuals, parts, coords, strict=True))}  # fmt: skip
+    index = {
+        (i, p, c): j for j, (i, p, c) in enumerate(zip(individuals, parts, coords, strict=True))
+    }
     xy = np.full((values.shape[0], len(bodyparts), 2), np.nan)
     conf = np.ones((values.shape[0], len(bodyparts)))
     for b, part in enumerate(bodyparts):
@@ -168,7 +209,9 @@ def read_dlc_csv(path: str | Path, *, fps: float) -> Pose:
             rows = list(csv.reader(handle))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DataFormatError(f"{path}: not a readable CSV ({exc}).") from None
-    n_header = next((i for i, r in enumerate(rows) if r and r[0].strip().lower() == "coords"), -1) + 1
+    n_header = (
+        next((i for i, r in enumerate(rows) if r and r[0].strip().lower() == "coords"), -1) + 1
+    )
     individuals, parts, coords = _dlc_columns(rows[:n_header], str(path))
     body = [r[1:] for r in rows[n_header:] if r]
     if not body:
@@ -176,7 +219,9 @@ def read_dlc_csv(path: str | Path, *, fps: float) -> Pose:
     try:
         values = np.array([[float(v) if v.strip() else np.nan for v in r] for r in body])
     except ValueError as exc:
-        raise DataFormatError(f"{path}: non-numeric value in the DeepLabCut table ({exc}).") from None
+        raise DataFormatError(
+            f"{path}: non-numeric value in the DeepLabCut table ({exc})."
+        ) from None
     if values.ndim != 2 or values.shape[1] != len(parts):
         raise DataFormatError(f"{path}: rows have a different number of values than the header.")
     pose = _dlc_arrays(values, individuals, parts, coords, str(path))
@@ -198,12 +243,22 @@ def read_dlc_h5(path: str | Path, *, fps: float) -> Pose:
         raise DataFormatError(f"{path}: not a DeepLabCut .h5 table ({exc}).") from None
     levels = list(frame.columns.names)
     if "bodyparts" not in levels or "coords" not in levels:
-        raise DataFormatError(f"{path}: DeepLabCut .h5 columns lack 'bodyparts' and 'coords' levels.")  # fmt: skip
+        raise DataFormatError(
+            f"{path}: DeepLabCut .h5 columns lack 'bodyparts' and 'coords' levels."
+        )
     cols = frame.columns
-    individuals = list(cols.get_level_values("individuals")) if "individuals" in levels else ["single"] * len(cols)  # fmt: skip
-    pose = _dlc_arrays(frame.to_numpy(dtype=np.float64), [str(i) for i in individuals],
-                       [str(p) for p in cols.get_level_values("bodyparts")],
-                       [str(c) for c in cols.get_level_values("coords")], str(path))  # fmt: skip
+    individuals = (
+        list(cols.get_level_values("individuals"))
+        if "individuals" in levels
+        else ["single"] * len(cols)
+    )
+    pose = _dlc_arrays(
+        frame.to_numpy(dtype=np.float64),
+        [str(i) for i in individuals],
+        [str(p) for p in cols.get_level_values("bodyparts")],
+        [str(c) for c in cols.get_level_values("coords")],
+        str(path),
+    )
     return Pose(pose.positions, pose.confidence, keypoints=pose.keypoints, fps=fps, meta=pose.meta)
 
 
@@ -216,11 +271,16 @@ def read_sleap_h5(path: str | Path, *, fps: float) -> Pose:
         with h5py.File(path, "r") as f:
             tracks = np.asarray(f["tracks"][()], dtype=np.float64)
             nodes = [n.decode() if isinstance(n, bytes) else str(n) for n in f["node_names"][()]]
-            scores = np.asarray(f["point_scores"][()], dtype=np.float64) if "point_scores" in f else None  # fmt: skip
+            scores = (
+                np.asarray(f["point_scores"][()], dtype=np.float64) if "point_scores" in f else None
+            )
     except (OSError, KeyError) as exc:
         raise DataFormatError(f"{path}: not a SLEAP analysis file ({exc}).") from None
     if tracks.ndim != 4 or tracks.shape[1] != 2 or tracks.shape[2] != len(nodes):
-        raise DataFormatError(f"{path}: 'tracks' must have shape (tracks, 2, {len(nodes)} nodes, frames); got {tracks.shape}.")  # fmt: skip
+        raise DataFormatError(
+            f"{path}: 'tracks' must have shape (tracks, 2, {len(nodes)} nodes, frames); "
+            f"got {tracks.shape}."
+        )
     t = int(np.argmax(np.isfinite(tracks).sum(axis=(1, 2, 3))))
     xy = np.transpose(tracks[t], (2, 1, 0))
     conf = np.ones(xy.shape[:2]) if scores is None else scores[t].T

@@ -13,9 +13,10 @@ independently. Atypical movers have one of three patterns whose strength grows w
 ``one_sided``
     one side much weaker and slower than the other.
 
-Nuisances that must not look like risk vary with ``nuisance``: camera distance and in-plane rotation,
-body position in the image, frame rate, body size (±15 % limb proportions), tracking jitter,
-low-confidence outliers and missing points (runs of frames, and frames where nobody was detected).
+Nuisances that must not look like risk vary with ``nuisance``: camera distance and in-plane
+rotation, body position in the image, frame rate, body size (±15 % limb proportions), tracking
+jitter, low-confidence outliers and missing points (runs of frames, and frames where nobody was
+detected).
 """
 
 from __future__ import annotations
@@ -200,8 +201,8 @@ def simulate_infant_movements(
     if bad or not kinds:
         raise NeurodlValueError(f"kinds must be from {set(ATYPICAL_KINDS)}; got {kinds!r}.")
     rng = np.random.default_rng(random_state)
-    n_atypical = int(round(atypical_fraction * n_infants))
-    n_reference = int(round(reference_fraction * (n_infants - n_atypical)))
+    n_atypical = round(atypical_fraction * n_infants)
+    n_reference = round(reference_fraction * (n_infants - n_atypical))
     poses = []
     for i in range(n_infants):
         label = int(i < n_atypical)
@@ -209,8 +210,10 @@ def simulate_infant_movements(
         age = float(rng.uniform(*age_range))
         prof = _profile(kind, severity if label else 0.0, rng)
         for v in range(videos_per_infant):
-            rate = float(fps) if fps else (30.0 if nuisance == 0 else float(rng.choice(_FRAME_RATES)))
-            n = int(round(duration * rate))
+            rate = (
+                float(fps) if fps else (30.0 if nuisance == 0 else float(rng.choice(_FRAME_RATES)))
+            )
+            n = round(duration * rate)
             body = _body(rng, _angles(rng, n, rate, age, prof))
             xy, conf, extra = _camera(rng, body, nuisance)
             group = "reference" if n_atypical <= i < n_atypical + n_reference else "test"

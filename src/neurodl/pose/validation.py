@@ -1,4 +1,4 @@
-"""Validation of risk scores against known labels: ROC AUC with CI, PR AUC, sensitivity, permutation.
+"""Validation of risk scores against labels: ROC AUC with CI, PR AUC, sensitivity, permutation.
 
 All functions take ``(y_true, y_score)``: ``y_true`` 1 for atypical, 0 for typical; ``y_score``
 higher for more atypical (surprise). Confidence intervals come from a bootstrap that resamples
@@ -56,7 +56,9 @@ def roc_auc(y_true: ArrayLike, y_score: ArrayLike) -> float:
     return float(_auc_from_ranks(rankdata(s), y.astype(bool)))
 
 
-def sensitivity_at_specificity(y_true: ArrayLike, y_score: ArrayLike, specificity: float = 0.9) -> float:  # fmt: skip
+def sensitivity_at_specificity(
+    y_true: ArrayLike, y_score: ArrayLike, specificity: float = 0.9
+) -> float:
     """Largest true-positive rate whose false-positive rate is at most ``1 - specificity``."""
     y, s = _labels(y_true, y_score)
     return float(_ranked(s[None], y.astype(bool)[None], specificity)[1][0])
@@ -132,6 +134,12 @@ def validate_scores(
     n_perm = n_resamples if n_permutations is None else n_permutations
     perms = np.argsort(rng.random((n_perm, y.size)), axis=1)
     null = _auc_from_ranks(rankdata(s), y.astype(bool)[perms])
-    metrics["roc_auc_permutation_p"] = float((1 + (null >= metrics["roc_auc"] - 1e-12).sum()) / (n_perm + 1))  # fmt: skip
-    metrics |= {"prevalence": float(y.mean()), "n_atypical": int(y.sum()), "n_typical": int((y == 0).sum())}  # fmt: skip
+    metrics["roc_auc_permutation_p"] = float(
+        (1 + (null >= metrics["roc_auc"] - 1e-12).sum()) / (n_perm + 1)
+    )
+    metrics |= {
+        "prevalence": float(y.mean()),
+        "n_atypical": int(y.sum()),
+        "n_typical": int((y == 0).sum()),
+    }
     return metrics

@@ -41,7 +41,9 @@ def write_openpose(pose: Pose, directory: str | Path, *, body_25: bool = False) 
                 if name in index and np.isfinite(pose.positions[f, index[name]]).all():
                     values[j, :2] = pose.positions[f, index[name]]
                     values[j, 2] = pose.confidence[f, index[name]]
-            people = [{"person_id": [-1], "pose_keypoints_2d": np.round(values, 3).ravel().tolist()}]
+            people = [
+                {"person_id": [-1], "pose_keypoints_2d": np.round(values, 3).ravel().tolist()}
+            ]
             text = json.dumps({"version": 1.3, "people": people if values[:, 2].any() else []})
             (tmp / f"{pose.infant}_{f:012d}_keypoints.json").write_text(text, encoding="utf-8")
         if folder.exists():
@@ -97,4 +99,5 @@ def write_sleap_h5(pose: Pose, path: str | Path) -> None:
         f["point_scores"] = pose.confidence.T[None]
         f["node_names"] = np.array([k.encode() for k in pose.keypoints])
         f["track_names"] = np.array([b"infant"])
-        f["track_occupancy"] = np.isfinite(pose.positions).any(axis=(1, 2))[:, None].astype(np.uint8)  # fmt: skip
+        occupied = np.asarray(np.isfinite(pose.positions).any(axis=(1, 2)))
+        f["track_occupancy"] = occupied[:, None].astype(np.uint8)
