@@ -154,12 +154,36 @@ class Pose:
             self.index(name)
 
     def with_positions(self, positions: ArrayLike, **meta: Any) -> Pose:
-        """A copy with new positions (same keypoints and confidence) and extra metadata."""
+        """A copy with new positions of the same shape (same keypoints) and extra metadata.
+
+        Confidence is kept, and set to 0 where the new positions are missing.
+        """
+        xy = np.asarray(positions, dtype=np.float64)
+        if xy.shape != self.positions.shape:
+            raise DataValueError(
+                f"new positions have shape {xy.shape}; expected {self.positions.shape}."
+            )
+        assert self.confidence is not None
+        new = object.__new__(Pose)  # already validated: skip the checks of __init__
+        new.positions, new.keypoints, new.fps, new.skeleton = (
+            xy,
+            self.keypoints,
+            self.fps,
+            self.skeleton,
+        )
+        new.confidence = np.where(np.isnan(xy[..., 0]), 0.0, self.confidence)
+        new.meta = {**self.meta, **meta}
+        return new
+
+    def select(self, names: tuple[str, ...]) -> Pose:
+        """A copy with only the keypoints ``names`` (in that order; each must exist)."""
+        cols = [self.index(name) for name in names]
+        assert self.confidence is not None
         return Pose(
-            np.asarray(positions, dtype=np.float64),
-            confidence=None if self.confidence is None else self.confidence.copy(),
-            keypoints=self.keypoints,
+            self.positions[:, cols],
+            self.confidence[:, cols],
+            keypoints=tuple(names),
             fps=self.fps,
             skeleton=self.skeleton,
-            meta={**self.meta, **meta},
+            meta=dict(self.meta),
         )

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from scipy.ndimage import uniform_filter1d
 
 from neurodl.exceptions import DataValueError, NeurodlValueError
-from neurodl.pose.data import Pose
+from neurodl.pose.data import REQUIRED_KEYPOINTS, Pose
 
 __all__ = [
     "LOWER_BODY",
@@ -185,8 +185,12 @@ def preprocess_pose(
     max_gap: float = 0.5,
     median_window: float = 0.5,
     mean_window: float = 0.5,
+    keypoints: tuple[str, ...] | None = REQUIRED_KEYPOINTS,
 ) -> Pose:
     """All steps in order: confidence threshold, gap interpolation, filters, normalisation.
+
+    ``keypoints``: the keypoints kept (by default those the movement features need, which makes
+    preprocessing faster; None keeps all).
 
     Examples
     --------
@@ -195,6 +199,8 @@ def preprocess_pose(
     >>> [step["step"] for step in pose.meta["preprocessing"]]
     ['confidence_threshold', 'interpolate_gaps', 'smooth', 'normalise_body']
     """
+    if keypoints is not None:
+        pose = pose.select(keypoints)
     pose = apply_confidence_threshold(pose, confidence_threshold)
     pose = interpolate_gaps(pose, max_gap)
     pose = smooth_positions(pose, median_window, mean_window)
