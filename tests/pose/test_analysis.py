@@ -1,4 +1,4 @@
-"""run_movement_risk end to end on simulated infants (threshold from a 10-seed sweep: min 0.955)."""
+"""run_movement_risk end to end on simulated infants (threshold from a 10-seed sweep: min 0.93)."""
 
 from __future__ import annotations
 

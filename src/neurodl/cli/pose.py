@@ -29,9 +29,9 @@ def simulate(
     output: Path = typer.Option(
         ..., "-o", "--output", help="Directory for keypoint files and manifest.csv."
     ),
-    infants: int = typer.Option(40, "--infants", min=3, help="Number of infants."),
+    infants: int = typer.Option(60, "--infants", min=3, help="Number of infants."),
     atypical_fraction: float = typer.Option(
-        0.5, "--atypical-fraction", min=0.0, max=1.0, help="Fraction of atypical movers."
+        0.3, "--atypical-fraction", min=0.0, max=1.0, help="Fraction of atypical movers."
     ),
     severity: float = typer.Option(0.6, "--severity", min=0.0, max=1.0, help="Atypicality (0-1)."),
     duration: float = typer.Option(60.0, "--duration", min=3.0, help="Seconds per video."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from neurodl.pose.preprocess import preprocess_pose
 from neurodl.results import AnalysisResult
 
 __all__ = ["MovementRiskResult", "run_movement_risk"]
+
+logger = logging.getLogger(__name__)
 
 _DESCRIPTIONS = {
     "roc_auc": "P(an atypical infant is more surprising than a typical one); chance 0.5.",
@@ -146,8 +149,9 @@ def run_movement_risk(
         ``infant``, ``group`` (``"reference"`` or ``"test"``) and optionally ``age_weeks`` and
         ``label`` (1 atypical, 0 typical).
     model : {"shrinkage", "gaussian"}
-        Normative model: Ledoit–Wolf shrinkage with an age covariate on transformed features
-        (default), or the paper's independent Gaussians per age group on raw features.
+        Normative model, both on transformed features (:func:`transform_features`): Ledoit–Wolf
+        shrinkage covariance with an age covariate (default), or the paper's independent
+        Gaussians per age group (<= 10, > 10 weeks).
     confidence_threshold, max_gap, smoothing_window : float
         Preprocessing (see :func:`neurodl.pose.preprocess_pose`); seconds for the last two.
     n_resamples : int
@@ -161,7 +165,7 @@ def run_movement_risk(
     figures : bool
         Draw figures (False imports no matplotlib).
     verbose : int
-        0 quiet.
+        0 quiet; 1 logs the steps (``logging``, logger ``neurodl.pose.analysis``).
 
     Returns
     -------
@@ -182,11 +186,15 @@ def run_movement_risk(
         "mean_window": smoothing_window,
     }
     table = _infant_table(poses)
+    if verbose:
+        logger.info("movement risk: %d videos of %d infants", len(poses), len(table))
     video = Parallel(n_jobs=n_jobs)(delayed(_video_features)(p, prep) for p in poses)
     names, X = infant_features(np.array(video), [p.infant for p in poses])
     ref = np.array([table[n]["group"] == "reference" for n in names])
     ages = np.array([np.mean(table[n]["ages"]) if table[n]["ages"] else np.nan for n in names])
-    Xm = transform_features(X) if model == "shrinkage" else X
+    Xm = transform_features(X)
+    if verbose:
+        logger.info("fitting the %s model on %d reference infants", model, int(ref.sum()))
     scored = score_against_reference(make_normative_model(model), Xm, ref, ages, n_jobs=n_jobs)
     metrics: dict[str, Any] = {
         "n_infants": len(names),

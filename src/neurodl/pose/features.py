@@ -121,9 +121,14 @@ def _derivative(x: NDArray[np.float64], fps: float, window: float) -> NDArray[np
     return out
 
 
-def _iqr(x: NDArray[np.float64], axis: int | None = None) -> NDArray[np.float64] | float:
-    q75, q25 = np.nanpercentile(x, [75, 25], axis=axis)
-    return q75 - q25  # type: ignore[no-any-return]
+def _finite(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Rows (frames) of ``x`` without NaN."""
+    return x[np.isfinite(x)] if x.ndim == 1 else x[np.isfinite(x).all(axis=1)]
+
+
+def _quartiles(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """25th, 50th and 75th percentiles over frames of finite rows, shape (3, ...)."""
+    return np.asarray(np.percentile(x, [25, 50, 75], axis=0))
 
 
 def _corr(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
@@ -135,18 +140,22 @@ def _corr(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
 
 def _point_features(xy: NDArray[np.float64], fps: float, window: float) -> list[float]:
     """The first eight point features of one limb; ``xy`` has shape (n_frames, 2)."""
-    d = np.linalg.norm(xy, axis=1)
-    v = _derivative(xy, fps, window)
-    a = _derivative(v, fps, window)
-    speed = np.linalg.norm(v, axis=1)
+    vel = _derivative(xy, fps, window)
+    a = _finite(_derivative(vel, fps, window))
+    v = _finite(vel)
+    if a.shape[0] < 2:  # no two consecutive tracked frames
+        return [np.nan] * 8
+    qd = _quartiles(_finite(np.linalg.norm(xy, axis=1)))
+    qs = _quartiles(np.linalg.norm(v, axis=1))
+    qv, qa = _quartiles(v), _quartiles(a)
     return [
-        float(np.nanmedian(d)),
-        float(_iqr(d)),
-        float(np.nanmedian(speed)),
-        float(_iqr(speed)),
-        float(np.mean(np.nanmedian(np.abs(v), axis=0))),
-        float(np.mean(_iqr(v, axis=0))),
-        float(np.mean(_iqr(a, axis=0))),
+        float(qd[1]),
+        float(qd[2] - qd[0]),
+        float(qs[1]),
+        float(qs[2] - qs[0]),
+        float(np.mean(np.median(np.abs(v), axis=0))),
+        float(np.mean(qv[2] - qv[0])),
+        float(np.mean(qa[2] - qa[0])),
         (shannon_entropy(xy[:, 0], 0.01) + shannon_entropy(xy[:, 1], 0.01)) / 2,
     ]
 
@@ -154,14 +163,19 @@ def _point_features(xy: NDArray[np.float64], fps: float, window: float) -> list[
 def _angle_features(theta: NDArray[np.float64], fps: float, window: float) -> list[float]:
     """The first six angle features of one joint; ``theta`` has shape (n_frames,)."""
     w = _derivative(theta, fps, window)
-    a = _derivative(w, fps, window)
+    a = _finite(_derivative(w, fps, window))
+    w = _finite(w)
+    if a.shape[0] < 2:
+        return [np.nan] * 6
+    t = _finite(theta)
+    qw, qa = _quartiles(w), _quartiles(a)
     return [
-        float(np.nanmean(theta)),
-        float(np.nanstd(theta)),
-        float(np.nanmedian(np.abs(w))),
-        float(_iqr(w)),
-        float(_iqr(a)),
-        shannon_entropy(theta, 1.0),
+        float(np.mean(t)),
+        float(np.std(t)),
+        float(np.median(np.abs(w))),
+        float(qw[2] - qw[0]),
+        float(qa[2] - qa[0]),
+        shannon_entropy(t, 1.0),
     ]
 
 

@@ -42,11 +42,15 @@ _SEGMENTS = np.array([0.45, 0.40, 0.50, 0.45])  # upper arm, forearm, thigh, sha
 
 
 def _ou(rng: np.random.Generator, n: int, k: int, tau_frames: float) -> NDArray[np.float64]:
-    """``k`` unit-variance Ornstein–Uhlenbeck series of ``n`` frames (AR(1), stationary start)."""
+    """``k`` smooth unit-variance series of ``n`` frames: white noise through two first-order
+    low-pass stages of time constant ``tau_frames`` (a differentiable, critically damped process,
+    so velocities do not depend on the frame rate)."""
     a = float(np.exp(-1.0 / max(tau_frames, 1e-3)))
-    noise = rng.standard_normal((k, n)) * np.sqrt(1 - a * a)
-    noise[:, 0] = rng.standard_normal(k)
-    return np.asarray(lfilter([1.0], [1.0, -a], noise, axis=1)).T
+    burn = int(10 * tau_frames) + 1
+    scale = np.sqrt((1 - a * a) ** 3 / (1 + a * a))  # unit stationary variance of the cascade
+    noise = rng.standard_normal((k, n + burn)) * scale
+    out = lfilter([1.0], [1.0, -2 * a, a * a], noise, axis=1)[:, burn:]
+    return np.asarray(out).T
 
 
 def _profile(kind: str, severity: float, rng: np.random.Generator) -> dict[str, object]:
@@ -69,13 +73,13 @@ def _angles(
 ) -> NDArray[np.float64]:
     """Limb angles in degrees, shape (n, 2 sides, 4 joints)."""
     own_amp = np.exp(rng.normal(0, 0.15))
-    tau_slow = 0.8 * float(prof["tau"]) * np.exp(rng.normal(0, 0.15)) * fps  # type: ignore[arg-type]
+    tau_slow = 0.5 * float(prof["tau"]) * np.exp(rng.normal(0, 0.15)) * fps  # type: ignore[arg-type]
     fidgety = 1 / (1 + np.exp(-(age - 9.0) / 1.5)) * float(prof["fast"])  # type: ignore[arg-type]
     c = float(prof["coupling"])  # type: ignore[arg-type]
     own = _ou(rng, n, 8, tau_slow).reshape(n, 2, 4)
     shared = _ou(rng, n, 4, tau_slow)[:, None, :]
     slow = np.sqrt(1 - c) * own + np.sqrt(c) * shared
-    fast = _ou(rng, n, 8, 0.25 * fps * float(prof["tau"])).reshape(n, 2, 4)  # type: ignore[arg-type]
+    fast = _ou(rng, n, 8, 0.15 * fps * float(prof["tau"])).reshape(n, 2, 4)  # type: ignore[arg-type]
     gain = np.asarray(prof["side_gain"])[None, :, None] * float(prof["amp"]) * own_amp  # type: ignore[arg-type]
     base = _BASE + rng.normal(0, 5.0, size=4)
     return base + gain * (_SLOW_SD * slow + (0.4 + fidgety) * _FAST_SD * fast)
