@@ -67,7 +67,7 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def _video_features(pose: Pose, preprocessing: dict[str, float]) -> NDArray[np.float64]:
+def _video_features(pose: Pose, preprocessing: dict[str, Any]) -> NDArray[np.float64]:
     return compute_features(preprocess_pose(pose, **preprocessing))
 
 

@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.covariance import LedoitWolf
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from neurodl.exceptions import DataValueError, NeurodlValueError
+from neurodl.exceptions import DataValueError, NeurodlValueError, check_option
 
 __all__ = [
     "GaussianSurprise",
@@ -185,9 +185,7 @@ class ShrinkageSurprise(_Normative):
 def make_normative_model(model: str) -> _Normative:
     """``"shrinkage"`` → :class:`ShrinkageSurprise`, ``"gaussian"`` → :class:`GaussianSurprise`."""
     models = {"shrinkage": ShrinkageSurprise, "gaussian": GaussianSurprise}
-    if model not in models:
-        raise NeurodlValueError(f"model must be one of {set(models)}; got {model!r}.")
-    return models[model]()  # type: ignore[no-any-return]
+    return models[check_option("model", model, models)]()  # type: ignore[no-any-return]
 
 
 def one_sided_p_values(surprise: ArrayLike, reference: ArrayLike) -> NDArray[np.float64]:
