@@ -258,6 +258,7 @@ def run_demo(
 
     Steps the data cannot support (no orientation for decoding and comparison, no images for
     encoding) are skipped and listed in ``skipped``; a recording with none of them is an error.
+    With the simulated default, a Movement section scores simulated infants' keypoints.
     """
     from neurodl.decoding import run_decoding
     from neurodl.encoding import run_encoding
@@ -273,6 +274,7 @@ def run_demo(
         result.timings[name] = round(time.perf_counter() - start, 2)
         return value
 
+    simulated = recording is None  # the Movement section runs with the simulated demo only
     if recording is None:
         recording = timed("simulate", lambda: make_demo_recording(quick=quick, seed=seed))
     section, summary = timed("data", lambda: _data_section(recording))
@@ -344,9 +346,10 @@ def run_demo(
             "the recording supports no analysis: it needs an 'orientation' stimulus variable "
             "(decoding, comparison) or images with 'image_id' (encoding)."
         )
-    section, movement = timed("movement", lambda: _movement_section(seed=seed, quick=quick))
-    result.sections.append(section.freeze())
-    result.metrics["movement"] = movement
+    if simulated:
+        section, movement = timed("movement", lambda: _movement_section(seed=seed, quick=quick))
+        result.sections.append(section.freeze())
+        result.metrics["movement"] = movement
     return result
 
 
