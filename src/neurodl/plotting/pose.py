@@ -88,7 +88,7 @@ def plot_features_vs_reference(
     ax.axvline(0, color="0.6", lw=0.8)
     ax.set_yticks(ypos, list(names), fontsize=6)
     ax.set_xlabel("Feature z against the reference infants")
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.0))
     return ax
 
 
