@@ -8,7 +8,9 @@ import json
 from typer.testing import CliRunner
 
 from neurodl.cli import app
-from neurodl.cli.pose import pose_app
+from neurodl.cli.pose import KeypointFormat, NormativeModel, pose_app
+from neurodl.pose import NORMATIVE_MODELS
+from neurodl.pose.io import KEYPOINT_FORMATS
 
 
 def test_simulate_then_score(tmp_path):
@@ -76,3 +78,8 @@ def test_bad_usage_exits_2(tmp_path):
         app, ["pose", "score", str(tmp_path / "m.csv"), "-o", str(tmp_path), "--model", "nope"]
     )
     assert res.exit_code == 2
+
+
+def test_cli_choices_match_the_library():
+    assert sorted(m.value for m in NormativeModel) == sorted(NORMATIVE_MODELS)
+    assert sorted(f.value for f in KeypointFormat) == sorted(KEYPOINT_FORMATS)

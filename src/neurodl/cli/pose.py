@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -14,7 +15,26 @@ from neurodl.cli import app
 from neurodl.cli._common import cli_errors
 from neurodl.exceptions import NeurodlValueError
 
-__all__ = ["pose_app"]
+__all__ = ["KeypointFormat", "NormativeModel", "pose_app"]
+
+
+class NormativeModel(StrEnum):
+    """``neurodl pose score --model`` (``neurodl.pose.NORMATIVE_MODELS``)."""
+
+    shrinkage = "shrinkage"
+    gaussian = "gaussian"
+
+
+class KeypointFormat(StrEnum):
+    """``neurodl pose simulate --format`` (``neurodl.pose.io.KEYPOINT_FORMATS``)."""
+
+    npz = "npz"
+    openpose = "openpose"
+    dlc_csv = "dlc_csv"
+    dlc_h5 = "dlc_h5"
+    sleap = "sleap"
+    nwb = "nwb"
+
 
 pose_app = typer.Typer(
     name="pose",
@@ -35,8 +55,8 @@ def simulate(
     ),
     severity: float = typer.Option(0.6, "--severity", min=0.0, max=1.0, help="Atypicality (0-1)."),
     duration: float = typer.Option(60.0, "--duration", min=3.0, help="Seconds per video."),
-    file_format: str = typer.Option(
-        "npz", "--format", help="npz, openpose, dlc_csv, dlc_h5, sleap or nwb."
+    file_format: KeypointFormat = typer.Option(
+        KeypointFormat.npz, "--format", help="Keypoint file format to write."
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
 ) -> None:
@@ -57,7 +77,7 @@ def simulate(
             duration=duration,
             random_state=seed,
         )
-        manifest = write_study(poses, output, file_format=file_format)
+        manifest = write_study(poses, output, file_format=file_format.value)
     typer.echo(f"wrote {len(poses)} videos of {infants} infants and {manifest}")
 
 
@@ -67,8 +87,8 @@ def score(
         ..., help="manifest.csv: infant, path, group[, age_weeks, fps, label]."
     ),
     output: Path = typer.Option(..., "-o", "--output", help="Directory for the outputs."),
-    model: str = typer.Option(
-        "shrinkage", "--model", help="Normative model: shrinkage or gaussian."
+    model: NormativeModel = typer.Option(
+        NormativeModel.shrinkage, "--model", help="Normative model."
     ),
     resamples: int = typer.Option(1000, "--resamples", min=10, help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
@@ -78,13 +98,11 @@ def score(
 
     started = time.time()
     with cli_errors():
-        if model not in ("shrinkage", "gaussian"):
-            raise typer.BadParameter(
-                f"must be 'shrinkage' or 'gaussian'; got {model!r}.", param_hint="--model"
-            )
         if output.exists() and not output.is_dir():
             raise NeurodlValueError(f"output {str(output)!r} exists and is not a directory.")
-        result = run_movement_risk(manifest, model=model, n_resamples=resamples, random_state=seed)
+        result = run_movement_risk(
+            manifest, model=model.value, n_resamples=resamples, random_state=seed
+        )
         result.save(
             output,
             command="pose score",

@@ -18,6 +18,7 @@ from neurodl.pose.features import (
     transform_features,
 )
 from neurodl.pose.normative import (
+    NORMATIVE_MODELS,
     GaussianSurprise,
     ShrinkageSurprise,
     make_normative_model,
@@ -44,6 +45,7 @@ __all__ = [
     "CANONICAL_KEYPOINTS",
     "CANONICAL_SKELETON",
     "FEATURE_NAMES",
+    "NORMATIVE_MODELS",
     "REQUIRED_KEYPOINTS",
     "GaussianSurprise",
     "Pose",

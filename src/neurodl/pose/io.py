@@ -24,6 +24,7 @@ from neurodl.exceptions import DataFormatError, DataValueError
 from neurodl.pose.data import REQUIRED_KEYPOINTS, Pose
 
 __all__ = [
+    "KEYPOINT_FORMATS",
     "detect_format",
     "load_manifest",
     "load_pose",
@@ -249,6 +250,7 @@ def to_movement(pose: Pose) -> Any:
     )
 
 
+KEYPOINT_FORMATS: tuple[str, ...] = ("npz", "openpose", "dlc_csv", "dlc_h5", "sleap", "nwb")
 _SUFFIX = {
     "npz": ".npz",
     "openpose": "",
@@ -265,7 +267,7 @@ def write_study(poses: list[Pose], directory: str | Path, *, file_format: str = 
     ``file_format``: ``npz``, ``openpose``, ``dlc_csv``, ``dlc_h5``, ``sleap`` or ``nwb``. The
     manifest has ``infant``, ``path`` (relative), ``group``, ``age_weeks``, ``fps``, ``label``.
     """
-    from neurodl.exceptions import NeurodlValueError
+    from neurodl.exceptions import check_option
     from neurodl.files import write_text_atomic
     from neurodl.pose import nwb, writers
 
@@ -277,8 +279,7 @@ def write_study(poses: list[Pose], directory: str | Path, *, file_format: str = 
         "sleap": writers.write_sleap_h5,
         "nwb": nwb.write_nwb_pose,
     }
-    if file_format not in write:
-        raise NeurodlValueError(f"file_format must be one of {set(write)}; got {file_format!r}.")
+    check_option("file_format", file_format, KEYPOINT_FORMATS)
     folder = Path(directory)
     (folder / "keypoints").mkdir(parents=True, exist_ok=True)
     buffer = io.StringIO()

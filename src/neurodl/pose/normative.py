@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from neurodl.exceptions import DataValueError, NeurodlValueError, check_option
 
 __all__ = [
+    "NORMATIVE_MODELS",
     "GaussianSurprise",
     "ShrinkageSurprise",
     "make_normative_model",
@@ -182,10 +183,13 @@ class ShrinkageSurprise(_Normative):
         return np.asarray(0.5 * z * (z @ self.precision_))
 
 
+NORMATIVE_MODELS: tuple[str, ...] = ("gaussian", "shrinkage")
+
+
 def make_normative_model(model: str) -> _Normative:
     """``"shrinkage"`` → :class:`ShrinkageSurprise`, ``"gaussian"`` → :class:`GaussianSurprise`."""
     models = {"shrinkage": ShrinkageSurprise, "gaussian": GaussianSurprise}
-    return models[check_option("model", model, models)]()  # type: ignore[no-any-return]
+    return models[check_option("model", model, NORMATIVE_MODELS)]()  # type: ignore[no-any-return]
 
 
 def one_sided_p_values(surprise: ArrayLike, reference: ArrayLike) -> NDArray[np.float64]:
