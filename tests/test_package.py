@@ -61,3 +61,13 @@ def test_public_surface_of_subpackages():
         for name in package.__all__:
             assert callable(getattr(package, name)), name
     assert len(neurodl.__all__) == len(set(neurodl.__all__))
+
+
+def test_option_errors_list_sorted_choices():
+    from neurodl.exceptions import NeurodlValueError, check_option
+
+    assert check_option("rdm", "pearson", {"pearson", "euclidean"}) == "pearson"
+    with pytest.raises(NeurodlValueError, match=r"^x must be one of \{'a', 'b', 'c'\}; got 'd'\.$"):
+        check_option("x", "d", ("c", "a", "b"))
+    with pytest.raises(NeurodlValueError, match=r"got 3\.$"):
+        check_option("x", 3, ("a",))
