@@ -62,7 +62,7 @@ def _options(**given: Any) -> dict[str, dict[str, Any]]:
 def batch(
     inputs: list[Path] = typer.Argument(
         ...,
-        metavar="FILES_OR_MANIFEST...",
+        metavar="FILES_OR_MANIFEST",
         help="Recording files, or CSV manifests (path, session, subject, grouping columns).",
     ),
     output: Path = typer.Option(..., "-o", "--output", help="Directory for all the outputs."),
