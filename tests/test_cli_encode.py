@@ -67,9 +67,9 @@ def test_encode_writes_metrics_figures_manifest(tmp_path):
 
 
 def test_encode_bad_input_exits_1(tmp_path, rng):
-    no_images = tmp_path / "gratings.npz"
+    no_images = tmp_path / "contrasts.npz"
     save(
-        Recording(rng.standard_normal((20, 3)), stimulus={"orientation": np.arange(20.0)}),
+        Recording(rng.standard_normal((20, 3)), stimulus={"contrast": np.arange(20.0)}),
         no_images,
     )
     runner = CliRunner()

@@ -9,11 +9,27 @@ import typer
 
 from neurodl.cli import app
 from neurodl.cli._common import cli_errors, write_analysis
+from neurodl.encoding._run_settings import GRATING_DEFAULTS
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    """``"48x64"`` -> (48, 64); anything else is a usage error (exit code 2)."""
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() and int(p) >= 2 for p in parts):
+        raise typer.BadParameter(
+            f"expected HEIGHTxWIDTH with each >= 2 pixels, like 48x64; got {text!r}.",
+            param_hint="--grating-size",
+        )
+    return int(parts[0]), int(parts[1])
 
 
 @app.command()
 def encode(
-    file: Path = typer.Argument(..., help="Recording file with images (.npz, .h5, .nwb)."),
+    file: Path = typer.Argument(
+        ...,
+        help="Recording file with images, or with orientations only (.npz, .h5, .nwb; the "
+        "curriculum's resp/stimuli and resp_train/resp_test/stimuli files).",
+    ),
     output: Path = typer.Option(..., "-o", "--output", help="Directory for the results."),
     model: str = typer.Option("cnn", "--model", help="Encoding model: 'cnn' or 'linear'."),
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed."),
@@ -36,13 +52,36 @@ def encode(
         min=0,
         help="Fit a random subset of this many neurons (bounds the run time); 0 fits all.",
     ),
+    grating_size: str = typer.Option(
+        "48x64",
+        "--grating-size",
+        help="Files without images: HEIGHTxWIDTH pixels of the gratings rendered from the "
+        "orientations.",
+    ),
+    grating_sf: float = typer.Option(
+        GRATING_DEFAULTS["spatial_frequency"],
+        "--grating-sf",
+        help="Files without images: spatial frequency of the rendered gratings (cycles per "
+        "image width; the curriculum's by default).",
+    ),
+    grating_phase: float = typer.Option(
+        0.0, "--grating-phase", help="Files without images: grating phase (degrees, top left)."
+    ),
+    grating_profile: str = typer.Option(
+        "square", "--grating-profile", help="Files without images: 'square' or 'sine' bars."
+    ),
 ) -> None:
-    """Predict every neuron's response to images; report FEVE against the noise ceiling."""
+    """Predict every neuron's response to images; report FEVE against the noise ceiling.
+
+    A file of gratings without images (orientations only) is fitted on full-field gratings
+    rendered from its orientations (--grating-* options), a reconstruction of the stimulus.
+    """
     from neurodl.data import load
     from neurodl.encoding import CNNEncoder, run_encoding
     from neurodl.exceptions import NeurodlValueError
 
     started = time.time()
+    size = _parse_size(grating_size)
     with cli_errors():
         if quick and full_network:
             raise NeurodlValueError("choose one of --quick and --full-network, not both.")
@@ -55,6 +94,10 @@ def encode(
             quick=quick,
             encoder_params=CNNEncoder().get_params() if full_network else None,
             max_neurons=max_neurons or None,
+            grating_size=size,
+            grating_spatial_frequency=grating_sf,
+            grating_phase=grating_phase,
+            grating_profile=grating_profile,
         )
         outputs = write_analysis(
             output,
