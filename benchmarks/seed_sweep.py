@@ -5,7 +5,9 @@ by 0..9 (the test's data stay as the test makes them: a pinned seed does not pin
 network across CPUs, which take other floating-point paths, so the seed stands in for the
 machine). The table gives the test's threshold, the spread over seeds and the margin (how far
 the worst seed stays from the threshold; negative = some seed fails). Tests set their
-thresholds from this table with margin.
+thresholds from this table with margin: at least the seeds' whole range, and at least 0.09 (or
+a tenth of the scale) below the worst seed. Checks of deterministic estimators on fixed data
+(ridge, Bayes, closed forms) are not here: no seed changes them.
 
     OMP_NUM_THREADS=1 python benchmarks/seed_sweep.py [--seeds 10] [--only SUBSTRING]
 """
@@ -169,6 +171,19 @@ def mlp_error(seed: int) -> float:
     return float(median_abs_error(decoder.fit(X[:300], theta[:300]).predict(X[300:]), theta[300:]))
 
 
+def shuffled_error(name: str, seed: int) -> float:
+    """test_decoder_beats_chance_and_shuffle_does_not: the decoder fitted to shuffled labels."""
+    from neurodl.decoding import make_decoder
+
+    X, theta, _ = _population()
+    shuffled = np.random.default_rng(seed + 1).permutation(theta[:300])
+    options = {"random_state": seed} if name == "mlp" else {}
+    if name == "mlp":
+        options.update(hidden_layer_sizes=(32,), max_iter=60, batch_size=32)
+    decoder = make_decoder(name, **options)
+    return float(median_abs_error(decoder.fit(X[:300], shuffled).predict(X[300:]), theta[300:]))
+
+
 def mlp_shuffled_error(seed: int) -> float:
     from neurodl.decoding import make_decoder
 
@@ -256,28 +271,40 @@ def permutation_uniformity(seed: int) -> float:
 
 CHECKS = [
     Check("encoding/test_estimators::cnn_recovers_ln (FEVE)", 0.6, ">", cnn_feve),
-    Check("encoding/test_estimators::cnn_recovers_ln (gradient r)", 0.7, ">", cnn_gradient_r),
-    Check("encoding/test_receptive_fields::masks_peak (px)", 4.0, "<", cnn_mask_error),
-    Check("encoding/test_receptive_fields::reverse_corr (r)", 0.7, ">", cnn_sta_r),
+    Check("encoding/test_estimators::cnn_recovers_ln (gradient r)", 0.9, ">", cnn_gradient_r),
+    Check("encoding/test_receptive_fields::masks_peak (px)", 2.5, "<", cnn_mask_error),
+    Check("encoding/test_receptive_fields::reverse_corr (r)", 0.8, ">", cnn_sta_r),
     Check(
         "encoding/test_analysis::simulated_gratings (FEVE)",
-        0.5,
+        0.65,
         ">",
         lambda s: float(_quick_gratings(s)["feve_mean"]),
     ),
     Check(
         "encoding/test_analysis::simulated_gratings (tuning r)",
-        0.7,
+        0.9,
         ">",
         lambda s: float(_quick_gratings(s)["tuning_corr_mean"]),
     ),
     Check("encoding/test_signs::zscored (FEVE)", 0.6, ">", zscored_feve),
     Check("encoding/test_gratings_only::one_degree (r)", 0.6, ">", one_degree_corr),
     Check("decoding/test_decoders::mlp (error deg)", 15.0, "<", mlp_error),
-    Check("decoding/test_decoders::mlp shuffled (error deg)", 55.0, ">", mlp_shuffled_error),
+    Check("decoding/test_decoders::mlp shuffled (error deg)", 40.0, ">", mlp_shuffled_error),
+    Check(
+        "decoding/test_decoders::linear shuffled (error deg)",
+        40.0,
+        ">",
+        lambda s: shuffled_error("linear", s),
+    ),
+    Check(
+        "decoding/test_decoders::bayes shuffled (error deg)",
+        40.0,
+        ">",
+        lambda s: shuffled_error("bayes", s),
+    ),
     Check("decoding/test_decoders::mlp_regression (error deg)", 20.0, "<", mlp_regression_error),
-    Check("decoding/test_analyses::shuffle_control (>)", 70.0, ">", bayes_shuffle_control),
-    Check("decoding/test_analyses::shuffle_control (<)", 110.0, "<", bayes_shuffle_control),
+    Check("decoding/test_analyses::shuffle_control (>)", 60.0, ">", bayes_shuffle_control),
+    Check("decoding/test_analyses::shuffle_control (<)", 120.0, "<", bayes_shuffle_control),
     Check("rsa/test_tilt::train_tilt_cnn (accuracy)", 0.7, ">", tilt_accuracy),
     Check("rsa/test_analysis::noise_ceiling_lower", 0.8, ">", rsa_noise_ceiling),
     Check("test_metrics_encoding::bootstrap_ci width (>)", 0.15, ">", bootstrap_width),

@@ -112,9 +112,11 @@ def test_run_encoding_on_simulated_gratings_matches_true_tuning():
     rec = simulate_v1(40, 900, test_images=30, test_repeats=5, image_size=(24, 32), random_state=0)
     result = run_encoding(rec, quick=True, seed=0)
     assert result.metrics["test_images_chosen_by"] == "test_set"
-    # in-silico tuning on the simulator's gratings follows the ground-truth tuning curves
-    assert result.metrics["tuning_corr_mean"] > 0.7
-    assert result.metrics["feve_mean"] > 0.5
+    # in-silico tuning on the simulator's gratings follows the ground-truth tuning curves;
+    # thresholds from benchmarks/seed_sweep.py (seeds 0-9: tuning r 0.960-0.973, FEVE
+    # 0.765-0.806)
+    assert result.metrics["tuning_corr_mean"] > 0.9
+    assert result.metrics["feve_mean"] > 0.65
 
 
 def test_training_set_averages_repeats_and_leaves_out_test_images(rng):

@@ -109,13 +109,13 @@ def test_linear_encoder_recovers_linear_neurons(ln_data, rng):
 def test_cnn_recovers_ln_receptive_field(ln_data, trained_cnn):
     model = trained_cnn
     score = feve(ln_data.test_repeats, model.predict(ln_data.test_images))
-    assert np.nanmean(score) > 0.6
+    assert np.nanmean(score) > 0.6  # 0.709-0.831 over seeds 0-9 (seed_sweep.py)
     gradients = compute_gradient_rf(model, ln_data.test_images[:8])
     r = [
         abs(np.corrcoef(gradients[k].ravel(), ln_data.filters[k].ravel())[0, 1])
         for k in range(ln_data.filters.shape[0])
     ]
-    assert np.median(r) > 0.7
+    assert np.median(r) > 0.9  # 0.975-0.984 over seeds 0-9 (seed_sweep.py)
 
 
 def test_cnn_same_seed_same_predictions(ln_data):

@@ -13,8 +13,8 @@ from neurodl.stimuli import make_grating
 
 from .conftest import write_curriculum_files
 
-#: from benchmarks/seed_sweep.py (seeds 0-9): the quick CNN's correlation with the held-out
-#: one-degree bins
+#: benchmarks/seed_sweep.py, seeds 0-9: the quick CNN's correlation with the held-out
+#: one-degree bins 0.694-0.746
 ONE_DEGREE_CORR_MIN = 0.6
 
 
