@@ -34,13 +34,13 @@ def main() -> None:
         recording = neurodl.simulate_v1(
             n_neurons=2000, n_trials=5000, test_images=72, test_repeats=10, random_state=0
         )
-    result = run_rsa(recording, rdm="crossnobis", compare="pearson", quick=args.quick, seed=0)
+    result = run_rsa(
+        recording, rdm="crossnobis", compare="pearson", quick=args.quick, random_state=0
+    )
 
     print("\n".join(result.summary))
-    args.output.mkdir(parents=True, exist_ok=True)
-    for name, figure in result.figures.items():
-        figure.savefig(args.output / f"{name}.png", dpi=100)
-    print(f"figures written to {args.output}/")
+    result.save(args.output)
+    print(f"metrics, figures and report.html written to {args.output}/")
 
 
 if __name__ == "__main__":

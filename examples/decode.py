@@ -54,30 +54,26 @@ def main() -> None:
     for name, decoder in decoders.items():
         decoder.fit(X[:n_train], theta[:n_train])
         predicted = decoder.predict(X[n_train:])
-        error = median_abs_error(predicted, test_theta)
+        error = median_abs_error(test_theta, predicted)
         wrap = (test_theta < 20) | (test_theta > 340)
-        near_wrap = float(np.median(circular_error(predicted[wrap], test_theta[wrap])))
+        near_wrap = float(np.median(circular_error(test_theta[wrap], predicted[wrap])))
         print(
             f"{name:<38} median error {error:6.2f}° ({error / bound:4.2f} x bound); "
             f"near 0/360°: {near_wrap:6.2f}°"
         )
 
     predicted = decoders["Bayes (independent neurons)"].predict(X[n_train:])
-    threshold = discrimination_threshold(predicted, test_theta, n_bootstrap=200)
-    low, high = threshold["ci_deg"]
+    threshold = discrimination_threshold(test_theta, predicted, n_resamples=200)
+    low, high = threshold["threshold_deg_ci_low"], threshold["threshold_deg_ci_high"]
     print(
         f"discrimination threshold {threshold['threshold_deg']:.2f}° (95% CI {low:.2f}–{high:.2f}°)"
     )
 
     if args.output is not None:
-        from neurodl.cli._common import save_figure
-
-        result = run_decoding(recording, decoder="bayes", quick=args.quick, seed=args.seed)
-        args.output.mkdir(parents=True, exist_ok=True)
-        for stem, figure in result.figures.items():
-            save_figure(figure, args.output / f"{stem}.png")
+        result = run_decoding(recording, decoder="bayes", quick=args.quick, random_state=args.seed)
+        written = result.save(args.output)
         print("\n".join(result.summary))
-        print(f"figures in {args.output}")
+        print(f"{len(written)} files (metrics, figures, report.html) in {args.output}")
 
 
 if __name__ == "__main__":

@@ -48,10 +48,9 @@ def main() -> None:
         random_state=0,
     )
     result = run_encoding(recording, model="cnn", seed=0, quick=args.quick)
-    for stem, figure in result.figures.items():
-        figure.savefig(args.output / f"{stem}.png", dpi=100)
+    result.save(args.output / "encoding")
     print("\n".join(result.summary))
-    print(f"figures in {args.output}/")
+    print(f"figures in {args.output}/ and the analysis in {args.output / 'encoding'}/")
 
 
 if __name__ == "__main__":

@@ -46,9 +46,12 @@ def test_cli_rsa_quick_writes_metrics_figures_manifest(tmp_path, rng):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["compare_method"] == "spearman"
     assert set(metrics["layers"]) == {"relu", "fc_relu"}
-    assert {"similarity", "ci_low", "ci_high", "p_value"} <= set(metrics["layers"]["relu"])
+    assert {"similarity", "similarity_ci_low", "similarity_ci_high", "p_value"} <= set(
+        metrics["layers"]["relu"]
+    )
     for stem in ("rdms", "rdm_rows", "layer_similarity", "layer_tuning", "embeddings"):
-        assert (out / f"{stem}.png").stat().st_size > 0
+        png = (out / f"{stem}.png").read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000, stem
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "rsa" and manifest["seed"] == 0
     assert manifest["parameters"]["bootstrap_over"] == "neurons"

@@ -11,13 +11,20 @@ import html
 import io
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from neurodl.results import AnalysisResult
 
-__all__ = ["ReportSection", "figure_to_data_uri", "render_report"]
+__all__ = [
+    "ReportSection",
+    "figure_to_data_uri",
+    "format_estimate",
+    "metric_rows",
+    "render_report",
+    "render_section",
+]
 
 # Layout: a sticky navigation bar, full-width tables with numbers that never wrap, figures at
 # their natural size (never enlarged, shrunk only to fit the page) and top-aligned in rows. A figure
@@ -154,6 +161,49 @@ def _figure_html(section_id: str, number: int, caption: str, fig: Any) -> str:
         'size)</span><span class="fit">(full size: scroll sideways, or '
         f'<a href="#{fig_id}-fit">fit it to the page</a>)</span></figcaption></figure>'
     )
+
+
+def format_estimate(metrics: Mapping[str, Any], name: str) -> str:
+    """``metrics[name]`` with its interval, e.g. ``"0.842 [0.81, 0.86]"`` (4 significant digits).
+
+    Examples
+    --------
+    >>> format_estimate({"auc": 0.91234, "auc_ci_low": 0.85, "auc_ci_high": 0.96}, "auc")
+    '0.9123 [0.85, 0.96]'
+    """
+    value = metrics[name]
+    text = f"{value:.4g}" if isinstance(value, float) else str(value)
+    low, high = metrics.get(f"{name}_ci_low"), metrics.get(f"{name}_ci_high")
+    if isinstance(low, (int, float)) and isinstance(high, (int, float)):
+        text += f" [{low:.4g}, {high:.4g}]"
+    return text
+
+
+def metric_rows(
+    metrics: Mapping[str, Any], descriptions: Mapping[str, str] | None = None
+) -> list[tuple[str, str, str]]:
+    """Table rows (quantity, value with interval, meaning) for the scalar metrics of a result.
+
+    Interval bounds (``*_ci_low``, ``*_ci_high``) are shown beside their estimate, not as rows of
+    their own; nested sections and lists are left to the analysis's own figures and notes.
+    """
+    descriptions = descriptions or {}
+    level = metrics.get("confidence_level")
+    rows = []
+    for name, value in metrics.items():
+        scalar = isinstance(value, (int, float, str)) and not isinstance(value, bool)
+        if not scalar or name.endswith(("_ci_low", "_ci_high")) or name == "confidence_level":
+            continue
+        meaning = descriptions.get(name, "")
+        if f"{name}_ci_low" in metrics and isinstance(level, (int, float)):
+            meaning = f"{meaning} [{level:.0%} confidence interval]".strip()
+        rows.append((_caption(name), format_estimate(metrics, name), meaning))
+    return rows
+
+
+def render_section(section: ReportSection) -> str:
+    """One section as an HTML fragment (for notebooks: ``AnalysisResult._repr_html_``)."""
+    return f'<div class="neurodl-result">{_section_html(section)}</div>'
 
 
 def _section_html(section: ReportSection) -> str:

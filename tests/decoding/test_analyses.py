@@ -103,13 +103,13 @@ def test_threshold_tracks_known_noise(rng):
     results = []
     for sigma in (1.0, 3.0):
         decoded = theta + rng.normal(0, sigma, theta.size)
-        results.append(discrimination_threshold(decoded, theta, n_bootstrap=100))
+        results.append(discrimination_threshold(theta, decoded, n_resamples=100))
     small, large = results
     # Gaussian errors: 75 % correct at 0.674 * sqrt(2) * sigma (= 0.95 sigma)
     assert small["threshold_deg"] == pytest.approx(0.95, rel=0.2)
     assert not small["extrapolated"]
     assert large["threshold_deg"] == pytest.approx(2.86, rel=0.2)
-    low, high = small["ci_deg"]
+    low, high = small["threshold_deg_ci_low"], small["threshold_deg_ci_high"]
     assert low < small["threshold_deg"] < high
     assert abs(small["bias"]) < 0.2
     assert np.all(np.diff(small["p_clockwise"][small["n_pairs"] > 50]) > -0.15)
@@ -117,7 +117,7 @@ def test_threshold_tracks_known_noise(rng):
 
 def test_threshold_of_a_blind_decoder_is_huge(rng):
     theta = rng.uniform(0, 360, 1000)
-    result = discrimination_threshold(rng.uniform(0, 360, 1000), theta, n_bootstrap=20)
+    result = discrimination_threshold(theta, rng.uniform(0, 360, 1000), n_resamples=20)
     assert result["threshold_deg"] > 10 * result["max_delta_deg"] or not np.isfinite(
         result["threshold_deg"]
     )
@@ -126,7 +126,7 @@ def test_threshold_of_a_blind_decoder_is_huge(rng):
 def test_threshold_of_a_perfect_decoder(rng):
     """Every pair judged right: the outermost bins hold one answer only (empty segments)."""
     theta = rng.uniform(0, 360, 400)
-    result = discrimination_threshold(theta, theta, n_bootstrap=20)
+    result = discrimination_threshold(theta, theta, n_resamples=20)
     assert result["threshold_deg"] < result["max_delta_deg"] / 5
     np.testing.assert_array_equal(result["p_clockwise"][result["delta_deg"] > 0], 1.0)
     np.testing.assert_array_equal(result["p_clockwise"][result["delta_deg"] < 0], 0.0)
@@ -150,8 +150,8 @@ def test_threshold_errors(rng):
         discrimination_threshold(theta[:5], theta[:5])
     with pytest.raises(NeurodlValueError, match="max_delta must lie"):
         discrimination_threshold(theta, theta, max_delta=400)
-    with pytest.raises(NeurodlValueError, match="ci must lie"):
-        discrimination_threshold(theta, theta, ci=1.5)
+    with pytest.raises(NeurodlValueError, match="confidence_level must lie"):
+        discrimination_threshold(theta, theta, confidence_level=1.5)
     with pytest.raises(NeurodlValueError, match="period must be one of"):
         discrimination_threshold(theta, theta, period=100)
     with pytest.raises(NeurodlValueError, match="same length"):
@@ -205,14 +205,17 @@ def _recording(population_factory, **meta):
 
 def test_run_decoding_quick(population_factory):
     recording = _recording(population_factory)
-    result = run_decoding(recording, decoder="bayes", quick=True, folds=3)
+    result = run_decoding(recording, decoder="bayes", quick=True, folds=3, random_state=0)
     m = result.metrics
     for key in (
         "decoder",
         "median_abs_error_deg",
         "rmse_deg",
         "threshold_deg",
-        "threshold_ci_deg",
+        "threshold_deg_ci_low",
+        "threshold_deg_ci_high",
+        "confidence_level",
+        "wall_seconds",
         "n_neurons",
         "n_trials",
         "fold_median_abs_error_deg",
@@ -232,10 +235,34 @@ def test_run_decoding_quick(population_factory):
     }
     assert figures <= set(result.figures)
     assert len(result.summary) >= 3 and all(s.endswith(".") for s in result.summary)
-    assert result.parameters["seed"] == 0
-    low, high = m["median_abs_error_ci_low"], m["median_abs_error_ci_high"]
+    assert result.parameters["random_state"] == 0
+    low, high = m["median_abs_error_deg_ci_low"], m["median_abs_error_deg_ci_high"]
     assert low < m["median_abs_error_deg"] < high
     assert f"95% CI {low:.2f}°–{high:.2f}°" in result.summary[0]
+
+
+def test_run_decoding_confidence_level_and_fresh_seed(population_factory):
+    recording = _recording(population_factory)
+    options = dict(decoder="linear", quick=True, folds=3, curves=False, figures=False)
+    narrow = run_decoding(recording, confidence_level=0.5, random_state=1, **options)
+    wide = run_decoding(recording, confidence_level=0.99, random_state=1, **options)
+    m50, m99 = narrow.metrics, wide.metrics
+    assert m50["confidence_level"] == 0.5 and m99["confidence_level"] == 0.99
+    assert m99["median_abs_error_deg_ci_low"] < m50["median_abs_error_deg_ci_low"]
+    assert m50["median_abs_error_deg_ci_high"] < m99["median_abs_error_deg_ci_high"]
+    assert "50% CI" in narrow.summary[0] and narrow.figures == {}
+    unseeded = run_decoding(recording, **options)
+    seed = unseeded.parameters["random_state"]
+    assert isinstance(seed, int)
+    again = run_decoding(recording, random_state=seed, **options)
+    assert (
+        again.metrics["median_abs_error_deg_ci_low"]
+        == unseeded.metrics["median_abs_error_deg_ci_low"]
+    )
+    with pytest.raises(NeurodlValueError, match="confidence_level must lie in"):
+        run_decoding(recording, confidence_level=95)
+    with pytest.raises(NeurodlTypeError, match="random_state must be an int or None"):
+        run_decoding(recording, random_state="0")
 
 
 def test_run_decoding_mlp_figures(population_factory):
@@ -259,7 +286,7 @@ def test_run_decoding_bad_input(population_factory):
 def test_plots_return_axes(population, rng):
     X, theta = population
     decoded = theta + rng.normal(0, 5, theta.size)
-    threshold = discrimination_threshold(decoded, theta, n_bootstrap=10)
+    threshold = discrimination_threshold(theta, decoded, n_resamples=10)
     curve = neuron_curve("bayes", X, theta, sizes=[10, 60], n_repeats=2, bound=lambda idx: 1.0)
     import matplotlib.pyplot as plt
 
@@ -285,7 +312,7 @@ def test_run_decoding_with_ground_truth():
     from neurodl.data import simulate_v1
 
     recording = simulate_v1(120, 300, random_state=3)
-    result = run_decoding(recording, decoder="bayes", quick=True, folds=3)
+    result = run_decoding(recording, decoder="bayes", quick=True, folds=3, random_state=0)
     m = result.metrics
     assert m["cramer_rao_median_deg"] == pytest.approx(
         recording.ground_truth["cramer_rao_median_deg"]

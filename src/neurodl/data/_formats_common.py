@@ -1,17 +1,14 @@
 """Helpers shared by the file-format readers and writers of :mod:`neurodl.data.io`.
 
-Errors, index normalisation, atomic writes, the lossless JSON codec for ``meta`` and lazy slab
+Errors, index normalisation, the lossless JSON codec for ``meta`` and lazy slab
 reads from HDF5 datasets live here so that each format module stays short.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import os
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +25,6 @@ from neurodl.exceptions import (
 
 __all__ = [
     "Index",
-    "atomic_path",
     "check_per_neuron",
     "check_per_trial",
     "check_responses_shape",
@@ -234,18 +230,3 @@ def decode_meta(text: str, path: Path) -> dict[str, Any]:
     if not isinstance(meta, dict):
         raise DataFormatError(f"{path}: 'meta' must hold a JSON object; got {type(meta).__name__}.")
     return meta
-
-
-# ---------------------------------------------------------------------------- atomic writes
-@contextlib.contextmanager
-def atomic_path(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

@@ -59,9 +59,9 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-from neurodl.data._formats_common import atomic_path
 from neurodl.data.recording import Recording
 from neurodl.exceptions import DataFormatError, NeurodlTypeError, NeurodlValueError
+from neurodl.files import atomic_path
 
 __all__ = ["FORMATS", "WRITABLE_FORMATS", "check_destination", "load", "save"]
 
