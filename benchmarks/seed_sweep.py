@@ -238,7 +238,7 @@ def rsa_noise_ceiling(seed: int) -> float:
 
     rec = tuned_recording(np.random.default_rng(12345), n_trials=720)
     result = run_rsa(
-        rec, model=SmallNet(), layers=["head"], n_bootstrap=20, n_permutations=20, seed=seed
+        rec, model=SmallNet(), layers=["head"], n_resamples=20, n_permutations=20, random_state=seed
     )
     return float(result.metrics["noise_ceiling_lower"])
 

@@ -69,3 +69,19 @@ def test_cnn_fits_zscored_responses(ln_data):
     repeats = (ln_data.test_repeats - mean) / sd
     score = np.nanmean(feve(repeats, model.predict(ln_data.test_images)))
     assert score > ZSCORED_FEVE_MIN
+
+
+def test_shifted_elu_is_elu_plus_a_learned_floor():
+    import torch
+    from torch.nn import functional as F
+
+    from neurodl.models.cnn import OutputNonlinearity
+
+    output = OutputNonlinearity("shifted_elu", n_neurons=3)
+    with torch.no_grad():
+        output.floor.copy_(torch.tensor([-2.0, 0.0, 1.5]))
+    x = torch.linspace(-4, 4, 9)[:, None].repeat(1, 3)
+    torch.testing.assert_close(output(x), F.elu(x) + 1 + output.floor)
+    assert float(output(torch.full((1, 3), -50.0))[0, 0]) == pytest.approx(-2.0)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        OutputNonlinearity("exp")
