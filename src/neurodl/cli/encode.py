@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from neurodl.cli import app
 from neurodl.cli._common import cli_errors, write_analysis
-from neurodl.encoding._run_settings import GRATING_DEFAULTS
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -52,23 +52,27 @@ def encode(
         min=0,
         help="Fit a random subset of this many neurons (bounds the run time); 0 fits all.",
     ),
-    grating_size: str = typer.Option(
-        "48x64",
+    grating_size: str | None = typer.Option(
+        None,
         "--grating-size",
         help="Files without images: HEIGHTxWIDTH pixels of the gratings rendered from the "
-        "orientations.",
+        "orientations [default: 48x64, the curriculum's].",
     ),
-    grating_sf: float = typer.Option(
-        GRATING_DEFAULTS["spatial_frequency"],
+    grating_sf: float | None = typer.Option(
+        None,
         "--grating-sf",
-        help="Files without images: spatial frequency of the rendered gratings (cycles per "
-        "image width; the curriculum's by default).",
+        help="Files without images: spatial frequency of the rendered gratings in cycles per "
+        "image width [default: 3.64, the curriculum's].",
     ),
-    grating_phase: float = typer.Option(
-        0.0, "--grating-phase", help="Files without images: grating phase (degrees, top left)."
+    grating_phase: float | None = typer.Option(
+        None,
+        "--grating-phase",
+        help="Files without images: grating phase in degrees at the top-left pixel [default: 0].",
     ),
-    grating_profile: str = typer.Option(
-        "square", "--grating-profile", help="Files without images: 'square' or 'sine' bars."
+    grating_profile: str | None = typer.Option(
+        None,
+        "--grating-profile",
+        help="Files without images: 'square' or 'sine' bars [default: square].",
     ),
 ) -> None:
     """Predict every neuron's response to images; report FEVE against the noise ceiling.
@@ -81,7 +85,13 @@ def encode(
     from neurodl.exceptions import NeurodlValueError
 
     started = time.time()
-    size = _parse_size(grating_size)
+    given: dict[str, Any] = {
+        "grating_size": None if grating_size is None else _parse_size(grating_size),
+        "grating_spatial_frequency": grating_sf,
+        "grating_phase": grating_phase,
+        "grating_profile": grating_profile,
+    }
+    gratings = {key: value for key, value in given.items() if value is not None}
     with cli_errors():
         if quick and full_network:
             raise NeurodlValueError("choose one of --quick and --full-network, not both.")
@@ -94,10 +104,7 @@ def encode(
             quick=quick,
             encoder_params=CNNEncoder().get_params() if full_network else None,
             max_neurons=max_neurons or None,
-            grating_size=size,
-            grating_spatial_frequency=grating_sf,
-            grating_phase=grating_phase,
-            grating_profile=grating_profile,
+            **gratings,
         )
         outputs = write_analysis(
             output,
