@@ -10,6 +10,7 @@ import typer
 
 from neurodl.cli import app
 from neurodl.cli._common import cli_errors, write_analysis
+from neurodl.cli._load_options import LoadOptions, choices_of, with_load_options
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -24,6 +25,7 @@ def _parse_size(text: str) -> tuple[int, int]:
 
 
 @app.command()
+@with_load_options
 def encode(
     file: Path = typer.Argument(
         ...,
@@ -74,13 +76,13 @@ def encode(
         "--grating-profile",
         help="Files without images: 'square' or 'sine' bars [default: square].",
     ),
+    load_options: LoadOptions = LoadOptions(),
 ) -> None:
     """Predict every neuron's response to images; report FEVE against the noise ceiling.
 
     A file of gratings without images (orientations only) is fitted on full-field gratings
     rendered from its orientations (--grating-* options), a reconstruction of the stimulus.
     """
-    from neurodl.data import load
     from neurodl.encoding import CNNEncoder, run_encoding
     from neurodl.exceptions import NeurodlValueError
 
@@ -95,7 +97,7 @@ def encode(
     with cli_errors():
         if quick and full_network:
             raise NeurodlValueError("choose one of --quick and --full-network, not both.")
-        recording = load(file, allow_pickle=allow_pickle)
+        recording = load_options.load(file, allow_pickle=allow_pickle)
         result = run_encoding(
             recording,
             model=model,
@@ -114,6 +116,7 @@ def encode(
             seed=seed,
             started=started,
             device=device,
+            loading=choices_of(recording),
         )
     for line in result.summary:
         typer.echo(line)
