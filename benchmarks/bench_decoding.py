@@ -5,6 +5,10 @@ scored on the next ``--test``. For each decoder: median absolute error, its rati
 Cramér–Rao median of the population, fit and predict time. scikit-learn baselines run in the same
 process: ``RidgeCV`` onto (cos, sin) of the angle and ``LogisticRegression`` over 36 bins.
 
+The MLP decoder is trained: its row also gives the spread of its error over
+``--spread-seeds`` seeds (``random_state`` 0..N-1; the simulated data stay those of ``--seed``),
+as min / median / max.
+
 ``--memory`` instead fits ``LinearDecoder`` on 20,000 neurons x 4,000 trials (synthetic tuned
 responses, made in float32 blocks) and reports peak resident memory against the data size.
 
@@ -93,6 +97,7 @@ def accuracy(args: argparse.Namespace) -> None:
         error = median_abs_error(y[test], predicted)
         rows.append((name, error, error / bound, fit_s, cpu_s, predict_s))
         print(f"  done {name}", flush=True)
+    spread = _mlp_spread(X[train], y[train], X[test], y[test], args.spread_seeds)
     print()
     print(
         f"{args.neurons} neurons, {args.train} train / {args.test} test trials, seed {args.seed}; "
@@ -100,15 +105,27 @@ def accuracy(args: argparse.Namespace) -> None:
     )
     header = (
         f"{'decoder':<36} {'median err (°)':>14} {'x bound':>8} {'fit (s)':>8} "
-        f"{'CPU (s)':>8} {'pred (s)':>8}"
+        f"{'CPU (s)':>8} {'pred (s)':>8} {f'err over {args.spread_seeds} seeds (°)':>26}"
     )
     print(header)
     print("-" * len(header))
     for name, error, ratio, fit_s, cpu_s, predict_s in rows:
+        seeds = (
+            "-"
+            if name != "MLPDecoder" or spread.size == 0
+            else (f"{spread.min():.3f} / {np.median(spread):.3f} / {spread.max():.3f}")
+        )
         print(
             f"{name:<36} {error:>14.3f} {ratio:>8.2f} {fit_s:>8.2f} {cpu_s:>8.2f} {predict_s:>8.2f}"
+            f" {seeds:>26}"
         )
     print("-" * len(header))
+    if spread.size:
+        print(
+            f"MLPDecoder over seeds 0-{spread.size - 1}: x bound {spread.min() / bound:.2f} / "
+            f"{np.median(spread) / bound:.2f} / {spread.max() / bound:.2f} (min / median / max); "
+            f"worst / median {spread.max() / np.median(spread):.2f}"
+        )
     ours = {row[0]: (row[2], row[3]) for row in rows[:4]}
     best_sklearn = min(row[2] for row in rows[4:])
     best = min(ours[n][0] for n in ("LinearDecoder", "BayesDecoder", "MLPDecoder"))
@@ -124,6 +141,18 @@ def accuracy(args: argparse.Namespace) -> None:
             f"({ratio:.2f}x vs {best_sklearn:.2f}x) {beats}; fit <= {TARGET_FIT_S[name]:.0f} s "
             f"({fit_s:.2f} s) {fast}"
         )
+
+
+def _mlp_spread(
+    X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, n_seeds: int
+) -> np.ndarray:
+    """Median error of MLPDecoder trained with random_state 0..n_seeds-1 on the same data."""
+    errors = []
+    for seed in range(n_seeds):
+        decoder = MLPDecoder(random_state=seed).fit(X_train, y_train)
+        errors.append(median_abs_error(decoder.predict(X_test), y_test))
+        print(f"  done MLPDecoder seed {seed}", flush=True)
+    return np.asarray(errors)
 
 
 def _rss_mb() -> float:
@@ -171,6 +200,9 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=4000)
     parser.add_argument("--test", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--spread-seeds", type=int, default=5, help="MLPDecoder refits for the seed spread."
+    )
     parser.add_argument("--memory", action="store_true", help="Run the 20,000 x 4,000 check.")
     parser.add_argument("--memory-neurons", type=int, default=20_000)
     parser.add_argument("--memory-trials", type=int, default=4_000)

@@ -19,6 +19,13 @@ the receptive fields, separate the models (CNN far ahead of the linear filter-ba
 over to gratings. A half-and-half mix gives up some noise FEVE for grating FEVE; use it when the
 grating responses themselves matter.
 
+``--population independent`` scores the models on a second population built without the
+simulator (``benchmarks/_independent_population.py``: LN and energy cells with Gabor receptive
+fields, Gaussian noise whose variance grows with the mean, half gratings half 1/f noise images,
+36 x 64 pixels, 200 test images x 10 repeats); it trains on its own mixed images (``--train`` is
+ignored) and reports FEVE on the test images that are noise, gratings, and all of them.
+``--zscore`` adds a row per model fitted to responses z-scored per neuron (FEVE on the same scale).
+
 ``--threads`` sets torch's threads per worker (2 = the 2-core target); with ``--parallel`` and
 ``taskset`` available, each worker is pinned to its own cores.
 """
@@ -63,6 +70,26 @@ def _split(recording: Any) -> tuple[Any, Any, Any, Any]:
     return images, responses, recording.images[ids], _test_repeats(recording, ids)
 
 
+def _independent(args: argparse.Namespace) -> dict[str, Any]:
+    """Train and test sets of the independent population, as ``worker`` uses them."""
+    from _independent_population import make_independent_population
+
+    pop = make_independent_population(args.neurons, args.train_images, seed=args.seed)
+    return {
+        "train": (pop.train_images, pop.train_responses),
+        "noise": (pop.test_images[~pop.test_is_grating], pop.test_repeats[~pop.test_is_grating]),
+        "gratings": (pop.test_images[pop.test_is_grating], pop.test_repeats[pop.test_is_grating]),
+        "all": (pop.test_images, pop.test_repeats),
+    }
+
+
+def _zscore(images: Any, responses: Any, tests: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    mean, sd = responses.mean(0), responses.std(0)
+    sd = np.where(sd > 0, sd, 1.0)
+    scaled = {k: (v[0], (v[1] - mean) / sd) for k, v in tests.items()}
+    return images, (responses - mean) / sd, scaled
+
+
 def worker(args: argparse.Namespace) -> dict[str, Any]:
     """Fit one model on one training set and score it on both test sets."""
     import torch
@@ -71,16 +98,14 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     from neurodl.metrics import FEV_THRESHOLD, fev, feve
 
     torch.set_num_threads(args.threads)
-    data = {
-        s: _split(_recording(s, args.neurons, args.train_images, args.seed))
-        for s in ("noise", "gratings")
-    }
-    if args.train == "mix":
-        half = args.train_images // 2
-        images = np.concatenate([data["noise"][0][:half], data["gratings"][0][:half]])
-        responses = np.concatenate([data["noise"][1][:half], data["gratings"][1][:half]])
+    if args.population == "independent":
+        pop = _independent(args)
+        images, responses = pop.pop("train")
+        tests = pop
     else:
-        images, responses = data[args.train][0], data[args.train][1]
+        images, responses, tests = _simulator_sets(args)
+    if args.zscore:
+        images, responses, tests = _zscore(images, responses, tests)
     params = json.loads(args.params) if args.params else {}
     model = (
         CNNEncoder(random_state=args.seed, **params)
@@ -89,19 +114,22 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     )
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tic = time.perf_counter()
+    cpu = time.process_time()
     model.fit(images, responses)
     fit_seconds = time.perf_counter() - tic
     epochs = getattr(model, "n_iter_", 1)
     row: dict[str, Any] = {
         "model": args.model,
-        "train": args.train,
+        "train": "own mix" if args.population == "independent" else args.train,
+        "population": args.population + (" z" if args.zscore else ""),
         "fit_s": fit_seconds,
+        "cpu_s": time.process_time() - cpu,
         "epochs": epochs,
         "train_img_s": images.shape[0] * epochs / fit_seconds,
         "params": params,
+        "output": getattr(model, "output_", ""),
     }
-    for test in ("noise", "gratings"):
-        test_images, repeats = data[test][2], data[test][3]
+    for test, (test_images, repeats) in tests.items():
         tic = time.perf_counter()
         prediction = model.predict(test_images)
         row["predict_img_s"] = test_images.shape[0] / (time.perf_counter() - tic)
@@ -113,9 +141,27 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     return row
 
 
+def _simulator_sets(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
+    """Training images and responses, and the noise and grating test sets, of the simulator."""
+    data = {
+        s: _split(_recording(s, args.neurons, args.train_images, args.seed))
+        for s in ("noise", "gratings")
+    }
+    if args.train == "mix":
+        half = args.train_images // 2
+        images = np.concatenate([data["noise"][0][:half], data["gratings"][0][:half]])
+        responses = np.concatenate([data["noise"][1][:half], data["gratings"][1][:half]])
+    else:
+        images, responses = data[args.train][0], data[args.train][1]
+    return images, responses, {t: (data[t][2], data[t][3]) for t in ("noise", "gratings")}
+
+
 def _run_worker(
-    args: argparse.Namespace, model: str, train: str, cores: str | None, params: str
+    args: argparse.Namespace,
+    job: tuple[str, str, str, str, bool],
+    cores: str | None,
 ) -> dict[str, Any]:
+    population, model, train, params, zscore = job
     command = [
         sys.executable,
         __file__,
@@ -134,12 +180,19 @@ def _run_worker(
         str(args.threads),
         "--params",
         params,
-    ]
+        "--population",
+        population,
+    ] + (["--zscore"] if zscore else [])
     if cores is not None:
         command = ["taskset", "-c", cores, *command]
     out = subprocess.run(command, capture_output=True, text=True, check=False)
     if out.returncode != 0:
-        return {"model": model, "train": train, "error": out.stderr.strip().splitlines()[-1:]}
+        return {
+            "model": model,
+            "train": train,
+            "population": population,
+            "error": out.stderr.strip().splitlines()[-1:],
+        }
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -160,20 +213,32 @@ def main() -> None:
         default=[""],
         help="JSON dicts of CNNEncoder parameters, one row each ('' = defaults).",
     )
+    parser.add_argument(
+        "--population",
+        nargs="+",
+        default=["simulator"],
+        choices=["simulator", "independent"],
+        help="simulate_v1, and/or the independent LN + energy population.",
+    )
+    parser.add_argument("--zscore", action="store_true", help="Also fit z-scored responses.")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--model", default="cnn", help=argparse.SUPPRESS)
     parser.add_argument("--params", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         args.train = args.train[0]
+        args.population = args.population[0]
         print(json.dumps(worker(args)))
         return
 
     jobs = []
-    for train in args.train:
-        for model in args.models:
-            for params in args.cnn_params if model == "cnn" else [""]:
-                jobs.append((model, train, params))
+    for population in args.population:
+        trains = args.train if population == "simulator" else ["mix"]
+        for train in trains:
+            for model in args.models:
+                for params in args.cnn_params if model == "cnn" else [""]:
+                    for zscore in [False, True] if args.zscore else [False]:
+                        jobs.append((population, model, train, params, zscore))
     pin = shutil.which("taskset") is not None and args.parallel > 1
     n_cores = os.cpu_count() or 1
 
@@ -183,8 +248,7 @@ def main() -> None:
         if pin:
             first = (slot * args.threads) % n_cores
             cores = ",".join(str(first + i) for i in range(args.threads))
-        model, train, params = jobs[k]
-        return _run_worker(args, model, train, cores, params)
+        return _run_worker(args, jobs[k], cores)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(args.parallel) as pool:
@@ -195,19 +259,23 @@ def main() -> None:
         f"fit, seed {args.seed}; FEVE = mean over neurons with FEV > 0.15 (ground truth ~1.0)"
     )
     header = (
-        f"{'model':7} {'train':9} {'FEVE noise':>10} {'FEVE grat.':>10} {'fit s':>7} "
-        f"{'epochs':>6} {'train img/s':>11} {'pred img/s':>10} {'peak MB':>8}  params"
+        f"{'population':13} {'model':6} {'train':9} {'FEVE noise':>10} {'FEVE grat.':>10} "
+        f"{'FEVE all':>8} {'fit s':>7} {'CPU s':>7} {'epochs':>6} {'train img/s':>11} "
+        f"{'peak MB':>8} {'output':>11}  params"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
         if "error" in row:
-            print(f"{row['model']:7} {row['train']:9} error: {row['error']}")
+            print(f"{row['population']:13} {row['model']:6} {row['train']:9} error: {row['error']}")
             continue
+        everything = row.get("feve_all")
         print(
-            f"{row['model']:7} {row['train']:9} {row['feve_noise']:10.3f} "
-            f"{row['feve_gratings']:10.3f} {row['fit_s']:7.1f} {row['epochs']:6d} "
-            f"{row['train_img_s']:11.0f} {row['predict_img_s']:10.0f} {row['peak_mb']:8.0f}  "
+            f"{row['population']:13} {row['model']:6} {row['train']:9} {row['feve_noise']:10.3f} "
+            f"{row['feve_gratings']:10.3f} "
+            f"{'-' if everything is None else format(everything, '.3f'):>8} {row['fit_s']:7.1f} "
+            f"{row['cpu_s']:7.1f} {row['epochs']:6d} {row['train_img_s']:11.0f} "
+            f"{row['peak_mb']:8.0f} {row['output']:>11}  "
             f"{json.dumps(row['params']) if row['params'] else 'defaults'}"
         )
     used = [r for r in rows if "used_noise" in r][:1]

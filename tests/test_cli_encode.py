@@ -67,9 +67,9 @@ def test_encode_writes_metrics_figures_manifest(tmp_path):
 
 
 def test_encode_bad_input_exits_1(tmp_path, rng):
-    no_images = tmp_path / "gratings.npz"
+    no_images = tmp_path / "contrasts.npz"
     save(
-        Recording(rng.standard_normal((20, 3)), stimulus={"orientation": np.arange(20.0)}),
+        Recording(rng.standard_normal((20, 3)), stimulus={"contrast": np.arange(20.0)}),
         no_images,
     )
     runner = CliRunner()
@@ -106,3 +106,33 @@ def test_encode_full_network(tmp_path):
     )
     assert both.exit_code == 1
     assert "choose one of --quick and --full-network" in both.output
+
+
+@pytest.mark.parametrize("layout", ["split", "one_degree"])
+def test_encode_renders_gratings_for_curriculum_files(tmp_path, layout):
+    from encoding.conftest import write_curriculum_files
+
+    path = write_curriculum_files(tmp_path)[layout]
+    out = tmp_path / "out"
+    args = ["encode", str(path), "-o", str(out), "--quick", "--grating-size", "24x32"]
+    args += ["--grating-sf", "2.5", "--grating-phase", "90", "--grating-profile", "sine"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["images_rendered"] is True
+    assert metrics["grating_size"] == [24, 32]
+    assert (metrics["grating_spatial_frequency"], metrics["grating_phase"]) == (2.5, 90.0)
+    assert metrics["grating_profile"] == "sine"
+    assert metrics["n_orientations"] == (60 if layout == "split" else 360)
+    assert metrics["output"] == "shifted_elu"  # the files hold z-scored responses
+    assert "reconstruction of the stimulus" in result.output
+
+
+def test_encode_bad_grating_size_is_a_usage_error(tmp_path):
+    from encoding.conftest import write_curriculum_files
+
+    path = write_curriculum_files(tmp_path)["split"]
+    args = ["encode", str(path), "-o", str(tmp_path / "o"), "--grating-size", "48by64"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "--grating-size" in result.output and "HEIGHTxWIDTH" in result.output

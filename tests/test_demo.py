@@ -87,7 +87,7 @@ def test_data_without_orientation_or_images_is_refused(tmp_path):
     assert result.exit_code == 1 and "supports no analysis" in result.stderr
 
 
-def test_orientation_only_data_skips_encoding(tmp_path):
+def test_orientation_only_data_is_encoded_on_rendered_gratings(tmp_path):
     rng = np.random.default_rng(0)
     theta = np.repeat(np.arange(0, 360, 10.0), 4)
     preferred = rng.uniform(0, 360, 40)
@@ -95,5 +95,8 @@ def test_orientation_only_data_skips_encoding(tmp_path):
         size=(theta.size, 40)
     )
     result = run_demo(Recording(responses, stimulus={"orientation": theta}), quick=True)
-    assert "encoding" in result.skipped and "decoding" in result.metrics
-    assert [s.title for s in result.sections] == ["Data", "Decoding", "Comparison"]
+    assert "encoding" not in result.skipped and "decoding" in result.metrics
+    assert result.metrics["encoding"]["images_rendered"] is True
+    assert result.metrics["encoding"]["n_orientations"] == 36
+    titles = [s.title for s in result.sections]
+    assert titles == ["Data", "Decoding", "Convolution", "Encoding", "Comparison"]

@@ -256,8 +256,10 @@ def run_demo(
 ) -> DemoResult:
     """Run the whole analysis on ``recording`` (the simulated V1 default when None).
 
-    Steps the data cannot support (no orientation for decoding and comparison, no images for
-    encoding) are skipped and listed in ``skipped``; a recording with none of them is an error.
+    Steps the data cannot support (no orientation for decoding and comparison, neither images
+    nor orientations for encoding; a recording of gratings without images is encoded on
+    gratings rendered from its orientations, see :func:`neurodl.encoding.run_encoding`) are
+    skipped and listed in ``skipped``; a recording with none of them is an error.
     With the simulated default, a Movement section scores simulated infants' keypoints.
     """
     from neurodl.decoding import run_decoding
@@ -282,6 +284,7 @@ def run_demo(
     result.metrics["data"] = summary
     has_orientation = "orientation" in recording.stimulus
     has_images = recording.images is not None
+    encodable = has_images or has_orientation  # gratings-only: images rendered from orientations
 
     no_orientation = "the recording has no 'orientation' stimulus variable"
 
@@ -313,7 +316,7 @@ def run_demo(
     else:
         result.skipped["decoding"] = no_orientation
 
-    if has_images:
+    if encodable:
         conv = timed("convolution", lambda: _convolution_section(recording))
         result.sections.append(conv.freeze())
         analyse(
@@ -326,7 +329,7 @@ def run_demo(
             _encoding_rows,
         )
     else:
-        result.skipped["encoding"] = "the recording has no images"
+        result.skipped["encoding"] = "the recording has no images and no orientations"
 
     if has_orientation:
         analyse(

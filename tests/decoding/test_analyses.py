@@ -55,7 +55,7 @@ def test_cross_validation_and_shuffle_control(population_factory):
     assert len(cv["fold_median_abs_error_deg"]) == 4
     assert cv["median_abs_error_deg"] < 10
     control = shuffle_control("bayes", X, theta, groups=image_id, folds=4)
-    assert 70 < control["median_abs_error_deg"] < 110  # chance is 90
+    assert 60 < control["median_abs_error_deg"] < 120  # chance is 90; 83-105 over seeds 0-9
     permuted = control["permuted_orientation"]
     for image in np.unique(image_id)[:20]:  # repeats keep a shared (permuted) label
         assert np.unique(permuted[image_id == image]).size == 1

@@ -36,7 +36,8 @@ def test_decoder_beats_chance_and_shuffle_does_not(population, name):
     assert median_abs_error(predicted, theta[300:]) < 15  # chance is 90
     shuffled = np.random.default_rng(1).permutation(theta[:300])
     control = make_decoder(name, **FAST[name]).fit(X[:300], shuffled)
-    assert median_abs_error(control.predict(X[300:]), theta[300:]) > 55
+    # chance is 90; over 100 test trials the shuffled fits scatter 53-138 (seed_sweep.py)
+    assert median_abs_error(control.predict(X[300:]), theta[300:]) > 40
 
 
 @pytest.mark.parametrize("name", ["linear", "bayes", "mlp", "curriculum"])

@@ -110,3 +110,35 @@ def trained_cnn(ln_data: LNData):
         return model.fit(ln_data.train_images, ln_data.train_responses)
     finally:
         torch.set_num_threads(previous)
+
+
+def orientation_tuned(
+    orientations: np.ndarray, n_neurons: int, noise: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Von Mises orientation tuning (period 180°) plus Gaussian noise, z-scored per neuron.
+
+    Like the curriculum's V1 responses: normalised, of either sign, one row per orientation.
+    """
+    preferred = rng.uniform(0, 180, n_neurons)
+    width = rng.uniform(1.0, 3.0, n_neurons)
+    delta = np.deg2rad(2 * (orientations[:, None] - preferred))
+    rates = np.exp(width * (np.cos(delta) - 1))
+    responses = rates + noise * rng.standard_normal(rates.shape)
+    return ((responses - responses.mean(0)) / responses.std(0)).astype(np.float32)
+
+
+def write_curriculum_files(directory, n_neurons: int = 12, seed: int = 0) -> dict:
+    """The curriculum's two gratings-only layouts as tiny .npz files in ``directory``.
+
+    ``resp`` (360 one-degree bins) + ``stimuli``, and the 6° split ``resp_train`` / ``resp_test``
+    (60 bins, independent noise) + ``stimuli``.
+    """
+    rng = np.random.default_rng(seed)
+    one_degree = directory / "one_degree.npz"
+    stimuli = np.arange(360.0)
+    np.savez(one_degree, resp=orientation_tuned(stimuli, n_neurons, 0.3, rng), stimuli=stimuli)
+    split = directory / "split.npz"
+    stimuli = np.arange(0.0, 360.0, 6.0)
+    both = orientation_tuned(np.concatenate([stimuli, stimuli]), n_neurons, 0.3, rng)
+    np.savez(split, resp_train=both[:60], resp_test=both[60:], stimuli=stimuli)
+    return {"one_degree": one_degree, "split": split}

@@ -109,13 +109,13 @@ def test_linear_encoder_recovers_linear_neurons(ln_data, rng):
 def test_cnn_recovers_ln_receptive_field(ln_data, trained_cnn):
     model = trained_cnn
     score = feve(ln_data.test_repeats, model.predict(ln_data.test_images))
-    assert np.nanmean(score) > 0.6
+    assert np.nanmean(score) > 0.6  # 0.709-0.831 over seeds 0-9 (seed_sweep.py)
     gradients = compute_gradient_rf(model, ln_data.test_images[:8])
     r = [
         abs(np.corrcoef(gradients[k].ravel(), ln_data.filters[k].ravel())[0, 1])
         for k in range(ln_data.filters.shape[0])
     ]
-    assert np.median(r) > 0.7
+    assert np.median(r) > 0.9  # 0.975-0.984 over seeds 0-9 (seed_sweep.py)
 
 
 def test_cnn_same_seed_same_predictions(ln_data):
@@ -147,8 +147,8 @@ def test_cnn_fit_does_not_modify_inputs(ln_data):
 
 def test_cnn_attributes_and_mse_for_negative_responses(ln_data):
     responses = ln_data.train_responses[:120] - 1.0
-    model = _tiny_cnn(output="identity").fit(ln_data.train_images[:120], responses)
-    assert model.loss_ == "mse"
+    model = _tiny_cnn().fit(ln_data.train_images[:120], responses)
+    assert (model.output_, model.loss_) == ("shifted_elu", "mse")
     first = model.member_results_[0]
     assert len(model.member_results_) == 2  # the default ensemble
     assert model.n_iter_ == sum(r.n_epochs for r in model.member_results_)
@@ -231,8 +231,12 @@ def test_cnn_loss_and_output_conflicts(ln_data):
     negative = ln_data.train_responses[:100] - 5.0
     with pytest.raises(NeurodlValueError, match="loss='poisson' needs responses >= 0"):
         _tiny_cnn(loss="poisson").fit(ln_data.train_images[:100], negative)
-    with pytest.raises(NeurodlValueError, match="cannot predict negative responses"):
-        _tiny_cnn(loss="mse").fit(ln_data.train_images[:100], negative)
+    with pytest.raises(NeurodlValueError, match="output='elu1' cannot predict negative"):
+        _tiny_cnn(output="elu1", loss="mse").fit(ln_data.train_images[:100], negative)
+    with pytest.raises(NeurodlValueError, match="output='relu' cannot predict negative"):
+        LinearEncoder(output="relu").fit(ln_data.train_images[:100], negative)
+    with pytest.raises(NeurodlValueError, match="output must be one of"):
+        _tiny_cnn(output="exp").fit(ln_data.train_images[:100], negative)
     with pytest.raises(NeurodlValueError, match="early stopping needs at least 2 validation"):
         _tiny_cnn(batch_size=4).fit(ln_data.train_images[:10], ln_data.train_responses[:10])
 

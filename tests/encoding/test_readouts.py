@@ -58,7 +58,7 @@ def test_receptive_field_centres_find_known_neurons(ln_data):
     module = CNNEncoder(channels=(8,), kernel_sizes=(7,), downsample=1)
     channels, kernels = module._check_params()
     module.image_size_ = ln_data.train_images.shape[1:]
-    net = module._build(channels, kernels, ln_data.filters.shape[0])
+    net = module._build(channels, kernels, ln_data.filters.shape[0], "elu1")
     images = torch.from_numpy(ln_data.train_images / ln_data.train_images.std())
     centres = receptive_field_centres(net, images, torch.from_numpy(ln_data.train_responses))
     envelope = np.abs(ln_data.filters) ** 2

@@ -32,7 +32,7 @@ def test_readout_masks_peak_near_true_position(ln_data, trained_cnn):
         peak = np.unravel_index(np.argmax(np.abs(masks[k])), masks[k].shape)
         true = np.unravel_index(np.argmax(envelope[k]), envelope[k].shape)
         errors.append(np.hypot(peak[0] - true[0], peak[1] - true[1]))
-    assert np.median(errors) < 4.0
+    assert np.median(errors) < 2.5  # 0.5-1.0 pixels over seeds 0-9 (seed_sweep.py)
 
 
 def test_reverse_correlation_recovers_ln_filters(ln_data, trained_cnn):
@@ -41,7 +41,7 @@ def test_reverse_correlation_recovers_ln_filters(ln_data, trained_cnn):
     sta = compute_reverse_correlation(trained_cnn, n_images=3000, random_state=0)
     assert sta.shape == ln_data.filters.shape
     r = [np.corrcoef(sta[k].ravel(), ln_data.filters[k].ravel())[0, 1] for k in range(len(sta))]
-    assert np.median(r) > 0.7
+    assert np.median(r) > 0.8  # 0.890-0.900 over seeds 0-9 (seed_sweep.py)
     linear = LinearEncoder(pool=4).fit(ln_data.train_images[:100], ln_data.train_responses[:100])
     assert compute_reverse_correlation(linear, n_images=10, neurons=[1]).shape == (1, 20, 24)
 

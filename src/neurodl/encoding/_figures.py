@@ -216,6 +216,15 @@ def summarise(metrics: dict[str, Any], has_ceiling: bool) -> list[str]:
         f"{metrics['n_test_images']} held-out images never seen in training (chosen by "
         f"{metrics['test_images_chosen_by'].replace('_', ' ')})."
     ]
+    if metrics.get("images_rendered"):
+        height, width = metrics["grating_size"]
+        lines.append(
+            f"The file holds no images: the model saw full-field {metrics['grating_profile']}-wave "
+            f"gratings rendered from the {metrics['n_orientations']} orientations ({height} x "
+            f"{width} pixels, {metrics['grating_spatial_frequency']:.3g} cycles per image width, "
+            f"phase {metrics['grating_phase']:g}°): a reconstruction of the stimulus, not the "
+            "images shown, and full-field gratings cannot locate receptive fields."
+        )
     subset = _subset_sentence(metrics)
     if subset is not None:
         lines.append(subset)

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neurodl.data.recording import Recording
+from neurodl.encoding._run_settings import GRATING_DEFAULTS, network_params, render_gratings
 from neurodl.encoding._validation import check_positive
 from neurodl.encoding.cnn import CNNEncoder
 from neurodl.encoding.linear import LinearEncoder
@@ -31,35 +32,6 @@ __all__ = ["choose_test_images", "run_encoding"]
 logger = logging.getLogger(__name__)
 
 _MODELS = ("cnn", "linear")
-#: run_encoding's network: one layer of 16 7 x 7 filters at quarter resolution, a large step
-#: and at most 8 epochs. On the demo's gratings (300 of 2,000 neurons, 4,000 images) it reached
-#: mean FEVE 0.94 with a 3 s fit on 2 quiet cores, where the estimator's default network needs
-#: minutes; pass ``encoder_params`` (or use CNNEncoder directly) for the full network on natural
-#: or noise images.
-_RUN_CNN: dict[str, Any] = {
-    "ensemble_size": 1,
-    "lr_schedule": "plateau",
-    "channels": (16,),
-    "kernel_sizes": (7,),
-    "downsample": 4,
-    "batch_size": 128,
-    "learning_rate_init": 1e-2,
-    "max_iter": 8,
-    "n_iter_no_change": 2,
-    # a single layer hands its outputs straight to the readouts; squared (energy) channels there
-    # made this short, large-step training unstable (FEVE 0.35 against 0.62 on the small
-    # simulated recording of tests/encoding/test_analysis.py)
-    "energy": False,
-}
-#: quick=True: the same network with 8 filters, a larger step and 100 neurons (seconds; on the
-#: quick demo recording it scored mean FEVE 0.91 after 8 epochs, a 1 s fit)
-_QUICK_CNN: dict[str, Any] = {
-    **_RUN_CNN,
-    "channels": (8,),
-    "learning_rate_init": 2e-2,
-    "max_iter": 8,
-    "n_iter_no_change": 3,
-}
 _QUICK_NEURONS = 100
 _MAX_NEURONS = 300
 
@@ -82,7 +54,7 @@ def choose_test_images(
     if recording.images is None or "image_id" not in recording.stimulus:
         raise DataValueError(
             "encoding needs images: the recording has no 'images' array with an 'image_id' per "
-            "trial (gratings-only files carry orientations, not images)."
+            "trial, and no 'orientation' per trial to render gratings from."
         )
     ids = recording.stimulus["image_id"]
     shown = np.unique(ids)
@@ -161,40 +133,59 @@ def run_encoding(
     test_fraction: float = 0.1,
     encoder_params: dict[str, Any] | None = None,
     max_neurons: int | None = _MAX_NEURONS,
+    grating_size: tuple[int, int] = GRATING_DEFAULTS["size"],
+    grating_spatial_frequency: float = GRATING_DEFAULTS["spatial_frequency"],
+    grating_phase: float = GRATING_DEFAULTS["phase"],
+    grating_profile: str = GRATING_DEFAULTS["profile"],
 ) -> AnalysisResult:
     """Fit an encoding model to a recording and judge it on held-out images against the ceiling.
 
     Test images are chosen by :func:`choose_test_images`; every other image (its repeats
-    averaged) trains the model. The linear filter-bank model is always fitted as the baseline.
+    averaged) trains the model. A recording of gratings without images (an ``orientation`` per
+    trial, as in the curriculum's ``resp``/``stimuli`` files) is given one full-field grating
+    image per orientation first (``grating_*`` options; trials of one orientation are then
+    repeats of one image); these images are reconstructions of what was shown, which the
+    report says. The linear filter-bank model is always fitted as the baseline.
     Scores use the repeats of the test images: FEV (explainable variance), FEVE, correlation to
     the repeat average and the leave-one-out oracle, reported over neurons with FEV > 0.15.
 
     Parameters
     ----------
     recording : Recording
-        Needs ``images`` and an ``image_id`` per trial.
+        Needs ``images`` and an ``image_id`` per trial, or an ``orientation`` per trial.
     model : {"cnn", "linear"}
         The model under study.
     seed : int
     device : str
     quick : bool
-        At most 100 neurons, 600 training images, 8 filters and 8 epochs: seconds, for tests
-        and quick demos (numbers are then rough).
+        At most 100 neurons, 600 training images, 8 filters and 20 epochs: seconds, for tests
+        and quick demos.
     test_fraction : float
         Fraction of images held out when the recording marks no test set.
     encoder_params : dict, optional
         Parameters of :class:`CNNEncoder` that replace run_encoding's. By default the network is
         smaller and trained for fewer epochs than the estimator's defaults (one layer of 16
-        7 x 7 filters at quarter resolution, at most 8 epochs), which keeps a report on a
-        laptop to about a minute; for the estimator's full network pass
-        ``encoder_params=CNNEncoder().get_params()`` (its ``random_state``, ``device`` and
-        ``verbose`` are ignored: ``seed`` and ``device`` set them).
+        7 x 7 filters on a map about 16 pixels across, 8 epochs of a cosine schedule, no early
+        stopping: a held-out tenth of a few hundred single-trial images is too noisy to pick
+        an epoch by), which keeps a report on a laptop to about a minute; for the estimator's
+        full network pass ``encoder_params=CNNEncoder().get_params()`` (its ``random_state``,
+        ``device`` and ``verbose`` are ignored: ``seed`` and ``device`` set them). The batch
+        never exceeds the training images; when ``max_iter`` is not given, small training sets
+        get at least 100 optimiser steps.
     max_neurons : int or None
         Fit and score a random subset (seeded by ``seed``) of this many neurons; None fits all.
         The default of 300 bounds the time of the per-neuron readouts; a mean FEVE over the
         subset's ~100+ reliable neurons is already precise to a few hundredths (see its
         bootstrap interval). ``metrics`` reports ``n_neurons_recorded`` and
         ``n_neurons_fitted``.
+    grating_size : (height, width)
+        Pixels of the rendered gratings (recordings without images only).
+    grating_spatial_frequency : float
+        Cycles per image width of the rendered gratings (the curriculum's 3.64 by default).
+    grating_phase : float
+        Phase (degrees) of the rendered gratings at the top-left pixel.
+    grating_profile : {"square", "sine"}
+        Bar profile of the rendered gratings (the curriculum's are square-wave).
 
     Returns
     -------
@@ -207,6 +198,15 @@ def run_encoding(
     if not 0.0 < test_fraction < 1.0:
         raise NeurodlValueError(f"test_fraction must lie in (0, 1); got {test_fraction!r}.")
     started = time.time()
+    rendered: dict[str, Any] = {"images_rendered": False}
+    if recording.images is None and "orientation" in recording.stimulus:
+        recording, rendered = render_gratings(
+            recording,
+            size=grating_size,
+            spatial_frequency=grating_spatial_frequency,
+            phase=grating_phase,
+            profile=grating_profile,
+        )
     n_recorded = recording.n_neurons
     if max_neurons is not None:
         check_positive("max_neurons", max_neurons, integer=True)
@@ -228,10 +228,12 @@ def run_encoding(
     test_images = recording.images[test_ids]
     has_ceiling = bool(np.sum(np.sum(~np.isnan(repeats[:, :, 0]), axis=1) >= 2) >= 2)
 
-    params: dict[str, Any] = dict(_QUICK_CNN if quick else _RUN_CNN)
-    params.update(encoder_params or {})
-    for own in ("random_state", "device", "verbose"):  # set by run_encoding's own arguments
-        params.pop(own, None)
+    params = network_params(
+        quick=quick,
+        image_size=(int(train_images.shape[1]), int(train_images.shape[2])),
+        n_train=int(train_images.shape[0]),
+        encoder_params=encoder_params,
+    )
     encoders: dict[str, Any] = {"linear": LinearEncoder()}
     if model == "cnn":
         encoders["cnn"] = CNNEncoder(random_state=seed, device=device, verbose=1, **params)
@@ -253,6 +255,7 @@ def run_encoding(
         "n_train_images": int(train_images.shape[0]),
         "n_test_images": int(test_ids.size),
         "fev_threshold": FEV_THRESHOLD,
+        **rendered,
     }
     per_neuron: dict[str, Any] = {}
     if has_ceiling:
@@ -296,7 +299,10 @@ def run_encoding(
     for name, seconds in fit_seconds.items():
         prefix = "" if name == model else f"{name}_"
         metrics[f"{prefix}fit_seconds"] = round(seconds, 3)
+    for name, encoder in encoders.items():
+        metrics[("" if name == model else f"{name}_") + "output"] = encoder.output_
     if "cnn" in encoders:
+        metrics["loss"] = encoders["cnn"].loss_
         metrics["epochs"] = encoders["cnn"].n_iter_
         metrics["best_epoch"] = encoders["cnn"].best_epoch_
     figures = make_figures(

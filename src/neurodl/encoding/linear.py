@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from neurodl.encoding._base import EncoderBase
 from neurodl.encoding._validation import (
+    check_choice,
     check_fit_data,
     check_image_size,
     check_images,
@@ -135,6 +136,11 @@ class LinearEncoder(EncoderBase):
     alphas : sequence of float or None
         Candidate ridge penalties, relative to the mean squared singular value of the features;
         ``None`` uses 13 values from 1e-4 to 1e2.
+    output : {"auto", "relu", "identity"}
+        What the regression's predictions pass through. "relu" sets negative predictions to 0
+        (responses that cannot be negative: counts, deconvolved events); "identity" keeps them
+        (dF/F, z-scored responses). "auto" (default) is "relu" when every training response is
+        >= 0 and "identity" otherwise; the choice is stored in ``output_``.
 
     Attributes
     ----------
@@ -143,6 +149,7 @@ class LinearEncoder(EncoderBase):
     intercept_ : ndarray of shape (n_neurons,)
     alpha_ : ndarray of shape (n_neurons,)
         Chosen penalty of each neuron (absolute scale).
+    output_ : {"relu", "identity"}
     image_size_ : (height, width)
     n_neurons_ : int
 
@@ -164,12 +171,14 @@ class LinearEncoder(EncoderBase):
         pool: int = 4,
         rectify: bool = True,
         alphas: ArrayLike | None = None,
+        output: str = "auto",
     ) -> None:
         self.kernel_size = kernel_size
         self.n_orientations = n_orientations
         self.pool = pool
         self.rectify = rectify
         self.alphas = alphas
+        self.output = output
 
     def _features(self, images: NDArray[np.float32]) -> NDArray[np.float32]:
         scaled = (images - self.image_mean_) / self.image_std_
@@ -190,6 +199,7 @@ class LinearEncoder(EncoderBase):
         check_positive("kernel_size", self.kernel_size, integer=True)
         check_positive("n_orientations", self.n_orientations, integer=True)
         check_positive("pool", self.pool, integer=True)
+        check_choice("output", self.output, ("auto", "relu", "identity"))
         if self.kernel_size < 3:
             raise NeurodlValueError(f"kernel_size must be >= 3; got {self.kernel_size!r}.")
         relative = np.logspace(-4, 2, 13) if self.alphas is None else np.asarray(self.alphas, float)
@@ -198,6 +208,12 @@ class LinearEncoder(EncoderBase):
                 f"alphas must be a 1-D sequence of numbers > 0; got {self.alphas!r}."
             )
         data, target = check_fit_data(images, responses)
+        lowest = float(target.min())
+        if self.output == "relu" and lowest < 0:
+            raise NeurodlValueError(
+                f"responses: output='relu' cannot predict negative responses; the lowest is "
+                f"{lowest:.4g} (use output='auto' or output='identity')."
+            )
         if data.shape[0] < 3:
             raise NeurodlValueError(
                 f"images: LinearEncoder needs at least 3 images to cross-validate; got "
@@ -205,6 +221,9 @@ class LinearEncoder(EncoderBase):
             )
         self.image_size_ = (int(data.shape[1]), int(data.shape[2]))
         self.n_neurons_ = int(target.shape[1])
+        self.output_ = (
+            self.output if self.output != "auto" else ("relu" if lowest >= 0 else "identity")
+        )
         self.image_mean_ = float(data.mean())
         self.image_std_ = float(data.std()) or 1.0
         self.filters_ = make_filter_bank(self.kernel_size, n_orientations=self.n_orientations)
@@ -238,4 +257,5 @@ class LinearEncoder(EncoderBase):
         check_is_fitted(self)
         data = check_images(images)
         check_image_size(data, self.image_size_)
-        return (self._features(data) @ self.coef_ + self.intercept_).astype(np.float32)
+        prediction = (self._features(data) @ self.coef_ + self.intercept_).astype(np.float32)
+        return np.maximum(prediction, 0.0) if self.output_ == "relu" else prediction

@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 _ACTIVATIONS = {"elu": nn.ELU, "relu": nn.ReLU, "softplus": nn.Softplus}
+_OUTPUTS = ("softplus", "elu1", "shifted_elu", "identity")
 
 
 class _WithEnergy(nn.Module):
@@ -114,12 +115,15 @@ class _MaskedReadout(nn.Module):
         """Spatial masks of shape (n_neurons, height, width)."""
         raise NotImplementedError
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Map features (batch, channels, H, W) to responses (batch, n_neurons)."""
+    def pool(self, features: torch.Tensor) -> torch.Tensor:
+        """Features (batch, channels, H, W) weighted by each mask: (batch, channels, n_neurons)."""
         batch, channels = features.shape[:2]
         masks = self.masks().flatten(1)  # (n, h*w)
-        pooled = (features.reshape(batch * channels, -1) @ masks.T).reshape(batch, channels, -1)
-        return torch.einsum("bcn,nc->bn", pooled, self.weights) + self.bias
+        return (features.reshape(batch * channels, -1) @ masks.T).reshape(batch, channels, -1)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Map features (batch, channels, H, W) to responses (batch, n_neurons)."""
+        return torch.einsum("bcn,nc->bn", self.pool(features), self.weights) + self.bias
 
 
 class FactorisedReadout(_MaskedReadout):
@@ -238,15 +242,27 @@ class GaussianReadout(_MaskedReadout):
 
 
 class OutputNonlinearity(nn.Module):
-    """Positive output: ``softplus``, ``elu1`` (ELU + 1), or ``identity``."""
+    """The output: ``softplus``, ``elu1`` (ELU + 1), ``shifted_elu`` or ``identity``.
 
-    def __init__(self, kind: str = "elu1") -> None:
+    ``shifted_elu`` is ``ELU(x) + floor + 1`` with a learned ``floor`` per neuron: a rectifying
+    output whose lowest value is the neuron's own (``floor``, of any sign) rather than 0, for
+    responses that were shifted by a baseline or z-scored.
+
+    Parameters
+    ----------
+    kind : {"softplus", "elu1", "shifted_elu", "identity"}
+    n_neurons : int
+        Number of outputs (for the floors of ``shifted_elu``).
+    """
+
+    def __init__(self, kind: str = "elu1", n_neurons: int = 1) -> None:
         super().__init__()
-        if kind not in ("softplus", "elu1", "identity"):
-            raise ValueError(
-                f"kind must be one of {{'softplus', 'elu1', 'identity'}}; got {kind!r}."
-            )
+        if kind not in _OUTPUTS:
+            listed = ", ".join(repr(k) for k in _OUTPUTS)
+            raise ValueError(f"kind must be one of {{{listed}}}; got {kind!r}.")
         self.kind = kind
+        if kind == "shifted_elu":
+            self.floor = nn.Parameter(torch.zeros(n_neurons))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the nonlinearity elementwise."""
@@ -254,6 +270,8 @@ class OutputNonlinearity(nn.Module):
             return F.softplus(x)
         if self.kind == "elu1":
             return F.elu(x) + 1.0
+        if self.kind == "shifted_elu":
+            return F.elu(x) + 1.0 + self.floor
         return x
 
 
@@ -274,7 +292,7 @@ class EncodingCNN(nn.Module):
         Rank of each neuron's spatial mask (factorised readout only).
     activation : str
         Nonlinearity inside the core.
-    output : {"softplus", "elu1", "identity"}
+    output : {"softplus", "elu1", "shifted_elu", "identity"}
     first_layer : Tensor, optional
         Initial first-layer filters of shape (channels[0], 1, k, k).
     """
@@ -316,7 +334,7 @@ class EncodingCNN(nn.Module):
             raise ValueError(
                 f"readout must be one of {{'gaussian', 'factorised'}}; got {readout!r}."
             )
-        self.output = OutputNonlinearity(output)
+        self.output = OutputNonlinearity(output, n_neurons)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Map images (batch, H, W) or (batch, 1, H, W) to responses (batch, n_neurons)."""
