@@ -124,7 +124,7 @@ def _quick_gratings(seed: int):
         rec = simulate_v1(
             40, 900, test_images=30, test_repeats=5, image_size=(24, 32), random_state=0
         )
-        _CACHE[key] = run_encoding(rec, quick=True, seed=seed).metrics
+        _CACHE[key] = run_encoding(rec, quick=True, random_state=seed).metrics
     return _CACHE[key]
 
 
@@ -150,7 +150,7 @@ def one_degree_corr(seed: int) -> float:
     with tempfile.TemporaryDirectory() as directory:
         path = write_curriculum_files(Path(directory))["one_degree"]
         return float(
-            run_encoding(load(path), quick=True, seed=seed).metrics["corr_to_average_mean"]
+            run_encoding(load(path), quick=True, random_state=seed).metrics["corr_to_average_mean"]
         )
 
 

@@ -47,7 +47,7 @@ def main() -> None:
         stimulus="gratings" if args.quick else "noise",
         random_state=0,
     )
-    result = run_encoding(recording, model="cnn", seed=0, quick=args.quick)
+    result = run_encoding(recording, model="cnn", random_state=0, quick=args.quick)
     result.save(args.output / "encoding")
     print("\n".join(result.summary))
     print(f"figures in {args.output}/ and the analysis in {args.output / 'encoding'}/")

@@ -325,7 +325,7 @@ def run_demo(
             "Encoding",
             "What computation turns images into these responses? A CNN with a shared core and "
             "a readout per neuron is fitted on some images and judged on others.",
-            lambda rec, random_state, **kw: run_encoding(rec, seed=random_state, **kw),
+            run_encoding,
             _encoding_rows,
         )
     else:

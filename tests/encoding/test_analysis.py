@@ -18,7 +18,7 @@ def recording(ln_data):
 
 
 def test_run_encoding_quick(recording):
-    result = run_encoding(recording, quick=True, seed=0)
+    result = run_encoding(recording, quick=True, random_state=0)
     m = result.metrics
     for key in (
         "model",
@@ -55,7 +55,9 @@ def test_run_encoding_quick(recording):
 
 
 def test_run_encoding_with_an_ensemble(recording):
-    result = run_encoding(recording, quick=True, seed=0, encoder_params={"ensemble_size": 2})
+    result = run_encoding(
+        recording, quick=True, random_state=0, encoder_params={"ensemble_size": 2}
+    )
     assert result.parameters["encoder"]["ensemble_size"] == 2
     assert result.metrics["epochs"] >= 2  # summed over the two members
     assert {"learned_filters", "receptive_fields", "tuning_curves"} <= set(result.figures)
@@ -68,7 +70,7 @@ def test_run_encoding_linear_without_test_set(ln_data):
     rec = Recording(
         rec.responses, stimulus={"image_id": rec.stimulus["image_id"]}, images=rec.images
     )
-    result = run_encoding(rec, model="linear", quick=True)
+    result = run_encoding(rec, model="linear", quick=True, random_state=0)
     assert result.metrics["model"] == "linear"
     assert result.metrics["test_images_chosen_by"] == "most_repeats"
     assert result.metrics["n_test_images"] == 17  # 10% of 170 images, all repeated ones
@@ -86,7 +88,7 @@ def test_choose_test_images_random_without_repeats(rng):
     assert ids.size == 6
     again, _ = choose_test_images(rec, test_fraction=0.2, random_state=0)
     np.testing.assert_array_equal(ids, again)
-    result = run_encoding(rec, model="linear", quick=True, test_fraction=0.2)
+    result = run_encoding(rec, model="linear", quick=True, test_fraction=0.2, random_state=0)
     assert result.metrics["feve_mean"] is None
     assert "no noise ceiling" in " ".join(result.summary)
 
@@ -110,7 +112,7 @@ def test_run_encoding_on_simulated_gratings_matches_true_tuning():
     from neurodl.data import simulate_v1
 
     rec = simulate_v1(40, 900, test_images=30, test_repeats=5, image_size=(24, 32), random_state=0)
-    result = run_encoding(rec, quick=True, seed=0)
+    result = run_encoding(rec, quick=True, random_state=0)
     assert result.metrics["test_images_chosen_by"] == "test_set"
     # in-silico tuning on the simulator's gratings follows the ground-truth tuning curves;
     # thresholds from benchmarks/seed_sweep.py (seeds 0-9: tuning r 0.960-0.973, FEVE
@@ -137,7 +139,7 @@ def test_training_set_averages_repeats_and_leaves_out_test_images(rng):
 
 def test_run_encoding_fits_a_seeded_random_subset_and_says_so():
     rec = ln_recording(make_ln_data(n_neurons=8, n_train=150, n_test=20, n_repeats=3, seed=1))
-    result = run_encoding(rec, model="linear", max_neurons=5, seed=2)
+    result = run_encoding(rec, model="linear", max_neurons=5, random_state=2)
     m = result.metrics
     assert (m["n_neurons_recorded"], m["n_neurons_fitted"], m["n_neurons"]) == (8, 5, 5)
     assert m["neurons_fitted"] == "random_subset"
@@ -145,10 +147,12 @@ def test_run_encoding_fits_a_seeded_random_subset_and_says_so():
     assert len(indices) == 5 and indices == sorted(indices)
     assert (
         indices
-        == run_encoding(rec, model="linear", max_neurons=5, seed=2).parameters["neuron_indices"]
+        == run_encoding(rec, model="linear", max_neurons=5, random_state=2).parameters[
+            "neuron_indices"
+        ]
     )
     assert "random subset of 5 of the 8 recorded neurons" in " ".join(result.summary)
-    whole = run_encoding(rec, model="linear", max_neurons=None)
+    whole = run_encoding(rec, model="linear", max_neurons=None, random_state=0)
     assert whole.metrics["neurons_fitted"] == "all"
     assert "subset" not in " ".join(whole.summary)
     with pytest.raises(NeurodlValueError, match="max_neurons"):
@@ -216,7 +220,7 @@ def test_encoder_params_replace_run_encodings_network(recording):
     other = CNNEncoder(
         channels=(4,), kernel_sizes=(5,), downsample=2, max_iter=1, ensemble_size=1, random_state=99
     )
-    result = run_encoding(recording, quick=True, seed=3, encoder_params=other.get_params())
+    result = run_encoding(recording, quick=True, random_state=3, encoder_params=other.get_params())
     encoder = result.parameters["encoder"]
     assert encoder["channels"] == (4,) and encoder["downsample"] == 2
     assert encoder["random_state"] == 3  # seed wins over the dict's random_state

@@ -26,7 +26,7 @@ def curriculum_files(tmp_path_factory):
 def test_one_degree_file_is_fitted_on_rendered_gratings(curriculum_files):
     recording = load(curriculum_files["one_degree"])
     assert recording.images is None
-    result = run_encoding(recording, quick=True, seed=0)
+    result = run_encoding(recording, quick=True, random_state=0)
     m = result.metrics
     assert m["images_rendered"] is True
     assert m["n_orientations"] == 360
@@ -43,7 +43,7 @@ def test_one_degree_file_is_fitted_on_rendered_gratings(curriculum_files):
 
 def test_split_file_scores_against_its_two_repeats(curriculum_files):
     recording = load(curriculum_files["split"])
-    result = run_encoding(recording, quick=True, seed=0, grating_size=(24, 32))
+    result = run_encoding(recording, quick=True, random_state=0, grating_size=(24, 32))
     m = result.metrics
     assert m["n_orientations"] == 60 and m["grating_size"] == [24, 32]
     assert m["test_images_chosen_by"] == "most_repeats"

@@ -72,7 +72,7 @@ def _encode(path: str, options: dict[str, Any], random_state: int, figures: bool
     from neurodl.encoding import run_encoding
 
     recording = _load(path, options)
-    return _without_figures(run_encoding(recording, seed=random_state, **options), figures)
+    return _without_figures(run_encoding(recording, random_state=random_state, **options), figures)
 
 
 def _rsa(path: str, options: dict[str, Any], random_state: int, figures: bool) -> Any:

@@ -101,8 +101,9 @@ def encode(
         result = run_encoding(
             recording,
             model=model,
-            seed=seed,
+            random_state=seed,
             device=device,
+            verbose=1,
             quick=quick,
             encoder_params=CNNEncoder().get_params() if full_network else None,
             max_neurons=max_neurons or None,

@@ -14,7 +14,7 @@ from neurodl.encoding._run_settings import GRATING_DEFAULTS, network_params, ren
 from neurodl.encoding._validation import check_positive
 from neurodl.encoding.cnn import CNNEncoder
 from neurodl.encoding.linear import LinearEncoder
-from neurodl.exceptions import DataValueError, NeurodlValueError
+from neurodl.exceptions import DataValueError, NeurodlValueError, check_option
 from neurodl.metrics import (
     FEV_THRESHOLD,
     bootstrap_feve_ci,
@@ -25,7 +25,7 @@ from neurodl.metrics import (
     pearson_correlation,
     single_trial_correlation,
 )
-from neurodl.results import AnalysisResult
+from neurodl.results import AnalysisResult, resolve_seed
 
 __all__ = ["choose_test_images", "run_encoding"]
 
@@ -127,7 +127,7 @@ def run_encoding(
     recording: Recording,
     *,
     model: str = "cnn",
-    seed: int = 0,
+    random_state: int | None = None,
     device: str = "cpu",
     quick: bool = False,
     test_fraction: float = 0.1,
@@ -137,6 +137,7 @@ def run_encoding(
     grating_spatial_frequency: float = GRATING_DEFAULTS["spatial_frequency"],
     grating_phase: float = GRATING_DEFAULTS["phase"],
     grating_profile: str = GRATING_DEFAULTS["profile"],
+    verbose: int = 0,
 ) -> AnalysisResult:
     """Fit an encoding model to a recording and judge it on held-out images against the ceiling.
 
@@ -155,7 +156,9 @@ def run_encoding(
         Needs ``images`` and an ``image_id`` per trial, or an ``orientation`` per trial.
     model : {"cnn", "linear"}
         The model under study.
-    seed : int
+    random_state : int or None
+        Seeds the test images, the neuron subset and the network; None draws a fresh seed,
+        recorded in ``parameters["random_state"]``.
     device : str
     quick : bool
         At most 100 neurons, 600 training images, 8 filters and 20 epochs: seconds, for tests
@@ -169,11 +172,13 @@ def run_encoding(
         stopping: a held-out tenth of a few hundred single-trial images is too noisy to pick
         an epoch by), which keeps a report on a laptop to about a minute; for the estimator's
         full network pass ``encoder_params=CNNEncoder().get_params()`` (its ``random_state``,
-        ``device`` and ``verbose`` are ignored: ``seed`` and ``device`` set them). The batch
+        ``device`` and ``verbose`` are ignored: ``random_state``, ``device`` and ``verbose`` set
+        them). The batch
         never exceeds the training images; when ``max_iter`` is not given, small training sets
         get at least 100 optimiser steps.
     max_neurons : int or None
-        Fit and score a random subset (seeded by ``seed``) of this many neurons; None fits all.
+        Fit and score a random subset (seeded by ``random_state``) of this many neurons; None
+        fits all.
         The default of 300 bounds the time of the per-neuron readouts; a mean FEVE over the
         subset's ~100+ reliable neurons is already precise to a few hundredths (see its
         bootstrap interval). ``metrics`` reports ``n_neurons_recorded`` and
@@ -193,10 +198,10 @@ def run_encoding(
     """
     from neurodl.encoding._figures import make_figures, summarise
 
-    if model not in _MODELS:
-        raise NeurodlValueError(f"model must be one of {{'cnn', 'linear'}}; got {model!r}.")
+    check_option("model", model, _MODELS)
     if not 0.0 < test_fraction < 1.0:
         raise NeurodlValueError(f"test_fraction must lie in (0, 1); got {test_fraction!r}.")
+    seed = resolve_seed(random_state)
     started = time.time()
     rendered: dict[str, Any] = {"images_rendered": False}
     if recording.images is None and "orientation" in recording.stimulus:
@@ -236,7 +241,7 @@ def run_encoding(
     )
     encoders: dict[str, Any] = {"linear": LinearEncoder()}
     if model == "cnn":
-        encoders["cnn"] = CNNEncoder(random_state=seed, device=device, verbose=1, **params)
+        encoders["cnn"] = CNNEncoder(random_state=seed, device=device, verbose=verbose, **params)
     fit_seconds, predictions = {}, {}
     for name, encoder in encoders.items():
         tic = time.time()
@@ -319,7 +324,8 @@ def run_encoding(
     metrics.update(figures.pop("_metrics", {}))
     parameters = {
         "model": model,
-        "seed": seed,
+        "random_state": seed,
+        "verbose": verbose,
         "device": device,
         "quick": quick,
         "test_fraction": test_fraction,
