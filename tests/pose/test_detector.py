@@ -22,7 +22,7 @@ def test_heatmap_peaks_decode_to_sub_pixel_positions(stride):
     points = torch.tensor([[[10.3, 20.7], [33.9, 5.2]]])
     maps, known = gaussian_heatmaps(points, 48 // stride, 48 // stride, stride, sigma=1.0)
     assert known.all() and maps.max() <= 1.0
-    decoded, confidence = decode_heatmaps(maps, stride)
+    decoded, confidence = decode_heatmaps(torch.log(maps + 1e-30), stride)  # logits
     np.testing.assert_allclose(decoded.numpy(), points.numpy(), atol=0.15 * stride)
     assert (confidence > 0.5).all()
     empty, known = gaussian_heatmaps(torch.full((1, 1, 2), float("nan")), 8, 8, stride, 1.0)

@@ -100,38 +100,47 @@ def gaussian_heatmaps(
     return maps * known[..., None, None], known
 
 
-def heatmap_loss(
-    predicted: torch.Tensor, target: torch.Tensor, known: torch.Tensor, foreground: float = 10.0
-) -> torch.Tensor:
-    """Mean squared error, weighted ``1 + foreground × target`` so peaks are not drowned out.
+def heatmap_loss(logits: torch.Tensor, target: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy between each map's spatial softmax and its normalised Gaussian target.
 
-    Unlabelled keypoints (``known`` False) do not count.
+    Each heatmap is read as a probability distribution over the keypoint's position (a softmax
+    over all cells); unlabelled keypoints (``known`` False) do not count. This trains much faster
+    from scratch than a squared error on the maps, which first collapses to all-zero maps.
     """
-    weight = (1.0 + foreground * target) * known[..., None, None]
-    per_map = ((predicted - target) ** 2 * weight).mean(dim=(-2, -1))
+    log_p = torch.log_softmax(logits.flatten(-2), dim=-1)
+    t = target.flatten(-2)
+    t = t / t.sum(dim=-1, keepdim=True).clamp(min=1e-12)
+    per_map = -(t * log_p).sum(dim=-1) * known
     return per_map.sum() / known.sum().clamp(min=1)
 
 
 def decode_heatmaps(
-    heatmaps: torch.Tensor, stride: int, window: int = 2
+    logits: torch.Tensor, stride: int, window: int = 2
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sub-pixel peaks: the maximum, refined by a soft-argmax over a (2·window+1)² neighbourhood.
+    """Sub-pixel peaks: the most likely cell, refined by the mean position over its neighbourhood.
 
-    Returns keypoints (N, K, 2) in input pixels and a confidence (N, K): the peak height in [0, 1].
+    The maps are turned into probabilities by a spatial softmax; the position is the
+    probability-weighted mean over the (2·window+1)² cells around the most likely one.
+
+    Returns keypoints (N, K, 2) in input pixels and a confidence (N, K): the probability mass in
+    that neighbourhood, in [0, 1] (low when the map has no clear single peak).
     """
-    n, k, height, width = heatmaps.shape
-    flat = heatmaps.reshape(n, k, -1)
-    peak, index = flat.max(dim=-1)
+    n, k, height, width = logits.shape
+    flat = torch.softmax(logits.reshape(n, k, -1).float(), dim=-1)
+    index = flat.argmax(dim=-1)
     row, col = (index // width).float(), (index % width).float()
-    offsets = torch.arange(-window, window + 1, device=heatmaps.device, dtype=heatmaps.dtype)
-    rows = (row[..., None] + offsets).clamp(0, height - 1)
-    cols = (col[..., None] + offsets).clamp(0, width - 1)
-    flat_index = (rows[..., :, None] * width + cols[..., None, :]).long().reshape(n, k, -1)
-    values = torch.gather(flat, 2, flat_index).clamp(min=0)
-    weights = values / values.sum(dim=-1, keepdim=True).clamp(min=1e-12)
-    grid_r = rows[..., :, None].expand(-1, -1, -1, cols.shape[-1]).reshape(n, k, -1)
-    grid_c = cols[..., None, :].expand(-1, -1, rows.shape[-1], -1).reshape(n, k, -1)
-    y = (weights * grid_r).sum(-1)
-    x = (weights * grid_c).sum(-1)
+    offsets = torch.arange(-window, window + 1, device=logits.device, dtype=flat.dtype)
+    rows, cols = row[..., None] + offsets, col[..., None] + offsets
+    inside = ((rows >= 0) & (rows < height))[..., :, None] & ((cols >= 0) & (cols < width))[
+        ..., None, :
+    ]
+    flat_index = (
+        rows.clamp(0, height - 1)[..., :, None] * width + cols.clamp(0, width - 1)[..., None, :]
+    )
+    values = torch.gather(flat, 2, flat_index.long().reshape(n, k, -1)) * inside.reshape(n, k, -1)
+    mass = values.sum(dim=-1)
+    weights = values / mass[..., None].clamp(min=1e-12)
+    y = (weights * rows[..., :, None].expand(-1, -1, -1, cols.shape[-1]).reshape(n, k, -1)).sum(-1)
+    x = (weights * cols[..., None, :].expand(-1, -1, rows.shape[-1], -1).reshape(n, k, -1)).sum(-1)
     points = torch.stack([x, y], dim=-1) * stride + (stride - 1) / 2
-    return points, peak.clamp(0.0, 1.0)
+    return points, mass.clamp(0.0, 1.0)

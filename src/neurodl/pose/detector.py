@@ -43,7 +43,6 @@ from neurodl.training import resolve_device, seed_from, train_module
 __all__ = ["KeypointDetector"]
 
 _FORMAT = "neurodl-keypoint-detector"
-_MULTIPLE = 16
 
 
 def _as_images(images: Any, name: str = "images") -> np.ndarray:
@@ -59,10 +58,10 @@ def _as_images(images: Any, name: str = "images") -> np.ndarray:
     return np.clip(images * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
-def _to_tensor(images: np.ndarray) -> torch.Tensor:
-    """uint8 (n, H, W, 3) → uint8 (n, 3, H', W') padded at the bottom/right to multiples of 16."""
+def _to_tensor(images: np.ndarray, multiple: int) -> torch.Tensor:
+    """uint8 (n, H, W, 3) → uint8 (n, 3, H', W') padded at the bottom/right to ``multiple``."""
     height, width = images.shape[1:3]
-    ph, pw = -height % _MULTIPLE, -width % _MULTIPLE
+    ph, pw = -height % multiple, -width % multiple
     tensor = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
     if ph or pw:
         tensor = torch.nn.functional.pad(tensor, (0, pw, 0, ph), mode="replicate")
@@ -77,11 +76,12 @@ class KeypointDetector(BaseEstimator):
     keypoint_names : sequence of str, optional
         Names in column order; ``left_*``/``right_*`` pairs are swapped when training images are
         mirrored. Without names no flips are made.
-    widths : tuple of 4 ints
-        Channels of the U-Net at strides 2, 4, 8 and 16.
+    widths : tuple of ints
+        Channels of the U-Net per level, from the heatmap resolution down (each level halves it).
+        Inputs are padded at the bottom and right to multiples of ``output_stride × 2^(levels-1)``.
     output_stride : {2, 4}
     sigma : float
-        Width of the Gaussian heatmap targets, in heatmap cells.
+        Width of the Gaussian heatmap targets, in heatmap cells (× ``output_stride`` pixels).
     max_iter : int
         Epochs at most. ``batch_size``, ``learning_rate_init``: AdamW with a cosine schedule.
     alpha : float
@@ -115,11 +115,11 @@ class KeypointDetector(BaseEstimator):
         self,
         *,
         keypoint_names: Sequence[str] | None = None,
-        widths: tuple[int, int, int, int] = (16, 32, 64, 128),
-        output_stride: int = 2,
+        widths: tuple[int, ...] = (32, 64, 96),
+        output_stride: int = 4,
         sigma: float = 1.5,
         max_iter: int = 60,
-        batch_size: int = 32,
+        batch_size: int = 16,
         learning_rate_init: float = 3e-3,
         alpha: float = 1e-4,
         augment: bool = True,
@@ -167,6 +167,10 @@ class KeypointDetector(BaseEstimator):
             raise NeurodlValueError("max_iter and batch_size must be >= 1.")
         return images, keypoints
 
+    def _multiple(self) -> int:
+        """Input sides must be multiples of this (the network's total down-sampling)."""
+        return int(self.output_stride) * 2 ** (len(self.widths) - 1)
+
     def _split(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
         if not self.early_stopping or n < 10:
             return np.arange(n), None
@@ -210,7 +214,7 @@ class KeypointDetector(BaseEstimator):
         perm = mirror_permutation(self.keypoint_names_)
         self.flip_permutation_ = perm if self.keypoint_names is not None else None
         self.image_shape_ = tuple(int(v) for v in images.shape[1:3])
-        tensor = _to_tensor(images)
+        tensor = _to_tensor(images, self._multiple())
         height, width = tensor.shape[-2:]
         points = torch.as_tensor(keypoints, dtype=torch.float32)
         train, val = self._split(len(images), self.seed_)
@@ -252,7 +256,8 @@ class KeypointDetector(BaseEstimator):
         points, confidence = [], []
         with torch.inference_mode():
             for start in range(0, len(images), batch_size):
-                x = _to_tensor(images[start : start + batch_size]).to(self.device_)
+                x = _to_tensor(images[start : start + batch_size], self._multiple())
+                x = x.to(self.device_)
                 heatmaps = self.module_(x.float() / 255.0)
                 p, c = decode_heatmaps(heatmaps, self.output_stride)
                 points.append(p.cpu().numpy())
