@@ -34,7 +34,9 @@ def main() -> None:
         recording = neurodl.simulate_v1(
             n_neurons=2000, n_trials=5000, test_images=72, test_repeats=10, random_state=0
         )
-    result = run_rsa(recording, rdm="crossnobis", compare="pearson", quick=args.quick, seed=0)
+    result = run_rsa(
+        recording, rdm="crossnobis", compare="pearson", quick=args.quick, random_state=0
+    )
 
     print("\n".join(result.summary))
     result.save(args.output)

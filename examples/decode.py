@@ -70,7 +70,7 @@ def main() -> None:
     )
 
     if args.output is not None:
-        result = run_decoding(recording, decoder="bayes", quick=args.quick, seed=args.seed)
+        result = run_decoding(recording, decoder="bayes", quick=args.quick, random_state=args.seed)
         written = result.save(args.output)
         print("\n".join(result.summary))
         print(f"{len(written)} files (metrics, figures, report.html) in {args.output}")

@@ -46,7 +46,9 @@ def test_cli_rsa_quick_writes_metrics_figures_manifest(tmp_path, rng):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["compare_method"] == "spearman"
     assert set(metrics["layers"]) == {"relu", "fc_relu"}
-    assert {"similarity", "ci_low", "ci_high", "p_value"} <= set(metrics["layers"]["relu"])
+    assert {"similarity", "similarity_ci_low", "similarity_ci_high", "p_value"} <= set(
+        metrics["layers"]["relu"]
+    )
     for stem in ("rdms", "rdm_rows", "layer_similarity", "layer_tuning", "embeddings"):
         assert (out / f"{stem}.png").stat().st_size > 0
     manifest = json.loads((out / "manifest.json").read_text())

@@ -29,3 +29,45 @@ def test_python_dash_m_runs_the_cli():
     )
     for command in ("simulate", "info", "decode", "encode", "rsa", "demo"):
         assert command in out.stdout
+
+
+def test_lazy_names_match_the_type_checking_imports():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(neurodl))
+    checked = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+        for inner in node.body
+        if isinstance(inner, ast.ImportFrom)
+        for alias in inner.names
+    }
+    assert checked == set(neurodl._LAZY_NAMES)
+
+
+def test_public_surface_of_subpackages():
+    import neurodl.models as models
+    import neurodl.plotting as plotting
+
+    assert {"NeurodlValueError", "NeurodlTypeError", "circular_error", "feve"} <= set(
+        neurodl.__all__
+    )
+    assert neurodl.NeurodlValueError.__mro__[1:3] == (neurodl.NeurodlError, ValueError)
+    assert {"TiltCNN", "EncodingCNN", "MLP"} <= set(models.__all__)
+    assert {"plot_rdm", "plot_psychometric", "plot_feve_vs_fev"} <= set(plotting.__all__)
+    for package in (models, plotting):
+        for name in package.__all__:
+            assert callable(getattr(package, name)), name
+    assert len(neurodl.__all__) == len(set(neurodl.__all__))
+
+
+def test_option_errors_list_sorted_choices():
+    from neurodl.exceptions import NeurodlValueError, check_option
+
+    assert check_option("rdm", "pearson", {"pearson", "euclidean"}) == "pearson"
+    with pytest.raises(NeurodlValueError, match=r"^x must be one of \{'a', 'b', 'c'\}; got 'd'\.$"):
+        check_option("x", "d", ("c", "a", "b"))
+    with pytest.raises(NeurodlValueError, match=r"got 3\.$"):
+        check_option("x", 3, ("a",))

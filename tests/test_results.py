@@ -125,3 +125,26 @@ def test_to_jsonable_and_strict_json(tmp_path):
     assert to_jsonable(value) == {"a": [0, 1, 2], "b": [None, None], "1": str(tmp_path)}
     write_json(tmp_path / "m.json", {"x": float("inf")})
     assert json.loads((tmp_path / "m.json").read_text()) == {"x": None}
+
+
+def test_analyses_without_figures_import_no_matplotlib():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from neurodl.data import simulate_v1\n"
+        "from neurodl.decoding import run_decoding\n"
+        "from neurodl.rsa import run_rsa\n"
+        "rec = simulate_v1(40, 200, random_state=0)\n"
+        "a = run_decoding(rec, quick=True, folds=3, curves=False, figures=False, random_state=0)\n"
+        "b = run_rsa(rec, quick=True, figures=False, random_state=0, n_resamples=20,\n"
+        "            n_permutations=20)\n"
+        "assert a.figures == {} and b.figures == {}\n"
+        "assert 'wall_seconds' in a.metrics and 'wall_seconds' in b.metrics\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert done.stdout.strip() == "False"

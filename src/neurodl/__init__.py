@@ -13,9 +13,18 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+from neurodl import metrics
 from neurodl.data import Recording, load, save, simulate_v1
 from neurodl.data.simulate import cramer_rao_median, fisher_information, simulate_trials
-from neurodl.exceptions import DataFormatError, DataValueError, NeurodlError, UnsafeFileError
+from neurodl.exceptions import (
+    DataFormatError,
+    DataValueError,
+    NeurodlError,
+    NeurodlTypeError,
+    NeurodlValueError,
+    UnsafeFileError,
+)
+from neurodl.metrics import *  # noqa: F403
 from neurodl.results import AnalysisResult
 from neurodl.stimuli import make_filter_bank, make_grating, make_noise_images
 
@@ -66,35 +75,24 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AnalysisResult",
-    "BayesDecoder",
-    "CNNEncoder",
-    "CurriculumDecoder",
     "DataFormatError",
     "DataValueError",
-    "LinearDecoder",
-    "LinearEncoder",
-    "MLPDecoder",
     "NeurodlError",
+    "NeurodlTypeError",
+    "NeurodlValueError",
     "Recording",
     "UnsafeFileError",
     "__version__",
-    "compare_rdms",
-    "compute_cka",
-    "compute_rdm",
     "cramer_rao_median",
-    "cross_validate_decoder",
-    "discrimination_threshold",
-    "extract_activations",
     "fisher_information",
     "load",
-    "make_decoder",
     "make_filter_bank",
     "make_grating",
     "make_noise_images",
-    "run_decoding",
-    "run_encoding",
-    "run_rsa",
+    "metrics",
     "save",
     "simulate_trials",
     "simulate_v1",
+    *metrics.__all__,
+    *_LAZY_NAMES,
 ]

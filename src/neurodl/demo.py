@@ -134,8 +134,8 @@ def _decoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
             _with_ci(
                 m,
                 "median_abs_error_deg",
-                "median_abs_error_ci_low",
-                "median_abs_error_ci_high",
+                "median_abs_error_deg_ci_low",
+                "median_abs_error_deg_ci_high",
                 "°",
                 2,
             ),
@@ -144,7 +144,7 @@ def _decoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
         ),
         (
             "Discrimination threshold",
-            _with_ci(m, "threshold_deg", "threshold_ci_low", "threshold_ci_high", "°", 2),
+            _with_ci(m, "threshold_deg", "threshold_deg_ci_low", "threshold_deg_ci_high", "°", 2),
             "The orientation difference the decoder tells apart on 75% of trial pairs "
             "(Stringer et al. 2021 found 0.35° in mouse V1).",
         ),
@@ -203,7 +203,7 @@ def _encoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _layer_meaning(layer: dict[str, Any], lower: Any, method: str) -> str:
-    low, high = layer.get("ci_low"), layer.get("ci_high")
+    low, high = layer.get("similarity_ci_low"), layer.get("similarity_ci_high")
     if low is not None and high is not None and low <= 0 <= high:
         verdict = "not distinguishable from zero (its 95% interval contains 0)"
     elif high is not None and high < 0:
@@ -236,7 +236,7 @@ def _rsa_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
         rows.append(
             (
                 f"Layer {name}",
-                _with_ci(layer, "similarity", "ci_low", "ci_high")
+                _with_ci(layer, "similarity", "similarity_ci_low", "similarity_ci_high")
                 + f", p = {_fmt(layer.get('p_value'))}"
                 + (f" ({m['n_permutations']} permutations)" if m.get("n_permutations") else ""),
                 _layer_meaning(layer, lower, method),
@@ -291,7 +291,7 @@ def run_demo(
         rows: Callable[[dict[str, Any]], list[tuple[str, str, str]]],
     ) -> None:
         done: AnalysisResult = timed(
-            step, lambda: run(recording, seed=seed, device=device, quick=quick)
+            step, lambda: run(recording, random_state=seed, device=device, quick=quick)
         )
         result.metrics[key] = done.metrics
         section = ReportSection.from_result(title, intro, done, rows(done.metrics))
@@ -319,7 +319,7 @@ def run_demo(
             "Encoding",
             "What computation turns images into these responses? A CNN with a shared core and "
             "a readout per neuron is fitted on some images and judged on others.",
-            run_encoding,
+            lambda rec, random_state, **kw: run_encoding(rec, seed=random_state, **kw),
             _encoding_rows,
         )
     else:

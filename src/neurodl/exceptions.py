@@ -7,6 +7,9 @@ about neurodl.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 __all__ = [
     "DataFormatError",
     "DataValueError",
@@ -14,6 +17,7 @@ __all__ = [
     "NeurodlTypeError",
     "NeurodlValueError",
     "UnsafeFileError",
+    "check_option",
 ]
 
 
@@ -39,3 +43,20 @@ class DataValueError(NeurodlError, ValueError):
 
 class UnsafeFileError(NeurodlError, ValueError):
     """A file needs pickle to load and the user did not say that it is trusted."""
+
+
+def check_option(name: str, value: Any, options: Iterable[str]) -> str:
+    """``value`` when it is one of ``options``; otherwise one clear line listing them, sorted.
+
+    Examples
+    --------
+    >>> check_option("rdm", "euclid", ("pearson", "euclidean"))
+    Traceback (most recent call last):
+    ...
+    neurodl.exceptions.NeurodlValueError: rdm must be one of {'euclidean', 'pearson'}; got 'euclid'.
+    """
+    valid = sorted(options)
+    if not isinstance(value, str) or value not in valid:
+        listed = ", ".join(repr(option) for option in valid)
+        raise NeurodlValueError(f"{name} must be one of {{{listed}}}; got {value!r}.")
+    return value

@@ -7,7 +7,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["AnalysisResult"]
+import numpy as np
+
+__all__ = ["AnalysisResult", "resolve_seed"]
+
+
+def resolve_seed(random_state: int | None) -> int:
+    """The seed a run uses: ``random_state`` itself, or a fresh one drawn when it is None.
+
+    Analyses record the returned seed in their parameters, so a run without a seed can still be
+    repeated exactly.
+
+    Examples
+    --------
+    >>> resolve_seed(7)
+    7
+    >>> 0 <= resolve_seed(None) < 2**31
+    True
+    """
+    if random_state is None:
+        import secrets
+
+        return secrets.randbelow(2**31)
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
+        from neurodl.exceptions import NeurodlTypeError
+
+        raise NeurodlTypeError(
+            f"random_state must be an int or None; got {type(random_state).__name__}."
+        )
+    return int(random_state)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from neurodl.exceptions import NeurodlValueError
+from neurodl.exceptions import NeurodlValueError, check_option
 
 __all__ = ["TrainResult", "resolve_device", "seed_from", "train_module"]
 
@@ -102,9 +102,8 @@ def _make_optimizer(
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     if name == "adamw":
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
-    raise NeurodlValueError(f"optimizer must be one of {set(_OPTIMIZERS)}; got {name!r}.")
+    check_option("optimizer", name, _OPTIMIZERS)
+    return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
 
 
 def _progress(total: int, show: bool | None, desc: str):  # type: ignore[no-untyped-def]
@@ -178,10 +177,8 @@ def train_module(
         the rate falls from ``learning_rate`` to 0 along a half cosine over ``max_epochs``
         epochs, updated after every batch (``lr_decay_steps`` is then not used).
     """
-    if optimizer not in _OPTIMIZERS:
-        raise NeurodlValueError(f"optimizer must be one of {set(_OPTIMIZERS)}; got {optimizer!r}.")
-    if lr_schedule not in ("plateau", "cosine"):
-        raise NeurodlValueError(f"lr_schedule must be 'plateau' or 'cosine'; got {lr_schedule!r}.")
+    check_option("optimizer", optimizer, _OPTIMIZERS)
+    check_option("lr_schedule", lr_schedule, ("plateau", "cosine"))
     if max_epochs < 1:
         raise NeurodlValueError(f"max_epochs must be >= 1; got {max_epochs!r}.")
     if lr_decay_steps < 0 or not 0.0 < lr_decay_factor < 1.0:

@@ -205,14 +205,17 @@ def _recording(population_factory, **meta):
 
 def test_run_decoding_quick(population_factory):
     recording = _recording(population_factory)
-    result = run_decoding(recording, decoder="bayes", quick=True, folds=3)
+    result = run_decoding(recording, decoder="bayes", quick=True, folds=3, random_state=0)
     m = result.metrics
     for key in (
         "decoder",
         "median_abs_error_deg",
         "rmse_deg",
         "threshold_deg",
-        "threshold_ci_deg",
+        "threshold_deg_ci_low",
+        "threshold_deg_ci_high",
+        "confidence_level",
+        "wall_seconds",
         "n_neurons",
         "n_trials",
         "fold_median_abs_error_deg",
@@ -232,10 +235,34 @@ def test_run_decoding_quick(population_factory):
     }
     assert figures <= set(result.figures)
     assert len(result.summary) >= 3 and all(s.endswith(".") for s in result.summary)
-    assert result.parameters["seed"] == 0
-    low, high = m["median_abs_error_ci_low"], m["median_abs_error_ci_high"]
+    assert result.parameters["random_state"] == 0
+    low, high = m["median_abs_error_deg_ci_low"], m["median_abs_error_deg_ci_high"]
     assert low < m["median_abs_error_deg"] < high
     assert f"95% CI {low:.2f}°–{high:.2f}°" in result.summary[0]
+
+
+def test_run_decoding_confidence_level_and_fresh_seed(population_factory):
+    recording = _recording(population_factory)
+    options = dict(decoder="linear", quick=True, folds=3, curves=False, figures=False)
+    narrow = run_decoding(recording, confidence_level=0.5, random_state=1, **options)
+    wide = run_decoding(recording, confidence_level=0.99, random_state=1, **options)
+    m50, m99 = narrow.metrics, wide.metrics
+    assert m50["confidence_level"] == 0.5 and m99["confidence_level"] == 0.99
+    assert m99["median_abs_error_deg_ci_low"] < m50["median_abs_error_deg_ci_low"]
+    assert m50["median_abs_error_deg_ci_high"] < m99["median_abs_error_deg_ci_high"]
+    assert "50% CI" in narrow.summary[0] and narrow.figures == {}
+    unseeded = run_decoding(recording, **options)
+    seed = unseeded.parameters["random_state"]
+    assert isinstance(seed, int)
+    again = run_decoding(recording, random_state=seed, **options)
+    assert (
+        again.metrics["median_abs_error_deg_ci_low"]
+        == unseeded.metrics["median_abs_error_deg_ci_low"]
+    )
+    with pytest.raises(NeurodlValueError, match="confidence_level must lie in"):
+        run_decoding(recording, confidence_level=95)
+    with pytest.raises(NeurodlTypeError, match="random_state must be an int or None"):
+        run_decoding(recording, random_state="0")
 
 
 def test_run_decoding_mlp_figures(population_factory):
@@ -285,7 +312,7 @@ def test_run_decoding_with_ground_truth():
     from neurodl.data import simulate_v1
 
     recording = simulate_v1(120, 300, random_state=3)
-    result = run_decoding(recording, decoder="bayes", quick=True, folds=3)
+    result = run_decoding(recording, decoder="bayes", quick=True, folds=3, random_state=0)
     m = result.metrics
     assert m["cramer_rao_median_deg"] == pytest.approx(
         recording.ground_truth["cramer_rao_median_deg"]

@@ -70,3 +70,52 @@ def test_activation_errors(rng):
     with pytest.raises(NeurodlTypeError, match=r"torch\.nn\.Module"):
         extract_activations("net", images, ["conv"])  # type: ignore[arg-type]
     assert "fc_relu" in layer_names(net)
+
+
+class _Block(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 3, 3, padding=1)
+        self.act = torch.nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.conv(x))
+
+
+class _Nested(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(1)
+        self.block = _Block()
+        self.features = torch.nn.Sequential(torch.nn.Conv2d(3, 2, 3), torch.nn.Tanh())
+        self.repeat = torch.nn.ReLU()
+        self.head = torch.nn.Linear(2 * 6 * 6, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.features(self.block(x))
+        for _ in range(2):
+            x = self.repeat(x)
+        return self.head(x.flatten(1))
+
+
+def test_torchscript_layers_equal_the_python_modules(rng, tmp_path):
+    import warnings
+
+    net = _Nested().eval()
+    path = tmp_path / "net.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.jit.script(net).save(str(path))
+        scripted = torch.jit.load(str(path))
+    images = rng.standard_normal((7, 8, 8)).astype(np.float32)
+    layers = ["block", "block.act", "features.0", "features", "head"]
+    expected = extract_activations(net, images, layers, batch_size=3)
+    got = extract_activations(scripted, images, layers, batch_size=3)
+    for name in layers:
+        assert got[name].shape == expected[name].shape
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-5, atol=1e-6)
+    assert scripted.training is False
+    with pytest.raises(NeurodlValueError, match="not called at the top level"):
+        extract_activations(scripted, images, ["repeat"])
+    with pytest.raises(NeurodlValueError, match="not found"):
+        extract_activations(scripted, images, ["nothing"])

@@ -6,7 +6,6 @@ from neurodl.data.recording import Recording
 from neurodl.exceptions import (
     DataFormatError,
     DataValueError,
-    NeurodlTypeError,
     NeurodlValueError,
     UnsafeFileError,
 )
@@ -27,13 +26,13 @@ def _check_metrics(result: AnalysisResult, layers):
 
 
 def test_run_rsa_trains_tilt_cnn_quickly(rng):
-    result = run_rsa(tuned_recording(rng), quick=True, seed=0)
+    result = run_rsa(tuned_recording(rng), quick=True, random_state=0)
     assert result.metrics["rdm_method"] == "correlation"
     assert result.metrics["compare_method"] == "pearson"
     assert 0.5 < result.metrics["task_test_accuracy"] <= 1.0
     _check_metrics(result, ["conv", "relu", "pool", "fc", "fc_relu"])
     for entry in result.metrics["layers"].values():
-        assert entry["ci_low"] <= entry["similarity"] <= entry["ci_high"]
+        assert entry["similarity_ci_low"] <= entry["similarity"] <= entry["similarity_ci_high"]
     assert set(result.figures) == {
         "rdms",
         "rdm_rows",
@@ -57,13 +56,17 @@ def test_run_rsa_user_module_crossnobis_rank_and_reproducible(rng):
         layers=["act", "head"],
         rdm="crossnobis",
         compare="rho_a",
-        n_bootstrap=50,
+        n_resamples=50,
         n_permutations=50,
         quick=True,
+        random_state=0,
     )
     first = run_rsa(rec, **kwargs)
     second = run_rsa(rec, **kwargs)
-    assert first.metrics == second.metrics
+    timing = {"wall_seconds"}
+    assert {k: v for k, v in first.metrics.items() if k not in timing} == {
+        k: v for k, v in second.metrics.items() if k not in timing
+    }
     _check_metrics(first, ["act", "head"])
     assert first.metrics["task_test_accuracy"] is None
     assert first.parameters["conditions"] == "24 orientations"
@@ -77,26 +80,29 @@ def test_run_rsa_kendall_has_bootstrap_interval(rng):
         model=SmallNet(),
         layers=["head"],
         compare="kendall_tau_a",
-        n_bootstrap=30,
+        n_resamples=30,
         n_permutations=20,
         quick=True,
     )
     entry = result.metrics["layers"]["head"]
-    assert entry["ci_low"] <= entry["similarity"] <= entry["ci_high"]
-    assert result.metrics["n_bootstrap"] == 30
+    assert entry["similarity_ci_low"] <= entry["similarity"] <= entry["similarity_ci_high"]
+    assert result.metrics["n_resamples"] == 30
 
 
 def test_run_rsa_bootstrap_over_neurons(rng):
     rec = tuned_recording(rng, repeats=4)
-    kwargs = dict(model=SmallNet(), layers=["act", "head"], n_bootstrap=40, n_permutations=20)
+    kwargs = dict(model=SmallNet(), layers=["act", "head"], n_resamples=40, n_permutations=20)
     by_condition = run_rsa(rec, **kwargs)
     by_neuron = run_rsa(rec, bootstrap="neurons", **kwargs)
     assert by_neuron.parameters["bootstrap_over"] == "neurons"
     for layer in ("act", "head"):
         a, b = by_condition.metrics["layers"][layer], by_neuron.metrics["layers"][layer]
         assert a["similarity"] == pytest.approx(b["similarity"], rel=1e-9)
-        assert b["ci_low"] <= b["similarity"] <= b["ci_high"]
-        assert (a["ci_low"], a["ci_high"]) != (b["ci_low"], b["ci_high"])
+        assert b["similarity_ci_low"] <= b["similarity"] <= b["similarity_ci_high"]
+        assert (a["similarity_ci_low"], a["similarity_ci_high"]) != (
+            b["similarity_ci_low"],
+            b["similarity_ci_high"],
+        )
     for key in ("noise_ceiling_lower", "noise_ceiling_upper"):
         assert by_condition.metrics[key] == pytest.approx(by_neuron.metrics[key], rel=1e-9)
     with pytest.raises(NeurodlValueError, match=r"bootstrap 'neurons' .* needs rdm in"):
@@ -110,8 +116,26 @@ def test_run_rsa_loads_torchscript_and_guards_pickles(rng, tmp_path):
     scripted = tmp_path / "net.pt"
     with pytest.warns(DeprecationWarning):
         torch.jit.script(SmallNet()).save(str(scripted))
-    with pytest.raises(NeurodlTypeError, match="TorchScript modules do not support forward hooks"):
-        run_rsa(rec, model=scripted, layers=["act"])
+    from_script = run_rsa(
+        rec,
+        model=scripted,
+        layers=["act", "head"],
+        n_resamples=20,
+        n_permutations=20,
+        random_state=0,
+    )
+    from_python = run_rsa(
+        rec,
+        model=SmallNet(),
+        layers=["act", "head"],
+        n_resamples=20,
+        n_permutations=20,
+        random_state=0,
+    )
+    for layer in ("act", "head"):
+        assert from_script.metrics["layers"][layer]["similarity"] == pytest.approx(
+            from_python.metrics["layers"][layer]["similarity"], rel=1e-6
+        )
     pickled = tmp_path / "pickled.pt"
     torch.save(SmallNet(), str(pickled))
     with pytest.raises(UnsafeFileError, match="allow_pickle"):
@@ -156,13 +180,18 @@ def test_make_conditions_prefers_repeats_then_bins(rng):
 def test_run_rsa_noise_ceiling_with_shuffled_trials(rng):
     """Split RDMs must number conditions alike whatever the trial order (regression)."""
     rec = tuned_recording(rng, n_trials=720)
-    result = run_rsa(rec, model=SmallNet(), layers=["head"], n_bootstrap=20, n_permutations=20)
+    result = run_rsa(rec, model=SmallNet(), layers=["head"], n_resamples=20, n_permutations=20)
     assert result.metrics["noise_ceiling_lower"] > 0.8
     assert not any("too noisy" in s for s in result.summary)
 
 
 def test_summary_sentences_flag_noise_zero_and_resolution():
-    layer = {"similarity": 0.02, "ci_low": -0.05, "ci_high": 0.09, "p_value": 1 / 101}
+    layer = {
+        "similarity": 0.02,
+        "similarity_ci_low": -0.05,
+        "similarity_ci_high": 0.09,
+        "p_value": 1 / 101,
+    }
     metrics = {
         "task_test_accuracy": None,
         "noise_ceiling_lower": -0.01,
@@ -174,7 +203,9 @@ def test_summary_sentences_flag_noise_zero_and_resolution():
     assert all("not distinguishable from zero" in s for s in text[1:])
     assert "smallest value 100 permutations can give" in text[1]
     metrics["noise_ceiling_lower"] = 0.5
-    metrics["layers"] = {"a": {**layer, "ci_low": 0.01, "similarity": 0.6, "p_value": 0.3}}
+    metrics["layers"] = {
+        "a": {**layer, "similarity_ci_low": 0.01, "similarity": 0.6, "p_value": 0.3}
+    }
     text = _sentences(metrics, "rho_a", 1000)
     assert "reaches the lower noise ceiling" in text[1] and "(1,000 permutations)" in text[1]
     assert len(set(text)) == len(text)

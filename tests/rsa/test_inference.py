@@ -88,11 +88,11 @@ def test_noise_ceiling_matches_rsatoolbox(rdms, method):
 
 def test_bootstrap_point_estimates_equal_noise_ceiling_function(rdms):
     models, data = rdms
-    res = bootstrap_rdm_comparison(models, data, n_bootstrap=50, random_state=0)
+    res = bootstrap_rdm_comparison(models, data, n_resamples=50, random_state=0)
     np.testing.assert_allclose(res.noise_ceiling, compute_noise_ceiling(data), rtol=1e-10)
     assert res.samples.shape == (50, 2)
     assert np.all(res.ci_low <= res.similarity) and np.all(res.similarity <= res.ci_high)
-    again = bootstrap_rdm_comparison(models, data, n_bootstrap=50, random_state=0)
+    again = bootstrap_rdm_comparison(models, data, n_resamples=50, random_state=0)
     np.testing.assert_array_equal(res.samples, again.samples)
 
 
@@ -113,7 +113,9 @@ def test_bootstrap_intervals_cover_population_value(rng):
     covered = []
     for _ in range(80):
         m, d = _population_experiment(rng, 25)
-        res = bootstrap_rdm_comparison(m, d, n_bootstrap=200, alpha=0.1, random_state=rng)
+        res = bootstrap_rdm_comparison(
+            m, d, n_resamples=200, confidence_level=0.9, random_state=rng
+        )
         covered.append(res.ci_low[0] <= truth <= res.ci_high[0])
     rate = np.mean(covered)
     assert 0.8 <= rate <= 1.0, rate
@@ -141,7 +143,7 @@ def test_pairwise_test_separates_models(rdms, rng):
     models, data = rdms
     noise = vector_to_rdm(rng.random(45))
     res = bootstrap_rdm_comparison(
-        np.stack([models[0], noise, models[0]]), data, n_bootstrap=200, random_state=1
+        np.stack([models[0], noise, models[0]]), data, n_resamples=200, random_state=1
     )
     diff, p = pairwise_bootstrap_test(res.samples)
     assert diff[0, 1] > 0 and p[0, 1] < 0.05
@@ -162,8 +164,8 @@ def test_inference_errors(rdms):
         permutation_test(np.zeros((2, 2)), np.zeros((2, 2)))
     with pytest.raises(NeurodlValueError, match="n_permutations"):
         permutation_test(models, data, n_permutations=0)
-    with pytest.raises(NeurodlValueError, match="alpha"):
-        bootstrap_rdm_comparison(models, data, alpha=1.5)
+    with pytest.raises(NeurodlValueError, match="confidence_level"):
+        bootstrap_rdm_comparison(models, data, confidence_level=1.5)
     with pytest.raises(NeurodlValueError, match="samples must have shape"):
         pairwise_bootstrap_test(np.ones(3))
 

@@ -26,7 +26,7 @@ def test_equals_recomputing_rdms_from_resampled_channels(repeated, rdm, method):
         rdm=rdm,
         method=method,
         splits=splits,
-        n_bootstrap=3,
+        n_resamples=3,
         random_state=1,
         max_memory=2000,  # several channel blocks
     )
@@ -50,12 +50,12 @@ def test_equals_recomputing_rdms_from_resampled_channels(repeated, rdm, method):
 
 def test_without_splits_one_rdm_and_no_ceiling(repeated):
     models, x, conditions, _ = repeated
-    res = bootstrap_over_neurons(models, x, conditions, n_bootstrap=20, random_state=0)
+    res = bootstrap_over_neurons(models, x, conditions, n_resamples=20, random_state=0)
     expected = [compare_rdms(m, compute_rdm(x, conditions)) for m in models]
     np.testing.assert_allclose(res.similarity, expected, rtol=1e-10)
     assert np.isnan(res.noise_ceiling).all() and np.isnan(res.ceiling_samples).all()
     assert res.samples.shape == (20, 2) and res.resamples.shape == (20, x.shape[1])
-    again = bootstrap_over_neurons(models, x, conditions, n_bootstrap=20, random_state=0)
+    again = bootstrap_over_neurons(models, x, conditions, n_resamples=20, random_state=0)
     np.testing.assert_array_equal(res.samples, again.samples)
 
 
@@ -81,7 +81,12 @@ def test_intervals_cover_the_population_value(rdm):
     rng = np.random.default_rng(2)
     covered = [
         bootstrap_over_neurons(
-            model, _population(rng, 60), rdm=rdm, n_bootstrap=200, alpha=0.1, random_state=rng
+            model,
+            _population(rng, 60),
+            rdm=rdm,
+            n_resamples=200,
+            confidence_level=0.9,
+            random_state=rng,
         )
         for _ in range(60)
     ]
@@ -111,9 +116,9 @@ def test_errors(repeated):
         bootstrap_over_neurons(models, x, conditions, resamples=np.zeros((3, 4), int))
     with pytest.raises(NeurodlValueError, match="resamples must index channels"):
         bootstrap_over_neurons(models, x, conditions, resamples=np.full((2, x.shape[1]), 99))
-    with pytest.raises(NeurodlValueError, match="n_bootstrap must be >= 1"):
-        bootstrap_over_neurons(models, x, conditions, n_bootstrap=0)
-    with pytest.raises(NeurodlValueError, match="alpha"):
-        bootstrap_over_neurons(models, x, conditions, alpha=0.0)
+    with pytest.raises(NeurodlValueError, match="n_resamples must be >= 1"):
+        bootstrap_over_neurons(models, x, conditions, n_resamples=0)
+    with pytest.raises(NeurodlValueError, match="confidence_level"):
+        bootstrap_over_neurons(models, x, conditions, confidence_level=0.0)
     with pytest.raises(NeurodlValueError, match="max_memory"):
         bootstrap_over_neurons(models, x, conditions, max_memory=0)

@@ -41,7 +41,7 @@ def decode(
             target=target,
             folds=folds,
             period=period,
-            seed=seed,
+            random_state=seed,
             device=device,
             quick=quick,
             verbose=1,

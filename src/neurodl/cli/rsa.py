@@ -61,7 +61,7 @@ def rsa(
             layers=chosen,
             rdm=rdm,
             compare=compare,
-            seed=seed,
+            random_state=seed,
             device=device,
             quick=quick,
             allow_pickle=allow_pickle,

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from neurodl.exceptions import NeurodlValueError
 from neurodl.metrics import circular_error
 
-__all__ = ["BaseDecoder", "check_period", "fine_grid"]
+__all__ = ["BaseDecoder", "check_period"]
 
 PERIODS = (180, 360)
 
@@ -22,11 +22,6 @@ def check_period(period: Any) -> float:
     if isinstance(period, bool) or period not in PERIODS:
         raise NeurodlValueError(f"period must be one of {{180, 360}} (degrees); got {period!r}.")
     return float(period)
-
-
-def fine_grid(period: float, step: float) -> NDArray[np.float64]:
-    """Angles 0, step, 2 step, ... below ``period`` (degrees)."""
-    return np.arange(0.0, period, step)
 
 
 def to_radians(angles: NDArray[np.float64], period: float) -> NDArray[np.float64]:

@@ -96,11 +96,12 @@ def _efficiency(ratio: float) -> str:
 def summary_sentences(m: dict[str, Any]) -> list[str]:
     """One plain sentence per headline number: what it means, against chance or the bound."""
     error, chance = m["median_abs_error_deg"], m["chance_median_abs_error_deg"]
-    low, high = m.get("median_abs_error_ci_low"), m.get("median_abs_error_ci_high")
+    low, high = m.get("median_abs_error_deg_ci_low"), m.get("median_abs_error_deg_ci_high")
     unit = "conditions" if m.get("grouped_by_condition") else "trials"
+    level = f"{m.get('confidence_level', 0.95):.0%}"
     ci = ""
     if low is not None and high is not None and np.isfinite(low):
-        ci = f" (95% CI {_deg(low)}–{_deg(high)}, bootstrap over {unit})"
+        ci = f" ({level} CI {_deg(low)}–{_deg(high)}, bootstrap over {unit})"
     times = chance / error if error > 0 else float("inf")
     lines = [
         f"The {m['decoder']} decoder's median absolute error on held-out trials "
@@ -117,9 +118,9 @@ def summary_sentences(m: dict[str, Any]) -> list[str]:
             f"bound: {_efficiency(ratio)}."
         )
     threshold = m["threshold_deg"]
-    t_low, t_high = m["threshold_ci_deg"]
+    t_low, t_high = m["threshold_deg_ci_low"], m["threshold_deg_ci_high"]
     sentence = (
-        f"Two stimuli {_deg(threshold)} apart (95% CI {_deg(t_low)}–{_deg(t_high)}) are told "
+        f"Two stimuli {_deg(threshold)} apart ({level} CI {_deg(t_low)}–{_deg(t_high)}) are told "
         f"apart on 75% of trial pairs"
         if np.isfinite(threshold)
         else "The decoder does not tell nearby stimuli apart (no finite threshold)"

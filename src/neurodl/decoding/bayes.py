@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.utils.validation import check_is_fitted
 
 from neurodl.decoding._base import BaseDecoder, check_period, refine_peak, to_radians
-from neurodl.exceptions import NeurodlValueError
+from neurodl.exceptions import NeurodlValueError, check_option
 
 __all__ = ["BayesDecoder", "fourier_basis"]
 
@@ -102,8 +102,7 @@ class BayesDecoder(BaseDecoder):
             raise NeurodlValueError(f"n_harmonics must be an int >= 1; got {self.n_harmonics!r}.")
         if not self.alpha >= 0:
             raise NeurodlValueError(f"alpha must be >= 0; got {self.alpha!r}.")
-        if self.method not in _METHODS:
-            raise NeurodlValueError(f"method must be one of {set(_METHODS)}; got {self.method!r}.")
+        check_option("method", self.method, _METHODS)
         if not 0 < self.resolution <= 5:
             raise NeurodlValueError(
                 f"resolution must lie in (0, 5] degrees; got {self.resolution!r}."

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator
 from neurodl.decoding.bayes import BayesDecoder
 from neurodl.decoding.linear import LinearDecoder
 from neurodl.decoding.mlp import CurriculumDecoder, MLPDecoder
-from neurodl.exceptions import NeurodlValueError
+from neurodl.exceptions import NeurodlValueError, check_option
 
 __all__ = ["DECODERS", "make_decoder"]
 
@@ -35,8 +35,7 @@ def make_decoder(name: str, **params: Any) -> BaseEstimator:
     >>> make_decoder("linear", n_basis=24)
     LinearDecoder(n_basis=24)
     """
-    if name not in DECODERS:
-        raise NeurodlValueError(f"decoder must be one of {set(DECODERS)}; got {name!r}.")
+    check_option("decoder", name, DECODERS)
     cls = DECODERS[name]
     valid = set(cls().get_params())
     unknown = sorted(set(params) - valid)

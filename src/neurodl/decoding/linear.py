@@ -21,7 +21,7 @@ from neurodl.decoding._base import BaseDecoder, check_period, refine_peak, to_ra
 from neurodl.exceptions import NeurodlValueError
 from neurodl.metrics import circular_error
 
-__all__ = ["LinearDecoder", "centred_decomposition", "von_mises_basis"]
+__all__ = ["LinearDecoder", "von_mises_basis"]
 
 _BLOCK = 1024  # neurons (or trials) centred at a time
 _KAPPAS = (2.5, 5.0, 10.0, 20.0, 40.0, 80.0)  # bump concentrations tried when kappa is None
@@ -108,33 +108,6 @@ def _centred_rows(
     for i in range(0, rows.size, _BLOCK):
         out[i : i + _BLOCK] = (X[rows[i : i + _BLOCK]] - mu) @ V
     return out
-
-
-def centred_decomposition(
-    X: NDArray[np.float32], mean: NDArray[np.float64]
-) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
-    """Left singular vectors and squared singular values of ``X - mean`` (never formed).
-
-    Parameters
-    ----------
-    X : ndarray of float32 of shape (n, p)
-    mean : ndarray of shape (p,)
-        Column means to remove.
-
-    Returns
-    -------
-    U : ndarray of float32 of shape (n, r)
-        Orthonormal columns spanning the centred data (r <= min(n, p)).
-    s : ndarray of shape (r,)
-        Eigenvalues of the centred Gram matrix (squared singular values), all positive.
-    """
-    n, p = X.shape
-    mu = mean.astype(np.float32)
-    s, vectors = _eigen(X, mu)
-    if n <= p:
-        return vectors, s
-    U = _centred_rows(X, mu, np.arange(n), vectors) * (1.0 / np.sqrt(s)).astype(np.float32)
-    return U, s
 
 
 def _cross(X: NDArray[np.float32], Y: NDArray[np.float32]) -> NDArray[np.float32]:

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
 from neurodl.decoding._base import BaseDecoder, check_period
-from neurodl.exceptions import NeurodlValueError
+from neurodl.exceptions import NeurodlValueError, check_option
 from neurodl.models.mlp import MLP, CurriculumNet
 from neurodl.training import resolve_device, seed_from, train_module
 
@@ -187,8 +187,7 @@ class MLPDecoder(_TorchDecoder):
         self.verbose = verbose
 
     def _check_params(self) -> None:
-        if self.head not in _HEADS:
-            raise NeurodlValueError(f"head must be one of {set(_HEADS)}; got {self.head!r}.")
+        check_option("head", self.head, _HEADS)
         sizes = tuple(self.hidden_layer_sizes)
         if not sizes or any(not isinstance(h, (int, np.integer)) or h < 1 for h in sizes):
             raise NeurodlValueError(

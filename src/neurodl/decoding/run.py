@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.base import clone
 
 from neurodl.data.recording import Recording
@@ -17,14 +18,14 @@ from neurodl.decoding.curves import log_sizes, neuron_curve, trial_curve
 from neurodl.decoding.factory import DECODERS, make_decoder
 from neurodl.decoding.linear import LinearDecoder
 from neurodl.decoding.threshold import discrimination_threshold
-from neurodl.exceptions import NeurodlTypeError, NeurodlValueError
+from neurodl.exceptions import NeurodlTypeError, NeurodlValueError, check_option
 from neurodl.metrics import (
     chance_median_abs_error,
     chance_rmse,
     fraction_correct,
     median_abs_error_ci,
 )
-from neurodl.results import AnalysisResult
+from neurodl.results import AnalysisResult, resolve_seed
 
 __all__ = ["run_decoding"]
 
@@ -128,14 +129,15 @@ def run_decoding(
     target: str = "orientation",
     folds: int = 5,
     period: float = 360,
-    seed: int = 0,
     device: str = "cpu",
     quick: bool = False,
     curves: bool = True,
-    n_bootstrap: int | None = None,
-    n_jobs: int | None = 1,
-    verbose: int = 0,
+    n_resamples: int | None = None,
+    confidence_level: float = 0.95,
+    n_jobs: int | None = None,
+    random_state: int | None = None,
     figures: bool = True,
+    verbose: int = 0,
 ) -> AnalysisResult:
     """Decode a stimulus angle from a recording: errors, threshold, controls, bound and figures.
 
@@ -155,8 +157,6 @@ def run_decoding(
     folds : int
         Cross-validation folds.
     period : {360, 180}
-    seed : int
-        Seeds folds, shuffles, bootstraps and the torch decoders.
     device : str
         Device of the torch decoders.
     quick : bool
@@ -164,14 +164,20 @@ def run_decoding(
     curves : bool
         Compute the error-vs-neurons and error-vs-training-trials curves (on subsamples of
         neurons and of training trials, each scored on held-out trials).
-    n_bootstrap : int, optional
-        Bootstrap resamples of the threshold (default 1000, 200 when quick).
+    n_resamples : int, optional
+        Bootstrap resamples of the error's and the threshold's intervals (default 1000, 200
+        when quick).
+    confidence_level : float
+        Level of every confidence interval, in (0, 1).
     n_jobs : int or None
-        Parallel folds / curve points through joblib.
-    verbose : int
-        1 shows training progress bars on a terminal.
+        Parallel folds / curve points through joblib (None: one).
+    random_state : int or None
+        Seeds folds, shuffles, bootstraps and the torch decoders. None draws a fresh seed, which
+        is recorded in ``parameters["random_state"]`` so that the run can be repeated.
     figures : bool
-        Make the figures.
+        Make the figures (False imports no matplotlib).
+    verbose : int
+        0 quiet; 1 or 2 show training progress bars on a terminal.
 
     Returns
     -------
@@ -182,28 +188,13 @@ def run_decoding(
     --------
     >>> from neurodl.data import simulate_v1
     >>> result = run_decoding(simulate_v1(100, 300, random_state=0), quick=True, figures=False)
-    >>> sorted(k for k in result.metrics if k.startswith("threshold_ci"))
-    ['threshold_ci_deg', 'threshold_ci_high', 'threshold_ci_level', 'threshold_ci_low']
+    >>> sorted(k for k in result.metrics if k.startswith("threshold_deg"))
+    ['threshold_deg', 'threshold_deg_ci_high', 'threshold_deg_ci_low']
     """
     started = time.perf_counter()
-    if not isinstance(recording, Recording):
-        raise NeurodlTypeError(
-            f"recording must be a neurodl Recording; got {type(recording).__name__}."
-        )
-    if decoder not in DECODERS:
-        raise NeurodlValueError(f"decoder must be one of {set(DECODERS)}; got {decoder!r}.")
-    period_f = check_period(period)
-    if target not in recording.stimulus:
-        raise NeurodlValueError(
-            f"target must be one of the recording's stimulus variables "
-            f"{sorted(recording.stimulus)}; got {target!r}."
-        )
-    y = np.mod(np.asarray(recording.stimulus[target], dtype=np.float64), period_f)
-    if recording.n_trials < 2 * folds:
-        raise NeurodlValueError(
-            f"need at least {2 * folds} trials for {folds}-fold cross-validation; got "
-            f"{recording.n_trials}."
-        )
+    y, period_f, seed = _check_inputs(
+        recording, decoder, target, folds, period, confidence_level, random_state
+    )
     groups = recording.condition_labels()[1] if recording.has_repeats else None
     params = _decoder_params(decoder, decoder_params, period_f, seed, device, quick, verbose)
     estimator = make_decoder(decoder, **params)
@@ -218,16 +209,9 @@ def run_decoding(
     }
     cv = cross_validate_decoder(estimator, X, y, return_estimators=True, **options)
     shuffled = shuffle_control(_control_decoder(estimator, cv["estimators"]), X, y, **options)
-    boots = n_bootstrap if n_bootstrap is not None else (200 if quick else 1000)
-    threshold = discrimination_threshold(
-        cv["predictions"], y, period=period_f, n_bootstrap=boots, random_state=seed
-    )
-    error_ci = (
-        median_abs_error_ci(
-            cv["predictions"], y, period_f, groups=groups, n_bootstrap=boots, random_state=seed
-        )
-        if boots >= 10
-        else (float("nan"), float("nan"))
+    boots = n_resamples if n_resamples is not None else (200 if quick else 1000)
+    threshold, error_ci = _intervals(
+        cv["predictions"], y, groups, period_f, boots, confidence_level, seed
     )
     bound_fn = _bound(recording, period_f, target)
     bound = None if bound_fn is None else float(bound_fn(recording))
@@ -244,36 +228,162 @@ def run_decoding(
             bound=None if bound_fn is None else (lambda idx: bound_fn(recording, neurons=idx)),
             full_bound=bound,
         )
-    metrics: dict[str, Any] = {
+    metrics = _metrics(
+        decoder,
+        estimator,
+        recording,
+        (y, groups, period_f, target, folds),
+        cv,
+        shuffled,
+        threshold,
+        error_ci,
+        confidence_level,
+    )
+    metrics.update(_curve_metrics(bound, cv, curve, trials))
+    metrics["n_resamples"] = boots
+    metrics["wall_seconds"] = round(time.perf_counter() - started, 3)
+    result = AnalysisResult(
+        title="Decoding",
+        metrics=metrics,
+        figures=(
+            make_figures(decoder, recording, y, cv, threshold, (curve, trials), period_f, metrics)
+            if figures
+            else {}
+        ),
+        summary=summary_sentences(metrics),
+        parameters={
+            "decoder": decoder,
+            "decoder_params": estimator.get_params(),
+            "target": target,
+            "folds": folds,
+            "period": period_f,
+            "device": device,
+            "quick": quick,
+            "curves": curves,
+            "n_resamples": boots,
+            "confidence_level": confidence_level,
+            "n_jobs": n_jobs,
+            "random_state": seed,
+        },
+    )
+    return result
+
+
+def _check_inputs(
+    recording: Recording,
+    decoder: str,
+    target: str,
+    folds: int,
+    period: float,
+    confidence_level: float,
+    random_state: int | None,
+) -> tuple[NDArray[np.float64], float, int]:
+    """Validate run_decoding's input; return the target angles, the period and the seed."""
+    if not isinstance(recording, Recording):
+        raise NeurodlTypeError(
+            f"recording must be a neurodl Recording; got {type(recording).__name__}."
+        )
+    check_option("decoder", decoder, DECODERS)
+    period_f = check_period(period)
+    if target not in recording.stimulus:
+        raise NeurodlValueError(
+            f"target must be one of the recording's stimulus variables "
+            f"{sorted(recording.stimulus)}; got {target!r}."
+        )
+    if recording.n_trials < 2 * folds:
+        raise NeurodlValueError(
+            f"need at least {2 * folds} trials for {folds}-fold cross-validation; got "
+            f"{recording.n_trials}."
+        )
+    if not 0 < confidence_level < 1:
+        raise NeurodlValueError(f"confidence_level must lie in (0, 1); got {confidence_level!r}.")
+    y = np.mod(np.asarray(recording.stimulus[target], dtype=np.float64), period_f)
+    return y, period_f, resolve_seed(random_state)
+
+
+def _intervals(
+    predictions: NDArray[np.float64],
+    y: NDArray[np.float64],
+    groups: NDArray[Any] | None,
+    period: float,
+    n_resamples: int,
+    confidence_level: float,
+    seed: int,
+) -> tuple[dict[str, Any], tuple[float, float]]:
+    """The discrimination threshold (with its interval) and the median error's interval."""
+    threshold = discrimination_threshold(
+        predictions,
+        y,
+        period=period,
+        n_bootstrap=n_resamples,
+        ci=confidence_level,
+        random_state=seed,
+    )
+    if n_resamples < 10:
+        return threshold, (float("nan"), float("nan"))
+    error_ci = median_abs_error_ci(
+        predictions,
+        y,
+        period,
+        groups=groups,
+        n_bootstrap=n_resamples,
+        ci=confidence_level,
+        random_state=seed,
+    )
+    return threshold, error_ci
+
+
+def _metrics(
+    decoder: str,
+    estimator: Any,
+    recording: Recording,
+    design: tuple[NDArray[np.float64], NDArray[Any] | None, float, str, int],
+    cv: dict[str, Any],
+    shuffled: dict[str, Any],
+    threshold: dict[str, Any],
+    error_ci: tuple[float, float],
+    confidence_level: float,
+) -> dict[str, Any]:
+    """The headline numbers of a decoding analysis (metrics.json)."""
+    y, groups, period, target, folds = design
+    return {
         "decoder": decoder,
         "decoder_params": estimator.get_params(),
         "target": target,
-        "period_deg": period_f,
+        "period_deg": period,
         "n_neurons": recording.n_neurons,
         "n_trials": recording.n_trials,
         "n_folds": folds,
         "grouped_by_condition": groups is not None,
         "median_abs_error_deg": cv["median_abs_error_deg"],
-        "median_abs_error_ci_low": error_ci[0],
-        "median_abs_error_ci_high": error_ci[1],
-        "median_abs_error_ci_level": 0.95,
+        "median_abs_error_deg_ci_low": error_ci[0],
+        "median_abs_error_deg_ci_high": error_ci[1],
+        "confidence_level": confidence_level,
         "mean_abs_error_deg": cv["mean_abs_error_deg"],
         "rmse_deg": cv["rmse_deg"],
-        "fraction_correct_36_bins": fraction_correct(cv["predictions"], y, 36, period_f),
+        "fraction_correct_36_bins": fraction_correct(cv["predictions"], y, 36, period),
         "fold_median_abs_error_deg": cv["fold_median_abs_error_deg"],
         "fold_rmse_deg": cv["fold_rmse_deg"],
         "fit_time_s": cv["fit_time_s"],
         "threshold_deg": threshold["threshold_deg"],
-        "threshold_ci_deg": list(threshold["ci_deg"]),
-        "threshold_ci_low": threshold["ci_deg"][0],
-        "threshold_ci_high": threshold["ci_deg"][1],
-        "threshold_ci_level": threshold["ci_level"],
+        "threshold_deg_ci_low": threshold["ci_deg"][0],
+        "threshold_deg_ci_high": threshold["ci_deg"][1],
         "threshold_extrapolated": threshold["extrapolated"],
         "shuffle_median_abs_error_deg": shuffled["median_abs_error_deg"],
         "shuffle_rmse_deg": shuffled["rmse_deg"],
-        "chance_median_abs_error_deg": chance_median_abs_error(period_f),
-        "chance_rmse_deg": chance_rmse(period_f),
+        "chance_median_abs_error_deg": chance_median_abs_error(period),
+        "chance_rmse_deg": chance_rmse(period),
     }
+
+
+def _curve_metrics(
+    bound: float | None,
+    cv: dict[str, Any],
+    curve: dict[str, Any] | None,
+    trials: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The bound and the error-vs-neurons and error-vs-trials curves, when computed."""
+    metrics: dict[str, Any] = {}
     if bound is not None:
         metrics["cramer_rao_median_deg"] = bound
         metrics["error_to_bound_ratio"] = cv["median_abs_error_deg"] / bound
@@ -290,27 +400,4 @@ def run_decoding(
             "n_train_trials": trials["n_trials"],
             "median_abs_error_deg": trials["median_abs_error_deg"],
         }
-    metrics["wall_time_s"] = round(time.perf_counter() - started, 3)
-    result = AnalysisResult(
-        title="Decoding",
-        metrics=metrics,
-        figures=(
-            make_figures(decoder, recording, y, cv, threshold, (curve, trials), period_f, metrics)
-            if figures
-            else {}
-        ),
-        summary=summary_sentences(metrics),
-        parameters={
-            "decoder": decoder,
-            "decoder_params": estimator.get_params(),
-            "target": target,
-            "folds": folds,
-            "period": period_f,
-            "seed": seed,
-            "device": device,
-            "quick": quick,
-            "n_bootstrap": boots,
-            "n_jobs": n_jobs,
-        },
-    )
-    return result
+    return metrics

@@ -136,25 +136,9 @@ def discrimination_threshold(
     >>> 1.5 < res["threshold_deg"] < 2.2  # Gaussian errors: 0.674 * sqrt(2) * 2 = 1.9
     True
     """
-    period_f = check_period(period)
-    errors = circular_error(predicted, true, period_f)
-    pred = np.mod(np.asarray(predicted, dtype=np.float64).reshape(-1), period_f)
-    truth = np.mod(np.asarray(true, dtype=np.float64).reshape(-1), period_f)
-    if truth.size < 10:
-        raise NeurodlValueError(f"need at least 10 trials for a threshold; got {truth.size}.")
-    if not 0 < ci < 1:
-        raise NeurodlValueError(f"ci must lie in (0, 1); got {ci!r}.")
-    if n_bins < 4 or n_bootstrap < 0:
-        raise NeurodlValueError(
-            f"n_bins must be >= 4 and n_bootstrap >= 0; got {n_bins!r} and {n_bootstrap!r}."
-        )
-    if max_delta is None:
-        spacing = period_f / truth.size
-        max_delta = min(period_f / 8, max(5 * float(np.median(errors)), 5 * spacing))
-    if not 0 < max_delta <= period_f / 2:
-        raise NeurodlValueError(
-            f"max_delta must lie in (0, {period_f / 2}] degrees; got {max_delta!r}."
-        )
+    pred, truth, period_f, max_delta = _check_inputs(
+        predicted, true, period, max_delta, n_bins, n_bootstrap, ci
+    )
     rng = np.random.default_rng(random_state)
     first, second = _pairs(truth, float(max_delta), period_f, max_pairs, rng)
     if first.size < 10:
@@ -165,36 +149,12 @@ def discrimination_threshold(
     first, second = np.where(flip, second, first), np.where(flip, first, second)
     delta = circular_difference(truth[second], truth[first], period_f)
     clockwise = circular_difference(pred[second], pred[first], period_f) > 0
-    edges = np.linspace(-max_delta, max_delta, n_bins + 1)
-    bin_of = np.clip(np.digitize(delta, edges) - 1, 0, n_bins - 1)
-    # pairs sorted by (bin, answer): every sum the fit needs is a sum over contiguous segments
-    order = np.lexsort((clockwise, bin_of))
-    first, second, delta = first[order], second[order], delta[order]
-    segment = 2 * bin_of[order] + clockwise[order]
-    filled = np.bincount(segment, minlength=2 * n_bins) > 0
-    starts = np.searchsorted(segment, np.flatnonzero(filled))  # of the non-empty segments
-
-    def segment_sums(values: NDArray[Any]) -> NDArray[np.float64]:
-        sums = np.zeros(2 * n_bins)
-        sums[filled] = np.add.reduceat(values, starts, dtype=np.float64)
-        return sums
-
-    def binned(weights: NDArray[Any]) -> tuple[NDArray[np.float64], ...]:
-        sums = segment_sums(weights)
-        total = sums.reshape(n_bins, 2).sum(1)
-        return sums[1::2], total
-
-    def threshold_of(weights: NDArray[Any], x: NDArray[np.float64]) -> tuple[float, ...]:
-        k, n = binned(weights)
-        used = n > 0
-        bias, slope = fit_psychometric(x[used], k[used], n[used])
-        return (np.log(3.0) / slope if slope > 0 else np.inf), bias, slope
-
+    pairs = _BinnedPairs(delta, clockwise, float(max_delta), n_bins)
+    first, second = first[pairs.order], second[pairs.order]
     ones = np.ones(delta.size)
-    k_all, n_all = binned(ones)
-    moments = segment_sums(delta).reshape(n_bins, 2).sum(1)
-    x_all = moments / np.maximum(n_all, 1e-12)  # mean Δθ of each bin
-    threshold, bias, slope = threshold_of(ones, x_all)
+    k_all, n_all = pairs.counts(ones)
+    x_all = pairs.mean_delta(n_all)
+    threshold, bias, slope = pairs.threshold(ones, x_all)
     boot = np.empty(n_bootstrap)
     first8, second8 = first.astype(np.int32), second.astype(np.int32)
     for b in range(n_bootstrap):
@@ -203,7 +163,7 @@ def discrimination_threshold(
         counts = np.bincount(rng.integers(0, truth.size, truth.size), minlength=truth.size)
         copies = np.minimum(counts, 255).astype(np.uint8)
         weights = np.multiply(copies.take(first8), copies.take(second8), dtype=np.uint16)
-        boot[b] = threshold_of(weights, x_all)[0]
+        boot[b] = pairs.threshold(weights, x_all)[0]
     tail = 100 * (1 - ci) / 2
     low, high = float("nan"), float("nan")
     if n_bootstrap:
@@ -224,3 +184,79 @@ def discrimination_threshold(
         "extrapolated": bool(threshold > max_delta),
         "n_bootstrap": int(n_bootstrap),
     }
+
+
+def _check_inputs(
+    predicted: ArrayLike,
+    true: ArrayLike,
+    period: float,
+    max_delta: float | None,
+    n_bins: int,
+    n_bootstrap: int,
+    ci: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float]:
+    """Angles within one period, the period and ``max_delta`` (its default resolved)."""
+    period_f = check_period(period)
+    errors = circular_error(predicted, true, period_f)
+    pred = np.mod(np.asarray(predicted, dtype=np.float64).reshape(-1), period_f)
+    truth = np.mod(np.asarray(true, dtype=np.float64).reshape(-1), period_f)
+    if truth.size < 10:
+        raise NeurodlValueError(f"need at least 10 trials for a threshold; got {truth.size}.")
+    if not 0 < ci < 1:
+        raise NeurodlValueError(f"ci must lie in (0, 1); got {ci!r}.")
+    if n_bins < 4 or n_bootstrap < 0:
+        raise NeurodlValueError(
+            f"n_bins must be >= 4 and n_bootstrap >= 0; got {n_bins!r} and {n_bootstrap!r}."
+        )
+    if max_delta is None:
+        spacing = period_f / truth.size
+        max_delta = min(period_f / 8, max(5 * float(np.median(errors)), 5 * spacing))
+    if not 0 < max_delta <= period_f / 2:
+        raise NeurodlValueError(
+            f"max_delta must lie in (0, {period_f / 2}] degrees; got {max_delta!r}."
+        )
+    return pred, truth, period_f, float(max_delta)
+
+
+class _BinnedPairs:
+    """Trial pairs sorted by (Δθ bin, answer), so that every sum a fit needs is a segment sum.
+
+    ``order`` sorts the pairs as given into that order; ``counts(weights)`` gives the
+    (weighted) clockwise answers and totals per bin, ``threshold`` the fitted 75 % threshold.
+    """
+
+    def __init__(
+        self,
+        delta: NDArray[np.float64],
+        clockwise: NDArray[np.bool_],
+        max_delta: float,
+        n_bins: int,
+    ) -> None:
+        edges = np.linspace(-max_delta, max_delta, n_bins + 1)
+        bin_of = np.clip(np.digitize(delta, edges) - 1, 0, n_bins - 1)
+        self.order = np.lexsort((clockwise, bin_of))
+        self.delta = delta[self.order]
+        segment = 2 * bin_of[self.order] + clockwise[self.order]
+        self.n_bins = n_bins
+        self.filled = np.bincount(segment, minlength=2 * n_bins) > 0
+        self.starts = np.searchsorted(segment, np.flatnonzero(self.filled))
+
+    def _sums(self, values: NDArray[Any]) -> NDArray[np.float64]:
+        sums = np.zeros(2 * self.n_bins)
+        sums[self.filled] = np.add.reduceat(values, self.starts, dtype=np.float64)
+        return sums
+
+    def counts(self, weights: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        sums = self._sums(weights)
+        return sums[1::2], sums.reshape(self.n_bins, 2).sum(1)
+
+    def mean_delta(self, n: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Mean Δθ of the pairs in each bin (degrees)."""
+        moments = self._sums(self.delta).reshape(self.n_bins, 2).sum(1)
+        return moments / np.maximum(n, 1e-12)
+
+    def threshold(self, weights: NDArray[Any], x: NDArray[np.float64]) -> tuple[float, ...]:
+        k, n = self.counts(weights)
+        used = n > 0
+        bias, slope = fit_psychometric(x[used], k[used], n[used])
+        return (np.log(3.0) / slope if slope > 0 else np.inf), bias, slope

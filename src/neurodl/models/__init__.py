@@ -2,3 +2,12 @@
 
 Nothing here knows about numpy, files or training loops.
 """
+
+from neurodl.models.cnn import *  # noqa: F403
+from neurodl.models.cnn import __all__ as _cnn
+from neurodl.models.mlp import *  # noqa: F403
+from neurodl.models.mlp import __all__ as _mlp
+from neurodl.models.tilt import *  # noqa: F403
+from neurodl.models.tilt import __all__ as _tilt
+
+__all__ = [*_cnn, *_mlp, *_tilt]

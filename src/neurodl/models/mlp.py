@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from neurodl.exceptions import NeurodlValueError
+
 __all__ = ["MLP", "CurriculumNet"]
 
 
@@ -49,7 +51,7 @@ class MLP(nn.Module):
     def hidden_activations(self, x: torch.Tensor) -> torch.Tensor:
         """Activity of the first hidden layer after ReLU, shape (batch, hidden_layer_sizes[0])."""
         if not len(self.hidden):
-            raise ValueError("this MLP has no hidden layer.")
+            raise NeurodlValueError("this MLP has no hidden layer.")
         return torch.relu(self.hidden[0](x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,16 @@
 """Plots: every ``plot_*`` function takes ``ax=None`` and returns its Axes or Figure.
 
-Library code never calls ``plt.show()`` or ``savefig``; the CLI saves figures through one helper.
+Library code never calls ``plt.show()`` or ``savefig``; results are saved by
+:meth:`neurodl.AnalysisResult.save`. Importing this package imports matplotlib.
 """
+
+from neurodl.plotting.data import *  # noqa: F403
+from neurodl.plotting.data import __all__ as _data
+from neurodl.plotting.decoding import *  # noqa: F403
+from neurodl.plotting.decoding import __all__ as _decoding
+from neurodl.plotting.encoding import *  # noqa: F403
+from neurodl.plotting.encoding import __all__ as _encoding
+from neurodl.plotting.rsa import *  # noqa: F403
+from neurodl.plotting.rsa import __all__ as _rsa
+
+__all__ = [*_data, *_decoding, *_encoding, *_rsa]

@@ -2,8 +2,9 @@
 
 from neurodl.rsa._utils import rdm_to_vector, vector_to_rdm
 from neurodl.rsa.activations import extract_activations, layer_names
-from neurodl.rsa.analysis import load_module, make_conditions, run_rsa
+from neurodl.rsa.analysis import run_rsa
 from neurodl.rsa.compare import COMPARE_METHODS, compare_rdms, compute_cka
+from neurodl.rsa.conditions import make_conditions
 from neurodl.rsa.inference import (
     BOOTSTRAP_METHODS,
     BootstrapResult,
@@ -13,6 +14,7 @@ from neurodl.rsa.inference import (
     pairwise_bootstrap_test,
     permutation_test,
 )
+from neurodl.rsa.networks import load_module
 from neurodl.rsa.neurons import NEURON_RDM_METHODS, bootstrap_over_neurons
 from neurodl.rsa.rdm import NOISE_METHODS, RDM_METHODS, compute_rdm, estimate_noise
 from neurodl.rsa.tilt import TiltTask, make_tilt_task, train_tilt_cnn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -161,12 +162,17 @@ def _sentences(metrics: dict[str, Any], compare: str, n_permutations: int) -> li
             f"{upper:.3f} (upper): {verdict}."
         )
     for layer, entry in metrics["layers"].items():
-        sim, low, high = entry["similarity"], entry["ci_low"], entry["ci_high"]
+        sim, low, high = (
+            entry["similarity"],
+            entry["similarity_ci_low"],
+            entry["similarity_ci_high"],
+        )
         if sim is None:
             summary.append(f"Layer {layer}: the {name} similarity is undefined.")
             continue
         has_ci = low is not None and high is not None
-        interval = f" (95% CI {low:.3f} to {high:.3f})" if has_ci else ""
+        level = f"{metrics.get('confidence_level', 0.95):.0%}"
+        interval = f" ({level} CI {low:.3f} to {high:.3f})" if has_ci else ""
         text = f"Layer {layer}: {name} similarity {sim:.3f}{interval}, "
         text += _p_text(entry["p_value"], n_permutations)
         if has_ci and low <= 0 <= high:
@@ -200,6 +206,8 @@ def build_result(
     accuracy: float | None,
     parameters: dict[str, Any],
     quick: bool,
+    figures: bool = True,
+    started: float | None = None,
 ) -> AnalysisResult:
     """Assemble the AnalysisResult of ``run_rsa``.
 
@@ -214,8 +222,8 @@ def build_result(
         "layers": {
             name: {
                 "similarity": _num(similarity[i]),
-                "ci_low": _num(low[i]),
-                "ci_high": _num(high[i]),
+                "similarity_ci_low": _num(low[i]),
+                "similarity_ci_high": _num(high[i]),
                 "p_value": _num(p_values[i]),
             }
             for i, name in enumerate(names)
@@ -235,26 +243,31 @@ def build_result(
         "n_splits": parameters["n_splits"],
         "conditions": parameters["conditions"],
         "n_permutations": parameters["n_permutations"],
-        "n_bootstrap": parameters["n_bootstrap"],
+        "n_resamples": parameters["n_resamples"],
+        "confidence_level": parameters["confidence_level"],
     }
     summary = _sentences(metrics, compare, parameters.get("n_permutations", 0))
-    figures = _figures(
-        names,
-        similarity,
-        low,
-        high,
-        ceiling,
-        data_rdm,
-        model_rdms,
-        layer_patterns,
-        data_patterns,
-        cond_theta,
-        quick,
-        compare,
-    )
+    drawn = {}
+    if figures:
+        drawn = _figures(
+            names,
+            similarity,
+            low,
+            high,
+            ceiling,
+            data_rdm,
+            model_rdms,
+            layer_patterns,
+            data_patterns,
+            cond_theta,
+            quick,
+            compare,
+        )
+    if started is not None:
+        metrics["wall_seconds"] = round(time.perf_counter() - started, 3)
     return AnalysisResult(
         metrics=metrics,
-        figures=figures,
+        figures=drawn,
         summary=summary,
         parameters=parameters,
         title="Comparison (RSA)",

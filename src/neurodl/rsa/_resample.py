@@ -2,7 +2,7 @@
 
 ``rdm_bootstrap`` resamples whole data RDMs (animals, sessions): conditions stay fixed, so
 model-vs-RDM similarities are computed once and a resample only reweights them (for Pearson
-and cosine the ceiling too; other methods re-pool per resample). ``loop_condition_bootstrap``
+and cosine the ceiling too; other methods re-pool per resample). ``loop_condition_resamples``
 resamples conditions for the methods with no weighted-moment form (Kendall's tau-a and the
 whitened measures): it builds each resampled RDM as rsatoolbox does (rows and columns
 repeated, dissimilarities between copies of one condition NaN) and compares, one resample at
@@ -104,7 +104,7 @@ def rdm_bootstrap(models: F64, data: F64, n: int, method: str, counts: F64) -> t
     return evaluations, lower, upper
 
 
-def loop_condition_bootstrap(
+def loop_condition_resamples(
     models: F64, data: F64, n: int, method: str, drawn: NDArray[np.intp]
 ) -> tuple[F64, F64, F64]:
     """Condition resamples evaluated one by one on the resampled RDMs (any comparison method).

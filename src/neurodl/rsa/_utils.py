@@ -10,15 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from neurodl.exceptions import DataValueError, NeurodlValueError
 
-__all__ = ["check_method", "group_conditions", "rdm_to_vector", "vector_to_rdm"]
-
-
-def check_method(name: str, value: Any, options: tuple[str, ...]) -> str:
-    """Raise a clear error unless ``value`` is one of ``options``."""
-    if not isinstance(value, str) or value not in options:
-        listed = ", ".join(repr(o) for o in options)
-        raise NeurodlValueError(f"{name} must be one of {{{listed}}}; got {value!r}.")
-    return value
+__all__ = ["group_conditions", "rdm_to_vector", "vector_to_rdm"]
 
 
 def as_data(data: ArrayLike, name: str = "data") -> NDArray[Any]:
@@ -129,24 +121,24 @@ def as_rdm_stack(rdms: ArrayLike, name: str) -> tuple[NDArray[np.float64], bool]
 
 def draw_resamples(
     resamples: ArrayLike | None,
-    n_bootstrap: int,
+    n_resamples: int,
     size: int,
     what: str,
     random_state: int | np.random.Generator | None,
 ) -> NDArray[np.intp]:
-    """Bootstrap indices (n_bootstrap, size) into ``size`` items: drawn, or checked if given.
+    """Bootstrap indices (n_resamples, size) into ``size`` items: drawn, or checked if given.
 
     ``what`` names the items, in the plural, in error messages ("conditions", "channels").
     """
     if resamples is None:
-        if int(n_bootstrap) < 1:
-            raise NeurodlValueError(f"n_bootstrap must be >= 1; got {n_bootstrap!r}.")
+        if int(n_resamples) < 1:
+            raise NeurodlValueError(f"n_resamples must be >= 1; got {n_resamples!r}.")
         rng = np.random.default_rng(random_state)
-        return rng.integers(0, size, size=(int(n_bootstrap), size)).astype(np.intp)
+        return rng.integers(0, size, size=(int(n_resamples), size)).astype(np.intp)
     drawn = np.asarray(resamples)
     if drawn.ndim != 2 or drawn.shape[1] != size or drawn.dtype.kind not in "iu":
         raise NeurodlValueError(
-            f"resamples must be integer {what.rstrip('s')} indices of shape (n_bootstrap, {size}); "
+            f"resamples must be integer {what.rstrip('s')} indices of shape (n_resamples, {size}); "
             f"got "
             f"{drawn.dtype} array of shape {drawn.shape}."
         )

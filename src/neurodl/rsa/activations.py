@@ -1,7 +1,8 @@
-"""Layer activations of any torch module, recorded with forward hooks."""
+"""Layer activations of any torch module: forward hooks, or cut graphs for TorchScript."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -9,8 +10,8 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
-from neurodl.exceptions import DataValueError, NeurodlTypeError, NeurodlValueError
-from neurodl.rsa._utils import check_method
+from neurodl.exceptions import DataValueError, NeurodlTypeError, NeurodlValueError, check_option
+from neurodl.rsa._torchscript import scripted_recorder
 from neurodl.training import resolve_device
 
 __all__ = ["extract_activations", "layer_names"]
@@ -51,8 +52,10 @@ def extract_activations(
     Parameters
     ----------
     module : torch.nn.Module
-        Any network (neurodl's, torchvision's, timm's...). It is run in eval mode without
-        gradients and moved to ``device``; its training flag is restored afterwards.
+        Any network (neurodl's, torchvision's, timm's...), or a TorchScript module (loaded
+        with ``torch.jit.load``: safe, no pickle), whose layers are read from its graph. It is
+        run in eval mode without gradients and moved to ``device``; its training flag is
+        restored afterwards.
     images : array-like of shape (n_images, height, width) or (n_images, channels, height, width)
         Inputs; a channel axis is added to 3-D input.
     layers : sequence of str
@@ -82,16 +85,50 @@ def extract_activations(
     >>> acts["1"].shape
     (5, 3)
     """
+    x, names = _check_request(module, images, layers, batch_size, reduce)
+    dev = resolve_device(device)
+    projections: dict[str, torch.Tensor] = {}
+    generator = torch.Generator().manual_seed(0 if random_state is None else int(random_state))
+    chunks: dict[str, list[NDArray[np.float32]]] = {name: [] for name in names}
+    was_training = module.training
+    module.to(dev)
+    module.eval()
+    forward, release = _recorder(module, names)
+    try:
+        with torch.no_grad():
+            for start in range(0, x.shape[0], int(batch_size)):
+                captured = forward(torch.from_numpy(x[start : start + int(batch_size)]).to(dev))
+                for name in names:
+                    flat = captured[name].detach().reshape(captured[name].shape[0], -1).float()
+                    if reduce == "random_projection":
+                        if name not in projections:
+                            projections[name] = torch.randn(
+                                flat.shape[1], n_components, generator=generator
+                            ).to(dev) / float(np.sqrt(n_components))
+                        flat = flat @ projections[name]
+                    chunks[name].append(flat.cpu().numpy().astype(np.float32))
+    finally:
+        release()
+        module.train(was_training)
+    out = {name: np.concatenate(chunks[name]) for name in names}
+    if reduce == "pca":
+        from sklearn.decomposition import PCA
+
+        for name, acts in out.items():
+            k = min(int(n_components), acts.shape[0], acts.shape[1])
+            pca = PCA(n_components=k, random_state=random_state)
+            out[name] = pca.fit_transform(acts).astype(np.float32)
+    return out
+
+
+def _check_request(
+    module: nn.Module, images: ArrayLike, layers: Any, batch_size: int, reduce: str | None
+) -> tuple[NDArray[np.float32], list[str]]:
+    """The images as (n, channels, height, width) float32 and the checked layer names."""
     if not isinstance(module, nn.Module):
         raise NeurodlTypeError(f"module must be a torch.nn.Module; got {type(module).__name__}.")
-    if isinstance(module, torch.jit.ScriptModule):
-        raise NeurodlTypeError(
-            "TorchScript modules do not support forward hooks, so their layers cannot be "
-            "recorded; pass the Python nn.Module (for example a module saved with torch.save, "
-            "loaded with allow_pickle=True when trusted)."
-        )
     if reduce is not None:
-        check_method("reduce", reduce, ("pca", "random_projection"))
+        check_option("reduce", reduce, ("pca", "random_projection"))
     available = dict(module.named_modules())
     names = list(layers)
     if not names:
@@ -112,48 +149,38 @@ def extract_activations(
         )
     if int(batch_size) < 1:
         raise NeurodlValueError(f"batch_size must be >= 1; got {batch_size!r}.")
-    dev = resolve_device(device)
+    return x, names
+
+
+def _recorder(
+    module: nn.Module, names: list[str]
+) -> tuple[Callable[[torch.Tensor], dict[str, torch.Tensor]], Callable[[], None]]:
+    """A forward pass returning each named layer's output, and the function that cleans up.
+
+    Python modules are recorded by forward hooks; TorchScript modules, which take none, by
+    :func:`~neurodl.rsa._torchscript.scripted_recorder`.
+    """
+    if isinstance(module, torch.jit.ScriptModule):
+        return scripted_recorder(module, names), lambda: None
     captured: dict[str, torch.Tensor] = {}
+    modules = dict(module.named_modules())
     handles = [
-        available[name].register_forward_hook(
+        modules[name].register_forward_hook(
             lambda _m, _i, out, name=name: captured.__setitem__(name, _first_tensor(out))
         )
         for name in names
     ]
-    projections: dict[str, torch.Tensor] = {}
-    generator = torch.Generator().manual_seed(0 if random_state is None else int(random_state))
-    chunks: dict[str, list[NDArray[np.float32]]] = {name: [] for name in names}
-    was_training = module.training
-    module.to(dev)
-    module.eval()
-    try:
-        with torch.no_grad():
-            for start in range(0, x.shape[0], int(batch_size)):
-                captured.clear()
-                module(torch.from_numpy(x[start : start + int(batch_size)]).to(dev))
-                for name in names:
-                    if name not in captured:
-                        raise NeurodlValueError(
-                            f"layer {name!r} was not called during the forward pass."
-                        )
-                    flat = captured[name].detach().reshape(captured[name].shape[0], -1).float()
-                    if reduce == "random_projection":
-                        if name not in projections:
-                            projections[name] = torch.randn(
-                                flat.shape[1], n_components, generator=generator
-                            ).to(dev) / float(np.sqrt(n_components))
-                        flat = flat @ projections[name]
-                    chunks[name].append(flat.cpu().numpy().astype(np.float32))
-    finally:
+
+    def forward(batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        captured.clear()
+        module(batch)
+        missing = [name for name in names if name not in captured]
+        if missing:
+            raise NeurodlValueError(f"layer {missing[0]!r} was not called during the forward pass.")
+        return dict(captured)
+
+    def release() -> None:
         for handle in handles:
             handle.remove()
-        module.train(was_training)
-    out = {name: np.concatenate(chunks[name]) for name in names}
-    if reduce == "pca":
-        from sklearn.decomposition import PCA
 
-        for name, acts in out.items():
-            k = min(int(n_components), acts.shape[0], acts.shape[1])
-            pca = PCA(n_components=k, random_state=random_state)
-            out[name] = pca.fit_transform(acts).astype(np.float32)
-    return out
+    return forward, release

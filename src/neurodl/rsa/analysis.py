@@ -3,177 +3,45 @@
 from __future__ import annotations
 
 import logging
-import warnings
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse
-import torch
 from numpy.typing import NDArray
 from torch import nn
 
 from neurodl.data.recording import Recording
-from neurodl.exceptions import DataFormatError, DataValueError, NeurodlValueError, UnsafeFileError
-from neurodl.results import AnalysisResult
-from neurodl.rsa._utils import check_method, condition_means
+from neurodl.exceptions import (
+    DataValueError,
+    NeurodlValueError,
+    check_option,
+)
+from neurodl.results import AnalysisResult, resolve_seed
+from neurodl.rsa._utils import condition_means
 from neurodl.rsa.activations import extract_activations
 from neurodl.rsa.compare import COMPARE_METHODS
+from neurodl.rsa.conditions import (
+    condition_stimuli,
+    make_conditions,
+    make_folds,
+    split_half_rdms,
+)
 from neurodl.rsa.inference import (
+    BootstrapResult,
     bootstrap_rdm_comparison,
     pairwise_bootstrap_test,
     permutation_test,
 )
+from neurodl.rsa.networks import default_layers, resolve_model
 from neurodl.rsa.neurons import NEURON_RDM_METHODS, bootstrap_over_neurons
 from neurodl.rsa.rdm import RDM_METHODS, compute_rdm
-from neurodl.stimuli import make_grating
 
-__all__ = ["load_module", "make_conditions", "run_rsa"]
+__all__ = ["make_conditions", "run_rsa"]
 
 logger = logging.getLogger(__name__)
-MAX_FOLDS = 10
-N_SPLITS = 2
-CONDITION_CHOICES = ("orientation", "stimuli")
 BOOTSTRAP_OVER = ("conditions", "neurons")
-
-
-def load_module(path: str | Path, *, allow_pickle: bool = False) -> nn.Module:
-    """Load a user's network: TorchScript (safe) or, when trusted, a pickled ``nn.Module``."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataFormatError(f"model file {str(path)!r} does not exist.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return torch.jit.load(str(path), map_location="cpu")
-    except (RuntimeError, ValueError):
-        pass
-    if not allow_pickle:
-        raise UnsafeFileError(
-            f"model file {str(path)!r} is not TorchScript; loading a pickled module runs code "
-            "from the file. Pass allow_pickle=True (--allow-pickle) only if you trust it."
-        )
-    try:
-        module = torch.load(str(path), map_location="cpu", weights_only=False)
-    except Exception as exc:
-        raise DataFormatError(f"model file {str(path)!r} could not be read: {exc}") from None
-    if not isinstance(module, nn.Module):
-        raise DataFormatError(
-            f"model file {str(path)!r} holds a {type(module).__name__}, not a torch.nn.Module "
-            "(a state_dict needs its network class; save the whole module or TorchScript)."
-        )
-    return module
-
-
-def make_conditions(
-    recording: Recording, *, n_bins: int = 36, conditions: str = "orientation"
-) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp], str]:
-    """Conditions, their orientations and cross-validation folds for RSA.
-
-    With ``conditions="orientation"`` (the default) conditions are orientations over all
-    trials: the distinct orientations when every one of them was shown at least twice (a
-    discrete design), otherwise ``n_bins`` equal bins over [0°, 360°) whose trials serve as
-    the bin's repeats. With ``conditions="stimuli"`` trials that repeat the same stimulus
-    (``image_id``, else ``orientation``) form conditions, and with a ``test_set`` marker only
-    the repeated test trials are used.
-
-    Returns
-    -------
-    trials : ndarray of int
-        Trials used, sorted by condition (so that the first appearance of each condition
-        follows the condition numbering, as :func:`~neurodl.rsa.compute_rdm` orders them).
-    orientation : ndarray of shape (n_conditions,)
-        Circular mean orientation of each condition (degrees).
-    index : ndarray of int of shape (len(trials),)
-        Condition of each used trial, numbered in order of orientation (non-decreasing).
-    description : str
-    """
-    check_method("conditions", conditions, CONDITION_CHOICES)
-    theta = np.asarray(recording.orientation, dtype=np.float64) % 360
-    trials = np.arange(recording.n_trials)
-    index = np.zeros(0, dtype=np.intp)
-    description = ""
-    if conditions == "stimuli":
-        if "test_set" in recording.stimulus and np.sum(recording.stimulus["test_set"] > 0) > 0:
-            trials = np.flatnonzero(recording.stimulus["test_set"] > 0)
-        _labels, index = recording.select(trials).condition_labels()
-        description = f"{np.bincount(index).size} repeated stimuli"
-    else:
-        _values, index = np.unique(theta, return_inverse=True)
-        description = f"{_values.size} orientations"
-    counts = np.bincount(index)
-    if counts.size < 3 or counts.min() < 2:
-        trials = np.arange(recording.n_trials)
-        index = np.floor(theta / (360.0 / n_bins)).astype(np.intp) % n_bins
-        present = np.unique(index)
-        index = np.searchsorted(present, index).astype(np.intp)
-        counts = np.bincount(index)
-        description = f"orientation in {n_bins} bins of {360 / n_bins:g}°"
-        if present.size < 3 or counts.min() < 2:
-            raise DataValueError(
-                "RSA needs at least 3 conditions with 2 or more trials each; binning orientation "
-                f"into {n_bins} bins gave {present.size} conditions with as few as "
-                f"{counts.min()} trials."
-            )
-    angles = np.deg2rad(theta[trials])
-    n_cond = int(index.max()) + 1
-    mean_angle = np.arctan2(
-        np.bincount(index, np.sin(angles), n_cond), np.bincount(index, np.cos(angles), n_cond)
-    )
-    orientation = np.rad2deg(mean_angle) % 360
-    order = np.argsort(orientation, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    index = rank[index].astype(np.intp)
-    by_condition = np.argsort(index, kind="stable")
-    return trials[by_condition], orientation[order], index[by_condition], description
-
-
-def _folds(index: NDArray[np.intp]) -> tuple[NDArray[np.intp], int]:
-    counts = np.bincount(index)
-    n_folds = int(min(counts.min(), MAX_FOLDS))
-    order = np.argsort(index, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    within = np.empty_like(index)
-    within[order] = np.arange(index.size) - starts[index[order]]
-    return (within % n_folds).astype(np.intp), n_folds
-
-
-def _split_rdms(
-    responses: NDArray[Any],
-    index: NDArray[np.intp],
-    folds: NDArray[np.intp],
-    n_folds: int,
-    method: str,
-) -> NDArray[np.float64]:
-    """One data RDM per split half of the folds (at least 2 folds per half for crossnobis).
-
-    ``index`` must be non-decreasing and every condition present in every fold, so that each
-    split RDM numbers its conditions like ``index`` (compute_rdm keeps first appearances).
-    """
-    per_split = 2 if method == "crossnobis" else 1
-    n_splits = min(max(n_folds // per_split, 1), N_SPLITS)
-    split_of_fold = np.arange(n_folds) % n_splits
-    rdms = []
-    for s in range(n_splits):
-        rows = np.flatnonzero(split_of_fold[folds] == s)
-        kwargs: dict[str, Any] = {"folds": folds[rows]} if method == "crossnobis" else {}
-        rdms.append(compute_rdm(responses[rows], index[rows], method=method, **kwargs))
-    return np.stack(rdms)
-
-
-def _stimuli(
-    recording: Recording, trials: NDArray[np.intp], size: tuple[int, int]
-) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
-    """Unique stimulus images of the used trials and the image of each trial."""
-    if recording.images is not None:
-        ids = recording.stimulus["image_id"][trials]
-        unique, inverse = np.unique(ids, return_inverse=True)
-        return recording.images[unique], inverse.reshape(-1).astype(np.intp)
-    theta = np.asarray(recording.orientation, dtype=np.float64)[trials]
-    unique, inverse = np.unique(theta, return_inverse=True)
-    images = make_grating(unique, size=size).reshape(unique.size, *size)
-    return images, inverse.reshape(-1).astype(np.intp)
 
 
 def run_rsa(
@@ -183,15 +51,19 @@ def run_rsa(
     layers: list[str] | None = None,
     rdm: str = "correlation",
     compare: str = "pearson",
-    seed: int = 0,
     device: str = "cpu",
     quick: bool = False,
-    n_bootstrap: int = 1000,
     n_permutations: int = 1000,
     allow_pickle: bool = False,
     n_bins: int = 36,
     conditions: str = "orientation",
     bootstrap: str = "conditions",
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    n_jobs: int | None = None,
+    random_state: int | None = None,
+    figures: bool = True,
+    verbose: int = 0,
 ) -> AnalysisResult:
     """Compare every layer of a network with a recording's representation of orientation.
 
@@ -210,13 +82,13 @@ def run_rsa(
         compare them with their plain counterpart (euclidean, same normalisation).
     compare : str
         RDM comparison (:data:`neurodl.rsa.COMPARE_METHODS`).
-    seed : int
     device : str
     quick : bool
         Tiny training, 24 orientation bins and PCA embeddings only: a run in seconds. The
         resamples and permutations are not reduced (they cost milliseconds), so p-values keep
         their resolution of 1 / (n_permutations + 1).
-    n_bootstrap, n_permutations : int
+    n_permutations : int
+        Permutations of the condition labels for each layer's p-value.
     n_bins : int
         Orientation bins (24 with ``quick``) when orientations are continuous.
     conditions : {"orientation", "stimuli"}
@@ -228,6 +100,20 @@ def run_rsa(
         stimuli) or the recorded neurons (another sample of neurons, same stimuli;
         ``rdm`` "euclidean" or "correlation" only), see
         :func:`~neurodl.rsa.bootstrap_over_neurons`.
+
+    n_resamples : int
+        Bootstrap resamples of the similarities and the noise ceiling.
+    confidence_level : float
+        Level of every confidence interval, in (0, 1).
+    n_jobs : int or None
+        Cores for the rank bootstraps (see :func:`~neurodl.rsa.bootstrap_rdm_comparison`).
+    random_state : int or None
+        Seeds the tilt network, the resamples and the permutations; None draws a fresh seed,
+        recorded in ``parameters["random_state"]``.
+    figures : bool
+        Make the figures (False imports no matplotlib).
+    verbose : int
+        0 quiet; 1 or 2 log the steps.
 
     Returns
     -------
@@ -258,9 +144,106 @@ def run_rsa(
     its RDM correlates r = 0.89 with 180°-periodic orientation differences and r = 0.07 with
     360° ones. That is a real difference between the layers, not an artefact.
     """
-    check_method("rdm", rdm, RDM_METHODS)
-    check_method("compare", compare, COMPARE_METHODS)
-    check_method("bootstrap", bootstrap, BOOTSTRAP_OVER)
+    started = time.perf_counter()
+    seed = _check_options(rdm, compare, bootstrap, confidence_level, random_state)
+    trials, cond_theta, index, description = make_conditions(
+        recording, n_bins=24 if quick else n_bins, conditions=conditions
+    )
+    folds, n_folds = make_folds(index)
+    if rdm == "crossnobis" and n_folds < 2:
+        raise DataValueError("crossnobis needs at least 2 trials per condition.")
+    responses = recording.responses[trials]
+    data_rdm = compute_rdm(
+        responses, index, method=rdm, folds=folds if rdm == "crossnobis" else None
+    )
+    split = split_half_rdms(responses, index, folds, n_folds, rdm)
+    size = (
+        recording.images.shape[1:]
+        if recording.images is not None
+        else ((24, 32) if quick else (48, 64))
+    )
+    module, model_name, accuracy = resolve_model(
+        model,
+        image_size=tuple(size),
+        quick=quick,
+        random_state=seed,
+        device=device,
+        allow_pickle=allow_pickle,
+    )
+    images, image_of_trial = condition_stimuli(recording, trials, tuple(size))
+    model_method = "euclidean" if rdm in ("crossnobis", "mahalanobis") else rdm
+    layer_patterns, model_rdms, skipped = _layer_rdms(
+        module,
+        default_layers(module, layers),
+        (images, image_of_trial, index, cond_theta.size),
+        model_method,
+        device,
+    )
+    perm = permutation_test(
+        model_rdms, split, method=compare, n_permutations=n_permutations, random_state=seed
+    )
+    boot = _bootstrap(
+        model_rdms,
+        split,
+        (responses, index, folds, n_folds),
+        rdm=rdm,
+        compare=compare,
+        over=bootstrap,
+        n_resamples=n_resamples,
+        confidence_level=confidence_level,
+        n_jobs=n_jobs,
+        random_state=seed,
+    )
+    from neurodl.rsa._report import build_result
+
+    return build_result(
+        names=list(layer_patterns),
+        similarity=boot.similarity,
+        low=boot.ci_low,
+        high=boot.ci_high,
+        p_values=perm.p_values,
+        pairwise=pairwise_bootstrap_test(boot.samples) if len(layer_patterns) > 1 else None,
+        ceiling=boot.noise_ceiling,
+        data_rdm=data_rdm,
+        model_rdms=model_rdms,
+        layer_patterns=layer_patterns,
+        data_patterns=condition_means(responses, index, cond_theta.size),
+        cond_theta=cond_theta,
+        accuracy=accuracy,
+        parameters={
+            "model": model_name,
+            "layers": list(layer_patterns),
+            "rdm": rdm,
+            "compare": compare,
+            "device": device,
+            "quick": quick,
+            "n_resamples": n_resamples,
+            "confidence_level": confidence_level,
+            "n_jobs": n_jobs,
+            "random_state": seed,
+            "bootstrap_over": bootstrap,
+            "n_permutations": n_permutations,
+            "conditions": description,
+            "n_conditions": int(cond_theta.size),
+            "n_splits": int(split.shape[0]),
+            "model_rdm_method": model_method,
+            "skipped_layers": skipped,
+        },
+        quick=quick,
+        figures=figures,
+        started=started,
+    )
+
+
+def _check_options(
+    rdm: str, compare: str, bootstrap: str, confidence_level: float, random_state: int | None
+) -> int:
+    """Validate run_rsa's choices; return the seed to use."""
+    check_option("rdm", rdm, RDM_METHODS)
+    check_option("compare", compare, COMPARE_METHODS)
+    check_option("bootstrap", bootstrap, BOOTSTRAP_OVER)
+    if not 0 < confidence_level < 1:
+        raise NeurodlValueError(f"confidence_level must lie in (0, 1); got {confidence_level!r}.")
     if bootstrap == "neurons" and rdm not in NEURON_RDM_METHODS:
         listed = ", ".join(repr(m) for m in NEURON_RDM_METHODS)
         raise NeurodlValueError(
@@ -272,120 +255,74 @@ def run_rsa(
             "rdm 'mahalanobis' needs a noise precision; use 'crossnobis' (which also removes "
             "the noise bias) or compute_rdm(..., noise=...)."
         )
-    trials, cond_theta, index, description = make_conditions(
-        recording, n_bins=24 if quick else n_bins, conditions=conditions
-    )
-    folds, n_folds = _folds(index)
-    if rdm == "crossnobis" and n_folds < 2:
-        raise DataValueError("crossnobis needs at least 2 trials per condition.")
-    responses = recording.responses[trials]
-    data_rdm = compute_rdm(
-        responses, index, method=rdm, folds=folds if rdm == "crossnobis" else None
-    )
-    split = _split_rdms(responses, index, folds, n_folds, rdm)
+    return resolve_seed(random_state)
 
-    accuracy: float | None = None
-    size = (
-        recording.images.shape[1:]
-        if recording.images is not None
-        else ((24, 32) if quick else (48, 64))
-    )
-    if isinstance(model, nn.Module):
-        module, model_name = model, type(model).__name__
-    elif model == "tilt-cnn":
-        from neurodl.rsa.tilt import train_tilt_cnn
 
-        kwargs: dict[str, Any] = {"n_train": 256, "n_test": 128, "max_epochs": 4} if quick else {}
-        module, accuracy, _ = train_tilt_cnn(
-            image_size=tuple(size), random_state=seed, device=device, **kwargs
-        )
-        model_name = "tilt-cnn"
-    else:
-        module, model_name = load_module(model, allow_pickle=allow_pickle), str(model)
-    if layers is None:
-        default = getattr(module, "default_layers", None)
-        layers = list(default) if default else [name for name, _ in module.named_children()]
-    images, image_of_trial = _stimuli(recording, trials, tuple(size))
-    n_cond = cond_theta.size
+def _layer_rdms(
+    module: nn.Module,
+    layers: list[str],
+    stimuli: tuple[NDArray[np.float32], NDArray[np.intp], NDArray[np.intp], int],
+    method: str,
+    device: str,
+) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.float64], list[str]]:
+    """Condition-mean patterns and RDMs of each layer; layers with undefined RDMs are skipped."""
+    images, image_of_trial, index, n_cond = stimuli
     # condition means of the activations as a weighting of the unique images (no per-trial copy)
     counts = np.bincount(index, minlength=n_cond).astype(np.float64)
     weights = scipy.sparse.csr_matrix(
         (1.0 / counts[index], (index, image_of_trial)), shape=(n_cond, images.shape[0])
     )
     acts = extract_activations(module, images, layers, device=device)
-    layer_patterns = {name: np.asarray(weights @ a, dtype=np.float64) for name, a in acts.items()}
-    model_method = "euclidean" if rdm in ("crossnobis", "mahalanobis") else rdm
-    all_rdms = {name: compute_rdm(p, method=model_method) for name, p in layer_patterns.items()}
-    skipped = [name for name, d in all_rdms.items() if not np.all(np.isfinite(d))]
+    patterns = {name: np.asarray(weights @ a, dtype=np.float64) for name, a in acts.items()}
+    rdms = {name: compute_rdm(p, method=method) for name, p in patterns.items()}
+    skipped = [name for name, d in rdms.items() if not np.all(np.isfinite(d))]
     if skipped:
         logger.warning(
-            "layers %s skipped: their %s RDM is undefined (constant patterns)",
-            skipped,
-            model_method,
+            "layers %s skipped: their %s RDM is undefined (constant patterns)", skipped, method
         )
-    layer_patterns = {k: v for k, v in layer_patterns.items() if k not in skipped}
-    if not layer_patterns:
+    patterns = {k: v for k, v in patterns.items() if k not in skipped}
+    if not patterns:
         raise DataValueError(
-            f"no layer gives a defined {model_method} RDM (every layer has constant patterns); "
+            f"no layer gives a defined {method} RDM (every layer has constant patterns); "
             "choose other layers or another rdm method."
         )
-    model_rdms = np.stack([all_rdms[name] for name in layer_patterns])
+    return patterns, np.stack([rdms[name] for name in patterns]), skipped
 
-    perm = permutation_test(
-        model_rdms, split, method=compare, n_permutations=n_permutations, random_state=seed
-    )
-    if bootstrap == "neurons":
+
+def _bootstrap(
+    model_rdms: NDArray[np.float64],
+    split: NDArray[np.float64],
+    data: tuple[NDArray[Any], NDArray[np.intp], NDArray[np.intp], int],
+    *,
+    rdm: str,
+    compare: str,
+    over: str,
+    n_resamples: int,
+    confidence_level: float,
+    n_jobs: int | None,
+    random_state: int,
+) -> BootstrapResult:
+    """Similarities with their intervals and the noise ceiling, resampling ``over``."""
+    if over == "neurons":
+        responses, index, folds, n_folds = data
         n_splits = split.shape[0]
-        boot = bootstrap_over_neurons(
+        return bootstrap_over_neurons(
             model_rdms,
             responses,
             index,
             rdm=rdm,
             method=compare,
             splits=(np.arange(n_folds) % n_splits)[folds] if n_splits > 1 else None,
-            n_bootstrap=n_bootstrap,
-            random_state=seed,
+            n_resamples=n_resamples,
+            confidence_level=confidence_level,
+            random_state=random_state,
         )
-    else:
-        boot = bootstrap_rdm_comparison(
-            model_rdms, split, method=compare, n_bootstrap=n_bootstrap, random_state=seed
-        )
-    similarity, low, high = boot.similarity, boot.ci_low, boot.ci_high
-    ceiling = boot.noise_ceiling
-    pairwise = pairwise_bootstrap_test(boot.samples) if len(layer_patterns) > 1 else None
-
-    from neurodl.rsa._report import build_result
-
-    return build_result(
-        names=list(layer_patterns),
-        similarity=similarity,
-        low=low,
-        high=high,
-        p_values=perm.p_values,
-        pairwise=pairwise,
-        ceiling=ceiling,
-        data_rdm=data_rdm,
-        model_rdms=model_rdms,
-        layer_patterns=layer_patterns,
-        data_patterns=condition_means(responses, index, n_cond),
-        cond_theta=cond_theta,
-        accuracy=accuracy,
-        parameters={
-            "model": model_name,
-            "layers": list(layer_patterns),
-            "rdm": rdm,
-            "compare": compare,
-            "seed": seed,
-            "device": device,
-            "quick": quick,
-            "n_bootstrap": n_bootstrap,
-            "bootstrap_over": bootstrap,
-            "n_permutations": n_permutations,
-            "conditions": description,
-            "n_conditions": int(n_cond),
-            "n_splits": int(split.shape[0]),
-            "model_rdm_method": model_method,
-            "skipped_layers": skipped,
-        },
-        quick=quick,
+    return bootstrap_rdm_comparison(
+        model_rdms,
+        split,
+        method=compare,
+        n_resamples=n_resamples,
+        confidence_level=confidence_level,
+        n_jobs=n_jobs,
+        random_state=random_state,
     )

@@ -8,8 +8,8 @@ import numpy as np
 import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
-from neurodl.exceptions import DataValueError, NeurodlValueError
-from neurodl.rsa._utils import as_data, check_method
+from neurodl.exceptions import DataValueError, NeurodlValueError, check_option
+from neurodl.rsa._utils import as_data
 
 __all__ = ["COMPARE_METHODS", "compare_rdms", "compute_cka"]
 
@@ -195,7 +195,7 @@ def compare_rdms(a: ArrayLike, b: ArrayLike, *, method: str = "pearson") -> Any:
     >>> round(compare_rdms(d, 2 * d, method="pearson"), 6)
     1.0
     """
-    check_method("method", method, COMPARE_METHODS)
+    check_option("method", method, COMPARE_METHODS)
     va, na, single_a = _as_vectors(a, "a")
     vb, nb, single_b = _as_vectors(b, "b")
     if na != nb:
@@ -278,7 +278,7 @@ def compute_cka(
     >>> round(compute_cka(x, 3 * x), 6)
     1.0
     """
-    check_method("kernel", kernel, ("linear", "rbf"))
+    check_option("kernel", kernel, ("linear", "rbf"))
     xa, ya = as_data(x, "x"), as_data(y, "y")
     if xa.shape[0] != ya.shape[0]:
         raise DataValueError(

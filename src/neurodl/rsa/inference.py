@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from neurodl.exceptions import NeurodlValueError
-from neurodl.rsa._resample import ceiling_of_vectors, loop_condition_bootstrap, rdm_bootstrap
-from neurodl.rsa._utils import as_rdm_stack, check_method, draw_resamples, rdm_to_vector
+from neurodl.exceptions import NeurodlValueError, check_option
+from neurodl.rsa._resample import ceiling_of_vectors, loop_condition_resamples, rdm_bootstrap
+from neurodl.rsa._utils import as_rdm_stack, draw_resamples, rdm_to_vector
 from neurodl.rsa._weighted import evaluate_weighted
 from neurodl.rsa.compare import COMPARE_METHODS, _compare_vectors
 
@@ -59,7 +59,7 @@ def compute_noise_ceiling(data: ArrayLike, *, method: str = "pearson") -> tuple[
         upper: mean similarity of each RDM with the pool of all. The true model's expected
         similarity lies between them.
     """
-    check_method("method", method, COMPARE_METHODS)
+    check_option("method", method, COMPARE_METHODS)
     vectors, n = _vectors(data, "data")
     if vectors.shape[0] < 2:
         raise NeurodlValueError(
@@ -77,17 +77,17 @@ class BootstrapResult:
     ----------
     similarity : ndarray of shape (n_models,)
         On the original data: mean similarity of each model with the data RDMs.
-    samples : ndarray of shape (n_bootstrap, n_models)
+    samples : ndarray of shape (n_resamples, n_models)
         Per resample (NaN for resamples with fewer than 3 distinct conditions).
     ci_low, ci_high : ndarray of shape (n_models,)
-        Percentile interval of ``samples`` at level 1 - alpha.
+        Percentile interval of ``samples`` at ``confidence_level``.
     noise_ceiling : ndarray of shape (2,)
         (lower, upper) on the original data; NaN lower with a single data RDM.
-    ceiling_samples : ndarray of shape (n_bootstrap, 2)
-    resamples : ndarray of int of shape (n_bootstrap, n_conditions)
+    ceiling_samples : ndarray of shape (n_resamples, 2)
+    resamples : ndarray of int of shape (n_resamples, n_conditions)
         The condition indices drawn.
     method : str
-    alpha : float
+    confidence_level : float
     """
 
     similarity: NDArray[np.float64]
@@ -98,16 +98,17 @@ class BootstrapResult:
     ceiling_samples: NDArray[np.float64]
     resamples: NDArray[np.intp]
     method: str
-    alpha: float
+    confidence_level: float
 
 
 def percentile_interval(
-    samples: NDArray[np.float64], alpha: float
+    samples: NDArray[np.float64], confidence_level: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """(alpha/2, 1 - alpha/2) percentiles of each column, ignoring NaN resamples."""
+    """Central ``confidence_level`` percentile interval of each column, ignoring NaN resamples."""
+    tail = (1 - confidence_level) / 2
     if samples.size == 0:
         return np.full(samples.shape[1], np.nan), np.full(samples.shape[1], np.nan)
-    q = 100 * np.array([alpha / 2, 1 - alpha / 2])
+    q = 100 * np.array([tail, 1 - tail])
     ci = np.nanpercentile(samples, q, axis=0)
     return np.asarray(ci[0]), np.asarray(ci[1])
 
@@ -118,8 +119,8 @@ def bootstrap_rdm_comparison(
     *,
     method: str = "pearson",
     over: str = "conditions",
-    n_bootstrap: int = 1000,
-    alpha: float = 0.05,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
     resamples: ArrayLike | None = None,
     n_jobs: int | None = None,
@@ -135,15 +136,15 @@ def bootstrap_rdm_comparison(
         Any of :data:`neurodl.rsa.COMPARE_METHODS`. Pearson, cosine, Spearman and rho-a are
         evaluated for all resamples at once; Kendall's tau-a and the whitened measures one
         resample at a time (a full comparison per resample: fine for tens of conditions).
-    n_bootstrap : int
-    alpha : float
-        The interval is the (alpha/2, 1 - alpha/2) percentile interval.
+    n_resamples : int
+    confidence_level : float
+        Level of the percentile interval, in (0, 1).
     random_state : int or Generator, optional
     over : {"conditions", "rdms"}
         Resample conditions (rsatoolbox's ``eval_bootstrap_pattern``) or whole data RDMs, for
         example animals or sessions (``eval_bootstrap_rdm``). To resample neurons, see
         :func:`neurodl.rsa.bootstrap_over_neurons`.
-    resamples : array-like of int of shape (n_bootstrap, n) or (n_bootstrap, k), optional
+    resamples : array-like of int of shape (n_resamples, n) or (n_resamples, k), optional
         Condition (or data RDM) indices to use instead of drawing them (for example
         rsatoolbox's draws).
     n_jobs : int, optional
@@ -164,8 +165,8 @@ def bootstrap_rdm_comparison(
     in rsatoolbox. For the batched methods all resamples are evaluated together as weighted
     statistics of the original pairs, so the cost hardly depends on the number of models.
     """
-    check_method("method", method, BOOTSTRAP_METHODS)
-    check_method("over", over, ("conditions", "rdms"))
+    check_option("method", method, BOOTSTRAP_METHODS)
+    check_option("over", over, ("conditions", "rdms"))
     model_vectors, n = _vectors(models, "models")
     data_vectors, n_data = _vectors(data, "data")
     if n != n_data:
@@ -177,9 +178,9 @@ def bootstrap_rdm_comparison(
             f"bootstrap over rdms needs at least 2 data RDMs; got {data_vectors.shape[0]}."
         )
     size = n if over == "conditions" else data_vectors.shape[0]
-    if not 0 < alpha < 1:
-        raise NeurodlValueError(f"alpha must lie in (0, 1); got {alpha!r}.")
-    drawn = draw_resamples(resamples, n_bootstrap, size, over, random_state)
+    if not 0 < confidence_level < 1:
+        raise NeurodlValueError(f"confidence_level must lie in (0, 1); got {confidence_level!r}.")
+    drawn = draw_resamples(resamples, n_resamples, size, over, random_state)
     counts = np.zeros((drawn.shape[0], size))
     np.add.at(counts, (np.arange(drawn.shape[0])[:, None], drawn), 1.0)
     if over == "rdms":
@@ -191,7 +192,7 @@ def bootstrap_rdm_comparison(
         )
         degenerate = (counts > 0).sum(axis=1) < 3
     else:
-        samples, low, up = loop_condition_bootstrap(
+        samples, low, up = loop_condition_resamples(
             model_vectors, data_vectors, n, method, drawn.astype(np.intp)
         )
         degenerate = (counts > 0).sum(axis=1) < 3
@@ -201,10 +202,10 @@ def bootstrap_rdm_comparison(
     if method in BATCHED_METHODS:
         point, p_low, p_up = evaluate_weighted(np.ones((1, n)), model_vectors, data_vectors, method)
     else:
-        point, p_low, p_up = loop_condition_bootstrap(
+        point, p_low, p_up = loop_condition_resamples(
             model_vectors, data_vectors, n, method, np.arange(n)[None]
         )
-    ci_low, ci_high = percentile_interval(samples, alpha)
+    ci_low, ci_high = percentile_interval(samples, confidence_level)
     return BootstrapResult(
         similarity=point[0],
         samples=samples,
@@ -214,7 +215,7 @@ def bootstrap_rdm_comparison(
         ceiling_samples=np.stack([low, up], axis=1),
         resamples=drawn.astype(np.intp),
         method=method,
-        alpha=float(alpha),
+        confidence_level=float(confidence_level),
     )
 
 
@@ -264,7 +265,7 @@ def permutation_test(
     -------
     PermutationResult
     """
-    check_method("method", method, COMPARE_METHODS)
+    check_option("method", method, COMPARE_METHODS)
     model_stack, _ = as_rdm_stack(models, "models")
     data_vectors, n = _vectors(data, "data")
     if model_stack.shape[1] != n:
@@ -296,7 +297,7 @@ def pairwise_bootstrap_test(samples: ArrayLike) -> tuple[NDArray[np.float64], ND
 
     Parameters
     ----------
-    samples : array-like of shape (n_bootstrap, n_models)
+    samples : array-like of shape (n_resamples, n_models)
         ``BootstrapResult.samples``: each row evaluates every model on the same resample, so
         the differences keep the pairing.
 
@@ -310,7 +311,7 @@ def pairwise_bootstrap_test(samples: ArrayLike) -> tuple[NDArray[np.float64], ND
     s = np.asarray(samples, dtype=np.float64)
     if s.ndim != 2 or s.shape[0] < 2:
         raise NeurodlValueError(
-            f"samples must have shape (n_bootstrap >= 2, n_models); got {s.shape}."
+            f"samples must have shape (n_resamples >= 2, n_models); got {s.shape}."
         )
     s = s[np.isfinite(s).all(axis=1)]
     d = s[:, :, None] - s[:, None, :]

@@ -20,12 +20,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from neurodl.exceptions import DataValueError, NeurodlValueError
+from neurodl.exceptions import DataValueError, NeurodlValueError, check_option
 from neurodl.rsa._resample import ceiling_of_vectors
 from neurodl.rsa._utils import (
     as_data,
     as_rdm_stack,
-    check_method,
     condition_means,
     draw_resamples,
     group_conditions,
@@ -108,8 +107,8 @@ def bootstrap_over_neurons(
     rdm: str = "correlation",
     method: str = "pearson",
     splits: ArrayLike | None = None,
-    n_bootstrap: int = 1000,
-    alpha: float = 0.05,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
     resamples: ArrayLike | None = None,
     max_memory: int = 2**27,
@@ -138,11 +137,11 @@ def bootstrap_over_neurons(
         with every condition. A model's similarity is its mean similarity with the split
         RDMs, and with 2 or more splits the noise ceiling is computed in each resample too
         (NaN without splits).
-    n_bootstrap : int
-    alpha : float
-        The interval is the (alpha/2, 1 - alpha/2) percentile interval.
+    n_resamples : int
+    confidence_level : float
+        Level of the percentile interval, in (0, 1).
     random_state : int or Generator, optional
-    resamples : array-like of int of shape (n_bootstrap, n_channels), optional
+    resamples : array-like of int of shape (n_resamples, n_channels), optional
         Channel indices to use instead of drawing them.
     max_memory : int
         Bytes for the per-channel products of one block (cost and result do not change).
@@ -154,7 +153,7 @@ def bootstrap_over_neurons(
 
     Notes
     -----
-    Cost: about n_bootstrap x n_channels x n^2 / 2 multiply-adds per split (matrix products
+    Cost: about n_resamples x n_channels x n^2 / 2 multiply-adds per split (matrix products
     in float64), independent of the number of observations. Correlation distances of a
     condition whose resampled pattern is constant are NaN; such pairs are dropped from that
     resample's comparisons. The models must not be computed from the same neurons (their
@@ -170,12 +169,12 @@ def bootstrap_over_neurons(
     >>> features = rng.standard_normal((8, 3))  # 8 conditions
     >>> x = features @ rng.standard_normal((3, 60))  # 60 neurons mixing the features
     >>> model = compute_rdm(features[:, :2], method="euclidean")
-    >>> res = bootstrap_over_neurons(model, x, rdm="euclidean", n_bootstrap=200, random_state=0)
+    >>> res = bootstrap_over_neurons(model, x, rdm="euclidean", n_resamples=200, random_state=0)
     >>> res.samples.shape, res.resamples.shape
     ((200, 1), (200, 60))
     """
-    check_method("rdm", rdm, NEURON_RDM_METHODS)
-    check_method("method", method, COMPARE_METHODS)
+    check_option("rdm", rdm, NEURON_RDM_METHODS)
+    check_option("method", method, COMPARE_METHODS)
     x = as_data(data)
     n_obs, p = x.shape
     labels, index = group_conditions(conditions, n_obs)
@@ -186,8 +185,8 @@ def bootstrap_over_neurons(
             f"models must have one row per condition of the data; got {stack.shape[1]} "
             f"conditions in models and {n} in the data."
         )
-    if not 0 < alpha < 1:
-        raise NeurodlValueError(f"alpha must lie in (0, 1); got {alpha!r}.")
+    if not 0 < confidence_level < 1:
+        raise NeurodlValueError(f"confidence_level must lie in (0, 1); got {confidence_level!r}.")
     if splits is None:
         split, k = np.zeros(n_obs, dtype=np.intp), 1
     else:
@@ -199,7 +198,7 @@ def bootstrap_over_neurons(
         raise NeurodlValueError(
             f"max_memory must be a positive number of bytes; got {max_memory!r}."
         )
-    drawn = draw_resamples(resamples, n_bootstrap, p, "channels", random_state)
+    drawn = draw_resamples(resamples, n_resamples, p, "channels", random_state)
     means = _split_means(x, index, n, split, k)
     model_vectors = rdm_to_vector(stack)
     b = drawn.shape[0]
@@ -225,7 +224,7 @@ def bootstrap_over_neurons(
     point = _evaluate(
         model_vectors, _resampled_vectors(means, np.ones((1, p)), rdm, int(max_memory)), n, method
     )
-    ci_low, ci_high = percentile_interval(samples, alpha)
+    ci_low, ci_high = percentile_interval(samples, confidence_level)
     return BootstrapResult(
         similarity=point[0][0],
         samples=samples,
@@ -235,5 +234,5 @@ def bootstrap_over_neurons(
         ceiling_samples=np.stack([lower, upper], axis=1),
         resamples=drawn,
         method=method,
-        alpha=float(alpha),
+        confidence_level=float(confidence_level),
     )

@@ -13,10 +13,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from neurodl.exceptions import DataValueError, NeurodlValueError
+from neurodl.exceptions import DataValueError, NeurodlValueError, check_option
 from neurodl.rsa._utils import (
     as_data,
-    check_method,
     condition_means,
     group_conditions,
     indicator,
@@ -178,7 +177,7 @@ def compute_rdm(
            [2., 0., 2.],
            [0., 2., 0.]])
     """
-    check_method("method", method, RDM_METHODS)
+    check_option("method", method, RDM_METHODS)
     x = as_data(data)
     n_obs, n_channels = x.shape
     labels, index = group_conditions(conditions, n_obs)
@@ -294,7 +293,7 @@ def estimate_noise(
     outer products that rsatoolbox accumulates row by row equals
     sum_i (sum_j x_ij^2)^2, so no per-observation outer product is formed.
     """
-    check_method("method", method, NOISE_METHODS)
+    check_option("method", method, NOISE_METHODS)
     x = np.array(as_data(residuals, "residuals"), dtype=np.float64)
     n_obs = x.shape[0]
     if conditions is not None:
