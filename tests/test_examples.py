@@ -19,6 +19,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
         ("encode.py", ["--quick", "-o", "{out}"]),
         ("compare.py", ["--quick", "-o", "{out}"]),
         ("load_your_file.py", []),
+        ("pose_video.py", ["--quick", "-o", "{out}"]),
     ],
 )
 def test_example_runs(tmp_path, script, extra):
