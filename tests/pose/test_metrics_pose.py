@@ -58,3 +58,17 @@ def test_shape_errors():
         keypoint_errors(np.zeros((2, 3, 2)), np.zeros((2, 4, 2)))
     with pytest.raises(DataValueError, match="reference_length"):
         pck(np.zeros((2, 3, 2)), np.zeros((2, 3, 2)), np.ones(3))
+
+
+def test_error_plot_has_one_bar_per_keypoint_and_the_threshold_line():
+    from neurodl.plotting.pose_video import plot_keypoint_errors
+
+    truth = _truth()
+    summary = pose_error_summary(truth, truth + 1.0, NAMES)
+    ax = plot_keypoint_errors(summary["per_keypoint"], reference=3.0)
+    assert len(ax.patches) == len(NAMES)
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(NAMES)
+    assert ax.get_xlabel() == "Median error (px)"
+    assert ax.lines[0].get_xdata()[0] == 3.0
+    widths = [p.get_width() for p in ax.patches]
+    np.testing.assert_allclose(widths, np.sqrt(2))
