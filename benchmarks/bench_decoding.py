@@ -90,7 +90,7 @@ def accuracy(args: argparse.Namespace) -> None:
         start = time.perf_counter()
         predicted = decoder.predict(X[test])
         predict_s = time.perf_counter() - start
-        error = median_abs_error(predicted, y[test])
+        error = median_abs_error(y[test], predicted)
         rows.append((name, error, error / bound, fit_s, cpu_s, predict_s))
         print(f"  done {name}", flush=True)
     print()
@@ -149,7 +149,7 @@ def memory(args: argparse.Namespace) -> None:
     decoder = LinearDecoder().fit(X, theta)
     fit_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    error = median_abs_error(decoder.predict(X[:500]), theta[:500])
+    error = median_abs_error(theta[:500], decoder.predict(X[:500]))
     print(f"LinearDecoder on {n_neurons} neurons x {n_trials} trials (float32)")
     print(f"{'data (MB)':<34} {data_mb:>10.0f}")
     print(f"{'RSS before fit (MB)':<34} {before:>10.0f}")

@@ -54,17 +54,17 @@ def main() -> None:
     for name, decoder in decoders.items():
         decoder.fit(X[:n_train], theta[:n_train])
         predicted = decoder.predict(X[n_train:])
-        error = median_abs_error(predicted, test_theta)
+        error = median_abs_error(test_theta, predicted)
         wrap = (test_theta < 20) | (test_theta > 340)
-        near_wrap = float(np.median(circular_error(predicted[wrap], test_theta[wrap])))
+        near_wrap = float(np.median(circular_error(test_theta[wrap], predicted[wrap])))
         print(
             f"{name:<38} median error {error:6.2f}° ({error / bound:4.2f} x bound); "
             f"near 0/360°: {near_wrap:6.2f}°"
         )
 
     predicted = decoders["Bayes (independent neurons)"].predict(X[n_train:])
-    threshold = discrimination_threshold(predicted, test_theta, n_bootstrap=200)
-    low, high = threshold["ci_deg"]
+    threshold = discrimination_threshold(test_theta, predicted, n_resamples=200)
+    low, high = threshold["threshold_deg_ci_low"], threshold["threshold_deg_ci_high"]
     print(
         f"discrimination threshold {threshold['threshold_deg']:.2f}° (95% CI {low:.2f}–{high:.2f}°)"
     )

@@ -13,16 +13,26 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 @pytest.mark.parametrize(
-    ("script", "extra"),
+    ("script", "extra", "says", "writes"),
     [
-        ("decode.py", ["--quick"]),
-        ("encode.py", ["--quick", "-o", "{out}"]),
-        ("compare.py", ["--quick", "-o", "{out}"]),
-        ("load_your_file.py", []),
-        ("pose_video.py", ["--quick", "-o", "{out}"]),
+        ("decode.py", ["--quick"], "discrimination threshold", []),
+        (
+            "encode.py",
+            ["--quick", "-o", "{out}"],
+            "FEVE",
+            ["filter_bank.png", "encoding/metrics.json", "encoding/report.html"],
+        ),
+        ("compare.py", ["--quick", "-o", "{out}"], "noise ceiling", ["metrics.json"]),
+        ("load_your_file.py", [], "wrote", []),
+        (
+            "pose_video.py",
+            ["--quick", "-o", "{out}"],
+            "PCK@0.2",
+            ["model/weights.pt", "test.csv", "test_annotated.mp4"],
+        ),
     ],
 )
-def test_example_runs(tmp_path, script, extra):
+def test_example_runs(tmp_path, script, extra, says, writes):
     args = [a.format(out=tmp_path / "out") for a in extra]
     env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
@@ -34,4 +44,6 @@ def test_example_runs(tmp_path, script, extra):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip(), "an example should print what it found"
+    assert says in result.stdout, result.stdout[-2000:]
+    for name in writes:
+        assert (tmp_path / "out" / name).stat().st_size > 0, name

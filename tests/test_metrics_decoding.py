@@ -66,7 +66,9 @@ def test_median_error_ci_matches_explicit_resampling(rng, grouped):
     truth = rng.uniform(0, 360, 301)
     predicted = truth + rng.normal(0, 4, 301)
     groups = np.arange(301) // 3 if grouped else None
-    low, high = median_abs_error_ci(predicted, truth, groups=groups, n_bootstrap=200, ci=0.9)
+    low, high = median_abs_error_ci(
+        truth, predicted, groups=groups, n_resamples=200, confidence_level=0.9
+    )
     errors = circular_error(predicted, truth)
     units = np.arange(301) // 3 if grouped else np.arange(301)
     n_units = units.max() + 1
@@ -85,16 +87,16 @@ def test_median_error_ci_covers_the_true_median(rng):
     for seed in range(40):
         truth = rng.uniform(0, 360, 400)
         low, high = median_abs_error_ci(
-            truth + rng.normal(0, 2, 400), truth, n_bootstrap=200, random_state=seed
+            truth, truth + rng.normal(0, 2, 400), n_resamples=200, random_state=seed
         )
         hits += low <= 0.6745 * 2 <= high
     assert hits >= 33  # 95 % nominal: 38 of 40 expected
 
 
 def test_median_error_ci_errors():
-    with pytest.raises(NeurodlValueError, match="n_bootstrap must be an int >= 10"):
-        median_abs_error_ci([1, 2], [1, 2], n_bootstrap=5)
-    with pytest.raises(NeurodlValueError, match="ci must lie in"):
-        median_abs_error_ci([1, 2], [1, 2], ci=2)
+    with pytest.raises(NeurodlValueError, match="n_resamples must be an int >= 10"):
+        median_abs_error_ci([1, 2], [1, 2], n_resamples=5)
+    with pytest.raises(NeurodlValueError, match="confidence_level must lie in"):
+        median_abs_error_ci([1, 2], [1, 2], confidence_level=2)
     with pytest.raises(NeurodlValueError, match="one label per trial"):
         median_abs_error_ci([1, 2], [1, 2], groups=[0])

@@ -7,6 +7,7 @@ import pytest
 from matplotlib.axes import Axes
 
 from neurodl.data import Recording
+from neurodl.data.tuning import compute_preferred_orientation
 from neurodl.decoding import (
     BayesDecoder,
     LinearDecoder,
@@ -17,7 +18,6 @@ from neurodl.decoding import (
     hidden_unit_tuning,
     make_folds,
     neuron_curve,
-    preferred_orientation,
     run_decoding,
     shuffle_control,
     sorted_input_weights,
@@ -103,13 +103,13 @@ def test_threshold_tracks_known_noise(rng):
     results = []
     for sigma in (1.0, 3.0):
         decoded = theta + rng.normal(0, sigma, theta.size)
-        results.append(discrimination_threshold(decoded, theta, n_bootstrap=100))
+        results.append(discrimination_threshold(theta, decoded, n_resamples=100))
     small, large = results
     # Gaussian errors: 75 % correct at 0.674 * sqrt(2) * sigma (= 0.95 sigma)
     assert small["threshold_deg"] == pytest.approx(0.95, rel=0.2)
     assert not small["extrapolated"]
     assert large["threshold_deg"] == pytest.approx(2.86, rel=0.2)
-    low, high = small["ci_deg"]
+    low, high = small["threshold_deg_ci_low"], small["threshold_deg_ci_high"]
     assert low < small["threshold_deg"] < high
     assert abs(small["bias"]) < 0.2
     assert np.all(np.diff(small["p_clockwise"][small["n_pairs"] > 50]) > -0.15)
@@ -117,7 +117,7 @@ def test_threshold_tracks_known_noise(rng):
 
 def test_threshold_of_a_blind_decoder_is_huge(rng):
     theta = rng.uniform(0, 360, 1000)
-    result = discrimination_threshold(rng.uniform(0, 360, 1000), theta, n_bootstrap=20)
+    result = discrimination_threshold(theta, rng.uniform(0, 360, 1000), n_resamples=20)
     assert result["threshold_deg"] > 10 * result["max_delta_deg"] or not np.isfinite(
         result["threshold_deg"]
     )
@@ -126,7 +126,7 @@ def test_threshold_of_a_blind_decoder_is_huge(rng):
 def test_threshold_of_a_perfect_decoder(rng):
     """Every pair judged right: the outermost bins hold one answer only (empty segments)."""
     theta = rng.uniform(0, 360, 400)
-    result = discrimination_threshold(theta, theta, n_bootstrap=20)
+    result = discrimination_threshold(theta, theta, n_resamples=20)
     assert result["threshold_deg"] < result["max_delta_deg"] / 5
     np.testing.assert_array_equal(result["p_clockwise"][result["delta_deg"] > 0], 1.0)
     np.testing.assert_array_equal(result["p_clockwise"][result["delta_deg"] < 0], 0.0)
@@ -150,8 +150,8 @@ def test_threshold_errors(rng):
         discrimination_threshold(theta[:5], theta[:5])
     with pytest.raises(NeurodlValueError, match="max_delta must lie"):
         discrimination_threshold(theta, theta, max_delta=400)
-    with pytest.raises(NeurodlValueError, match="ci must lie"):
-        discrimination_threshold(theta, theta, ci=1.5)
+    with pytest.raises(NeurodlValueError, match="confidence_level must lie"):
+        discrimination_threshold(theta, theta, confidence_level=1.5)
     with pytest.raises(NeurodlValueError, match="period must be one of"):
         discrimination_threshold(theta, theta, period=100)
     with pytest.raises(NeurodlValueError, match="same length"):
@@ -181,7 +181,7 @@ def test_neuron_and_trial_curves(population_factory):
 
 def test_weight_analysis(population):
     X, theta = population
-    pref = preferred_orientation(X, theta)
+    pref, _ = compute_preferred_orientation(X, theta)
     assert pref.shape == (X.shape[1],) and np.all((pref >= 0) & (pref < 360))
     mlp = MLPDecoder(hidden_layer_sizes=(6,), max_iter=5, random_state=0).fit(X, theta)
     weights, order = sorted_input_weights(mlp, pref)
@@ -286,7 +286,7 @@ def test_run_decoding_bad_input(population_factory):
 def test_plots_return_axes(population, rng):
     X, theta = population
     decoded = theta + rng.normal(0, 5, theta.size)
-    threshold = discrimination_threshold(decoded, theta, n_bootstrap=10)
+    threshold = discrimination_threshold(theta, decoded, n_resamples=10)
     curve = neuron_curve("bayes", X, theta, sizes=[10, 60], n_repeats=2, bound=lambda idx: 1.0)
     import matplotlib.pyplot as plt
 

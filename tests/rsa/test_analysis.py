@@ -157,7 +157,8 @@ def test_make_conditions_prefers_repeats_then_bins(rng):
     np.testing.assert_allclose(theta[index], rec.orientation[trials] % 360, atol=1e-6)
     trials, theta, index, description = make_conditions(tuned_recording(rng), n_bins=12)
     assert theta.size == 12 and "12 bins" in description
-    assert np.all(np.abs(rec.orientation[:0]) >= 0)
+    assert np.array_equal(np.sort(trials), np.arange(trials.size))  # every trial in a bin
+    assert np.array_equal(np.unique(index), np.arange(12))
     test_set = np.zeros(72, int)
     test_set[:36] = 1
     ids = np.r_[np.repeat(np.arange(12), 3), np.arange(12, 48)]

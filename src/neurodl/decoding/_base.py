@@ -86,7 +86,7 @@ class BaseDecoder(RegressorMixin, BaseEstimator):
         sample_weight : array-like of shape (n_trials,), optional
         """
         period = check_period(self.period)
-        errors = circular_error(self.predict(X), y, period)
+        errors = circular_error(y, self.predict(X), period)
         weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         mean = float(np.average(errors, weights=weights))
         return 1.0 - mean / (period / 4.0)

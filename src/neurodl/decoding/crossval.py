@@ -211,11 +211,11 @@ def cross_validate_decoder(
     for k, ((_, test), (pred, elapsed, _)) in enumerate(zip(folds_used, outputs, strict=True)):
         predictions[test] = pred
         fold[test] = k
-        err = circular_error(pred, y[test], period_f)
+        err = circular_error(y[test], pred, period_f)
         fold_median.append(float(np.median(err)))
         fold_rmse.append(float(np.sqrt(np.mean(err**2))))
         times.append(elapsed)
-    errors = circular_error(predictions, y, period_f)
+    errors = circular_error(y, predictions, period_f)
     return {
         "predictions": predictions,
         "fold": fold,

@@ -83,7 +83,7 @@ def _score(
 ) -> float:
     cols = slice(None) if neurons is None else neurons
     fitted = clone(decoder).fit(X[train][:, cols], y[train])
-    return median_abs_error(fitted.predict(X[test][:, cols]), y[test], period)
+    return median_abs_error(y[test], fitted.predict(X[test][:, cols]), period)
 
 
 def neuron_curve(

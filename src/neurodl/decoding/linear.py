@@ -217,7 +217,7 @@ class _LeaveOneOut:
             denom = np.maximum(1.0 - self.leverage[:, k], 1e-6)[:, None]
             loo = (targets - (centred - fitted) / denom).astype(np.float32)
             decoded = refine_peak(loo @ templates, 1.0, self.period)
-            self.errors[i, k] = np.mean(circular_error(decoded, self.theta[self.rows], self.period))
+            self.errors[i, k] = np.mean(circular_error(self.theta[self.rows], decoded, self.period))
         return float(self.errors[i, k])
 
     def run(self) -> NDArray[np.float64]:

@@ -312,22 +312,22 @@ def _intervals(
 ) -> tuple[dict[str, Any], tuple[float, float]]:
     """The discrimination threshold (with its interval) and the median error's interval."""
     threshold = discrimination_threshold(
-        predictions,
         y,
+        predictions,
         period=period,
-        n_bootstrap=n_resamples,
-        ci=confidence_level,
+        n_resamples=n_resamples,
+        confidence_level=confidence_level,
         random_state=seed,
     )
     if n_resamples < 10:
         return threshold, (float("nan"), float("nan"))
     error_ci = median_abs_error_ci(
-        predictions,
         y,
+        predictions,
         period,
         groups=groups,
-        n_bootstrap=n_resamples,
-        ci=confidence_level,
+        n_resamples=n_resamples,
+        confidence_level=confidence_level,
         random_state=seed,
     )
     return threshold, error_ci
@@ -361,13 +361,13 @@ def _metrics(
         "confidence_level": confidence_level,
         "mean_abs_error_deg": cv["mean_abs_error_deg"],
         "rmse_deg": cv["rmse_deg"],
-        "fraction_correct_36_bins": fraction_correct(cv["predictions"], y, 36, period),
+        "fraction_correct_36_bins": fraction_correct(y, cv["predictions"], 36, period),
         "fold_median_abs_error_deg": cv["fold_median_abs_error_deg"],
         "fold_rmse_deg": cv["fold_rmse_deg"],
         "fit_time_s": cv["fit_time_s"],
         "threshold_deg": threshold["threshold_deg"],
-        "threshold_deg_ci_low": threshold["ci_deg"][0],
-        "threshold_deg_ci_high": threshold["ci_deg"][1],
+        "threshold_deg_ci_low": threshold["threshold_deg_ci_low"],
+        "threshold_deg_ci_high": threshold["threshold_deg_ci_high"],
         "threshold_extrapolated": threshold["extrapolated"],
         "shuffle_median_abs_error_deg": shuffled["median_abs_error_deg"],
         "shuffle_rmse_deg": shuffled["rmse_deg"],

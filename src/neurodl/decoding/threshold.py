@@ -90,14 +90,14 @@ def _pairs(
 
 
 def discrimination_threshold(
-    predicted: ArrayLike,
-    true: ArrayLike,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     *,
     period: float = 360,
     max_delta: float | None = None,
     n_bins: int = 20,
-    n_bootstrap: int = 1000,
-    ci: float = 0.95,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
     max_pairs: int = 500_000,
     random_state: int | None = 0,
 ) -> dict[str, Any]:
@@ -105,18 +105,18 @@ def discrimination_threshold(
 
     Parameters
     ----------
-    predicted, true : array-like of shape (n_trials,)
-        Decoded and true angles in degrees (for example out-of-fold predictions).
+    y_true, y_pred : array-like of shape (n_trials,)
+        True and decoded angles in degrees (for example out-of-fold predictions).
     period : {360, 180}
     max_delta : float, optional
         Largest true difference paired (degrees). By default 5 x the median absolute error,
         at least 5 x the mean spacing of the trials and at most ``period / 8``.
     n_bins : int
         Bins of the psychometric curve over ``[-max_delta, max_delta]``.
-    n_bootstrap : int
+    n_resamples : int
         Resamples of the trials for the confidence interval (0: none).
-    ci : float
-        Confidence level of the interval.
+    confidence_level : float
+        Level of the interval, in (0, 1).
     max_pairs : int
         Pairs kept at most (a random subset beyond that).
     random_state : int or None
@@ -124,20 +124,21 @@ def discrimination_threshold(
     Returns
     -------
     dict
-        ``threshold_deg``, ``ci_deg`` (low, high), ``bias``, ``slope`` (per degree),
-        ``delta_deg`` / ``p_clockwise`` / ``n_pairs`` per bin, ``max_delta_deg``, ``n_bootstrap``,
+        ``threshold_deg``, ``threshold_deg_ci_low``, ``threshold_deg_ci_high``,
+        ``confidence_level``, ``bias``, ``slope`` (per degree), ``delta_deg`` / ``p_clockwise`` /
+        ``n_pairs`` per bin, ``max_delta_deg``, ``n_resamples``,
         ``extrapolated`` (the threshold lies beyond the largest difference paired).
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> theta = rng.uniform(0, 360, 2000)
-    >>> res = discrimination_threshold(theta + rng.normal(0, 2, 2000), theta, n_bootstrap=50)
+    >>> res = discrimination_threshold(theta, theta + rng.normal(0, 2, 2000), n_resamples=50)
     >>> 1.5 < res["threshold_deg"] < 2.2  # Gaussian errors: 0.674 * sqrt(2) * 2 = 1.9
     True
     """
-    pred, truth, period_f, max_delta = _check_inputs(
-        predicted, true, period, max_delta, n_bins, n_bootstrap, ci
+    truth, pred, period_f, max_delta = _check_inputs(
+        y_true, y_pred, period, max_delta, n_bins, n_resamples, confidence_level
     )
     rng = np.random.default_rng(random_state)
     first, second = _pairs(truth, float(max_delta), period_f, max_pairs, rng)
@@ -155,26 +156,27 @@ def discrimination_threshold(
     k_all, n_all = pairs.counts(ones)
     x_all = pairs.mean_delta(n_all)
     threshold, bias, slope = pairs.threshold(ones, x_all)
-    boot = np.empty(n_bootstrap)
+    boot = np.empty(n_resamples)
     first8, second8 = first.astype(np.int32), second.astype(np.int32)
-    for b in range(n_bootstrap):
+    for b in range(n_resamples):
         # resample trials: a pair counts once per copy of each of its trials; the bins keep
         # their mean Δθ (it moves by far less than a bin's width)
         counts = np.bincount(rng.integers(0, truth.size, truth.size), minlength=truth.size)
         copies = np.minimum(counts, 255).astype(np.uint8)
         weights = np.multiply(copies.take(first8), copies.take(second8), dtype=np.uint16)
         boot[b] = pairs.threshold(weights, x_all)[0]
-    tail = 100 * (1 - ci) / 2
+    tail = 100 * (1 - confidence_level) / 2
     low, high = float("nan"), float("nan")
-    if n_bootstrap:
+    if n_resamples:
         with np.errstate(invalid="ignore"):  # resamples without a slope give inf thresholds
             low = float(np.percentile(boot, tail, method="lower"))
             high = float(np.percentile(boot, 100 - tail, method="higher"))
     x, k, n = x_all, k_all, n_all
     return {
         "threshold_deg": float(threshold),
-        "ci_deg": (low, high),
-        "ci_level": ci,
+        "threshold_deg_ci_low": low,
+        "threshold_deg_ci_high": high,
+        "confidence_level": confidence_level,
         "bias": bias,
         "slope": slope,
         "delta_deg": x,
@@ -182,31 +184,31 @@ def discrimination_threshold(
         "n_pairs": n.astype(np.int64),
         "max_delta_deg": float(max_delta),
         "extrapolated": bool(threshold > max_delta),
-        "n_bootstrap": int(n_bootstrap),
+        "n_resamples": int(n_resamples),
     }
 
 
 def _check_inputs(
-    predicted: ArrayLike,
-    true: ArrayLike,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     period: float,
     max_delta: float | None,
     n_bins: int,
-    n_bootstrap: int,
-    ci: float,
+    n_resamples: int,
+    confidence_level: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float]:
-    """Angles within one period, the period and ``max_delta`` (its default resolved)."""
+    """True and predicted angles within one period, the period and ``max_delta`` (resolved)."""
     period_f = check_period(period)
-    errors = circular_error(predicted, true, period_f)
-    pred = np.mod(np.asarray(predicted, dtype=np.float64).reshape(-1), period_f)
-    truth = np.mod(np.asarray(true, dtype=np.float64).reshape(-1), period_f)
+    errors = circular_error(y_true, y_pred, period_f)
+    truth = np.mod(np.asarray(y_true, dtype=np.float64).reshape(-1), period_f)
+    pred = np.mod(np.asarray(y_pred, dtype=np.float64).reshape(-1), period_f)
     if truth.size < 10:
         raise NeurodlValueError(f"need at least 10 trials for a threshold; got {truth.size}.")
-    if not 0 < ci < 1:
-        raise NeurodlValueError(f"ci must lie in (0, 1); got {ci!r}.")
-    if n_bins < 4 or n_bootstrap < 0:
+    if not 0 < confidence_level < 1:
+        raise NeurodlValueError(f"confidence_level must lie in (0, 1); got {confidence_level!r}.")
+    if n_bins < 4 or n_resamples < 0:
         raise NeurodlValueError(
-            f"n_bins must be >= 4 and n_bootstrap >= 0; got {n_bins!r} and {n_bootstrap!r}."
+            f"n_bins must be >= 4 and n_resamples >= 0; got {n_bins!r} and {n_resamples!r}."
         )
     if max_delta is None:
         spacing = period_f / truth.size
@@ -215,7 +217,7 @@ def _check_inputs(
         raise NeurodlValueError(
             f"max_delta must lie in (0, {period_f / 2}] degrees; got {max_delta!r}."
         )
-    return pred, truth, period_f, float(max_delta)
+    return truth, pred, period_f, float(max_delta)
 
 
 class _BinnedPairs:

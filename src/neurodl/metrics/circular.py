@@ -40,62 +40,63 @@ def _check_period(period: float) -> float:
     return float(period)
 
 
-def _paired(predicted: ArrayLike, true: ArrayLike) -> tuple[NDArray[np.float64], ...]:
-    pred = np.asarray(predicted, dtype=np.float64).reshape(-1)
-    ref = np.asarray(true, dtype=np.float64).reshape(-1)
+def _paired(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[NDArray[np.float64], ...]:
+    """(y_true, y_pred) as flat float64 arrays of one length, finite and non-empty."""
+    ref = np.asarray(y_true, dtype=np.float64).reshape(-1)
+    pred = np.asarray(y_pred, dtype=np.float64).reshape(-1)
     if pred.shape != ref.shape:
         raise NeurodlValueError(
-            f"predicted and true must have the same length; got {pred.size} and {ref.size}."
+            f"y_true and y_pred must have the same length; got {ref.size} and {pred.size}."
         )
     if pred.size == 0:
-        raise NeurodlValueError("predicted and true must not be empty.")
+        raise NeurodlValueError("y_true and y_pred must not be empty.")
     if not (np.isfinite(pred).all() and np.isfinite(ref).all()):
-        raise NeurodlValueError("predicted and true must be finite (no NaN or inf).")
-    return pred, ref
+        raise NeurodlValueError("y_true and y_pred must be finite (no NaN or inf).")
+    return ref, pred
 
 
 def circular_error(
-    predicted: ArrayLike, true: ArrayLike, period: float = 360.0
+    y_true: ArrayLike, y_pred: ArrayLike, period: float = 360.0
 ) -> NDArray[np.float64]:
-    """Absolute circular error |predicted - true| wrapped onto the circle, in [0, period/2].
+    """Absolute circular error |y_pred - y_true| wrapped onto the circle, in [0, period/2].
 
     Parameters
     ----------
-    predicted, true : array-like of shape (n_trials,)
-        Angles in degrees.
+    y_true, y_pred : array-like of shape (n_trials,)
+        True and predicted angles in degrees.
     period : float
         360 for directions, 180 for orientations.
 
     Examples
     --------
-    >>> circular_error([359.0, 90.0], [1.0, 80.0]).tolist()
+    >>> circular_error([1.0, 80.0], [359.0, 90.0]).tolist()
     [2.0, 10.0]
     """
     period = _check_period(period)
-    pred, ref = _paired(predicted, true)
+    ref, pred = _paired(y_true, y_pred)
     return np.abs(circular_difference(pred, ref, period))
 
 
-def median_abs_error(predicted: ArrayLike, true: ArrayLike, period: float = 360.0) -> float:
+def median_abs_error(y_true: ArrayLike, y_pred: ArrayLike, period: float = 360.0) -> float:
     """Median absolute circular error in degrees (Stringer et al. 2021's headline number).
 
     Examples
     --------
-    >>> median_abs_error([10.0, 20.0, 350.0], [0.0, 20.0, 0.0])
+    >>> median_abs_error([0.0, 20.0, 0.0], [10.0, 20.0, 350.0])
     10.0
     """
-    return float(np.median(circular_error(predicted, true, period)))
+    return float(np.median(circular_error(y_true, y_pred, period)))
 
 
-def circular_rmse(predicted: ArrayLike, true: ArrayLike, period: float = 360.0) -> float:
+def circular_rmse(y_true: ArrayLike, y_pred: ArrayLike, period: float = 360.0) -> float:
     """Root mean squared circular error in degrees.
 
     Examples
     --------
-    >>> circular_rmse([3.0, 356.0], [0.0, 0.0])
+    >>> circular_rmse([0.0, 0.0], [3.0, 356.0])
     3.5355339059327378
     """
-    return float(np.sqrt(np.mean(circular_error(predicted, true, period) ** 2)))
+    return float(np.sqrt(np.mean(circular_error(y_true, y_pred, period) ** 2)))
 
 
 def orientation_bins(angles: ArrayLike, n_bins: int, period: float = 360.0) -> NDArray[np.intp]:
@@ -114,7 +115,7 @@ def orientation_bins(angles: ArrayLike, n_bins: int, period: float = 360.0) -> N
 
 
 def fraction_correct(
-    predicted: ArrayLike, true: ArrayLike, n_bins: int, period: float = 360.0
+    y_true: ArrayLike, y_pred: ArrayLike, n_bins: int, period: float = 360.0
 ) -> float:
     """Fraction of trials whose predicted angle falls in the same bin as the true angle.
 
@@ -122,10 +123,10 @@ def fraction_correct(
 
     Examples
     --------
-    >>> fraction_correct([5.0, 25.0], [1.0, 1.0], n_bins=36)
+    >>> fraction_correct([1.0, 1.0], [5.0, 25.0], n_bins=36)
     0.5
     """
-    pred, ref = _paired(predicted, true)
+    ref, pred = _paired(y_true, y_pred)
     return float(
         np.mean(orientation_bins(pred, n_bins, period) == orientation_bins(ref, n_bins, period))
     )
@@ -142,13 +143,13 @@ def chance_rmse(period: float = 360.0) -> float:
 
 
 def median_abs_error_ci(
-    predicted: ArrayLike,
-    true: ArrayLike,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     period: float = 360.0,
     *,
     groups: ArrayLike | None = None,
-    n_bootstrap: int = 1000,
-    ci: float = 0.95,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
     random_state: int | None = 0,
 ) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of the median absolute circular error.
@@ -159,14 +160,14 @@ def median_abs_error_ci(
 
     Parameters
     ----------
-    predicted, true : array-like of shape (n_trials,)
-        Angles in degrees.
+    y_true, y_pred : array-like of shape (n_trials,)
+        True and predicted angles in degrees.
     period : float
     groups : array-like of shape (n_trials,), optional
-    n_bootstrap : int
+    n_resamples : int
         Resamples (>= 10).
-    ci : float
-        Confidence level in (0, 1).
+    confidence_level : float
+        In (0, 1).
     random_state : int or None
 
     Returns
@@ -178,15 +179,15 @@ def median_abs_error_ci(
     --------
     >>> rng = np.random.default_rng(0)
     >>> truth = rng.uniform(0, 360, 500)
-    >>> low, high = median_abs_error_ci(truth + rng.normal(0, 3, 500), truth)
+    >>> low, high = median_abs_error_ci(truth, truth + rng.normal(0, 3, 500))
     >>> bool(low < 0.674 * 3 < high)
     True
     """
-    errors = circular_error(predicted, true, period)
-    if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 10:
-        raise NeurodlValueError(f"n_bootstrap must be an int >= 10; got {n_bootstrap!r}.")
-    if not 0 < ci < 1:
-        raise NeurodlValueError(f"ci must lie in (0, 1); got {ci!r}.")
+    errors = circular_error(y_true, y_pred, period)
+    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 10:
+        raise NeurodlValueError(f"n_resamples must be an int >= 10; got {n_resamples!r}.")
+    if not 0 < confidence_level < 1:
+        raise NeurodlValueError(f"confidence_level must lie in (0, 1); got {confidence_level!r}.")
     if groups is None:
         unit = np.arange(errors.size)
     else:
@@ -200,13 +201,13 @@ def median_abs_error_ci(
     sorted_errors, unit_sorted = errors[order], unit[order]
     n_units = int(unit.max()) + 1
     rng = np.random.default_rng(random_state)
-    medians = np.empty(n_bootstrap)
-    for b in range(n_bootstrap):
+    medians = np.empty(n_resamples)
+    for b in range(n_resamples):
         counts = np.bincount(rng.integers(0, n_units, n_units), minlength=n_units)
         cumulative = np.cumsum(counts[unit_sorted])
         total = int(cumulative[-1])
         middle = np.searchsorted(cumulative, [(total - 1) // 2, total // 2], side="right")
         medians[b] = sorted_errors[middle].mean()
-    tail = 100 * (1 - ci) / 2
+    tail = 100 * (1 - confidence_level) / 2
     low, high = np.percentile(medians, [tail, 100 - tail])
     return float(low), float(high)

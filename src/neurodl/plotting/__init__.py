@@ -10,9 +10,11 @@ from neurodl.plotting.decoding import *  # noqa: F403
 from neurodl.plotting.decoding import __all__ as _decoding
 from neurodl.plotting.encoding import *  # noqa: F403
 from neurodl.plotting.encoding import __all__ as _encoding
+from neurodl.plotting.pose import *  # noqa: F403
+from neurodl.plotting.pose import __all__ as _pose
 from neurodl.plotting.pose_video import *  # noqa: F403
 from neurodl.plotting.pose_video import __all__ as _pose_video
 from neurodl.plotting.rsa import *  # noqa: F403
 from neurodl.plotting.rsa import __all__ as _rsa
 
-__all__ = [*_data, *_decoding, *_encoding, *_pose_video, *_rsa]
+__all__ = [*_data, *_decoding, *_encoding, *_pose, *_pose_video, *_rsa]

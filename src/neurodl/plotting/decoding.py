@@ -67,7 +67,7 @@ def plot_error_vs_orientation(
 
     ax = new_axes(ax, (5.0, 3.5))
     t = np.mod(np.asarray(true, dtype=float), period)
-    err = circular_error(predicted, t, period)
+    err = circular_error(t, predicted, period)
     floor = max(float(np.median(err)) / 30.0, period * 1e-5)
     size = max(2.0, min(10.0, 6000.0 / max(t.size, 1)))
     ax.scatter(
@@ -113,7 +113,7 @@ def plot_psychometric(result: Mapping[str, Any], *, ax: Axes | None = None) -> A
     fit = 1.0 / (1.0 + np.exp(-(result["bias"] + result["slope"] * grid)))
     ax.plot(grid, fit, color="C1", label="logistic fit")
     threshold = result["threshold_deg"]
-    low, high = result["ci_deg"]
+    low, high = result["threshold_deg_ci_low"], result["threshold_deg_ci_high"]
     if np.isfinite(threshold):
         for sign in (-1, 1):
             ax.axvline(sign * threshold, color="0.5", lw=0.8, ls="--")
