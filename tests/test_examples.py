@@ -24,6 +24,12 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
         ),
         ("compare.py", ["--quick", "-o", "{out}"], "noise ceiling", ["metrics.json"]),
         ("load_your_file.py", [], "wrote", []),
+        (
+            "pose_video.py",
+            ["--quick", "-o", "{out}"],
+            "PCK@0.2",
+            ["model/weights.pt", "test.csv", "test_annotated.mp4"],
+        ),
     ],
 )
 def test_example_runs(tmp_path, script, extra, says, writes):

@@ -1,0 +1,177 @@
+"""Benchmark the keypoint detector on rendered supine infants that it never saw in training.
+
+Per seed: ``--train-infants`` infants × ``--frames-per-infant`` frames (default 100 × 10 = 1,000
+labelled frames at 128×128, every 5th frame of each infant's clip) train a ``KeypointDetector``
+with its defaults (early stopping on 10% of the frames); a test set of other infants (new body
+sizes, proportions, skin, clothes, textures, rooms, lighting, blur and toys; own seed) scores it.
+Printed per seed: PCK@0.2 of the torso length, RMSE and median error in pixels, mean error as a
+percentage of infant length, epochs, training wall time and CPU time, and detection throughput at
+128×128 with torch set to 1 thread and to 2 threads; then the spread over seeds, the worst
+keypoints, and the anchors from the literature.
+
+    python benchmarks/bench_pose_video.py                        # seeds 0 1 2, the targets
+    python benchmarks/bench_pose_video.py --seeds 0 --train-infants 20 --epochs 3   # a quick look
+
+Infant length (for the percentage) is the sum of nose–neck, neck–mid-hip, and the mean of the two
+legs' hip–knee + knee–ankle, per frame: a posture-independent body length.
+
+Training runs with ``--threads`` torch threads (default 1: on a shared machine a second OpenMP
+thread spins while the other core is busy, which made training several times slower here). The
+CPU seconds of the training process are printed beside the wall time: on a busy machine they are
+the better estimate of the wall time on two idle cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+ANCHORS = (
+    "Anchors: DeepLabCut (Mathis et al. 2018) reaches test errors about equal to human labelling "
+    "variability (~2.7 px on 640×480 mouse frames) after ~200 labelled frames with an ImageNet-"
+    "pretrained ResNet-50; Passmore et al. 2024 (DeepLabCut on infant videos): keypoint error "
+    "3.7% of infant length. neurodl trains from scratch (no pretrained weights) on rendered "
+    "infants; its numbers are not on real videos."
+)
+
+
+def _body_length(points: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    i = {name: k for k, name in enumerate(names)}
+
+    def seg(a: str, b: str) -> np.ndarray:
+        return np.linalg.norm(points[:, i[a]] - points[:, i[b]], axis=1)
+
+    hips = (points[:, i["left_hip"]] + points[:, i["right_hip"]]) / 2
+    trunk = np.linalg.norm(points[:, i["neck"]] - hips, axis=1)
+    legs = [
+        seg(f"{s}_hip", f"{s}_knee") + seg(f"{s}_knee", f"{s}_ankle") for s in ("left", "right")
+    ]
+    return seg("nose", "neck") + trunk + (legs[0] + legs[1]) / 2
+
+
+def _throughput(detector, frames: np.ndarray, threads: int) -> float:  # type: ignore[no-untyped-def]
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        detector.predict(frames[:64])
+        start = time.perf_counter()
+        detector.predict(frames)
+        return len(frames) / (time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _run_seed(seed: int, args: argparse.Namespace) -> dict:
+    import torch
+
+    from neurodl.metrics.pose import pose_error_summary
+    from neurodl.pose.detector import KeypointDetector
+    from neurodl.pose.render import make_rendered_dataset
+    from neurodl.pose.skeleton import CANONICAL_KEYPOINTS
+
+    names = CANONICAL_KEYPOINTS[:14]
+    size = (args.size, args.size)
+    t0 = time.perf_counter()
+    train_x, train_y, _ = make_rendered_dataset(
+        args.train_infants, args.frames_per_infant, image_size=size, random_state=1000 + seed
+    )
+    test_x, test_y, _ = make_rendered_dataset(
+        args.test_infants, args.test_frames, image_size=size, random_state=5000 + seed
+    )
+    render_s = time.perf_counter() - t0
+    torch.set_num_threads(args.threads)
+    detector = KeypointDetector(keypoint_names=names, random_state=seed)
+    if args.epochs is not None:
+        detector.set_params(max_iter=args.epochs)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    detector.fit(train_x, train_y)
+    fit_wall, fit_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    predicted, _ = detector.predict(test_x)
+    summary = pose_error_summary(test_y, predicted, names)
+    errors = np.linalg.norm(predicted - test_y, axis=-1)
+    percent = 100 * np.mean(errors / _body_length(test_y, names)[:, None])
+    return {
+        "seed": seed,
+        "n_train": len(train_x),
+        "n_test": len(test_x),
+        "render_s": render_s,
+        "summary": summary,
+        "percent_length": percent,
+        "epochs": detector.n_iter_,
+        "fit_wall": fit_wall,
+        "fit_cpu": fit_cpu,
+        "fps1": _throughput(detector, test_x[:256], 1),
+        "fps2": _throughput(detector, test_x[:256], 2),
+    }
+
+
+def _print_row(r: dict) -> None:
+    s = r["summary"]
+    print(
+        f"| {r['seed']:>4} | {r['n_train']:>5} | {r['n_test']:>4} | {s['pck']:.3f} | "
+        f"{s['rmse_px']:6.2f} | {s['median_error_px']:6.2f} | {r['percent_length']:5.2f} | "
+        f"{r['epochs']:>3} | {r['fit_wall']:7.0f} | {r['fit_cpu']:7.0f} | {r['fps1']:6.0f} | "
+        f"{r['fps2']:6.0f} |",
+        flush=True,
+    )
+
+
+def _print_spread(rows: list[dict]) -> None:
+    def spread(values: list[float], fmt: str) -> str:
+        v = np.asarray(values, dtype=float)
+        return (
+            f"{v.mean():{fmt}} ± {v.std(ddof=1) if len(v) > 1 else 0:{fmt}} "
+            f"[{v.min():{fmt}}, {v.max():{fmt}}]"
+        )
+
+    print(f"\nover {len(rows)} seeds: mean ± SD [min, max]")
+    print(
+        f"  PCK@0.2          {spread([r['summary']['pck'] for r in rows], '.3f')}   target >= 0.95"
+    )
+    print(f"  RMSE px          {spread([r['summary']['rmse_px'] for r in rows], '.2f')}")
+    print(f"  error % length   {spread([r['percent_length'] for r in rows], '.2f')}")
+    print(f"  training wall s  {spread([r['fit_wall'] for r in rows], '.0f')}   target <= 600")
+    print(f"  training CPU s   {spread([r['fit_cpu'] for r in rows], '.0f')}")
+    print(f"  frames/s, 1 thr  {spread([r['fps1'] for r in rows], '.0f')}   target >= 100")
+    print(f"  frames/s, 2 thr  {spread([r['fps2'] for r in rows], '.0f')}")
+    per = {}
+    for r in rows:
+        for name, values in r["summary"]["per_keypoint"].items():
+            per.setdefault(name, []).append(values["pck"])
+    worst = sorted(per, key=lambda n: np.mean(per[n]))[:4]
+    print("  worst keypoints (mean PCK): " + ", ".join(f"{n} {np.mean(per[n]):.3f}" for n in worst))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--train-infants", type=int, default=100)
+    parser.add_argument("--frames-per-infant", type=int, default=10)
+    parser.add_argument("--test-infants", type=int, default=20)
+    parser.add_argument("--test-frames", type=int, default=20)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--epochs", type=int, default=None, help="default: the detector's")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for training")
+    args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        "| seed | train | test | PCK@0.2 | RMSE px | median px | % length | ep | wall s | CPU s "
+        "| fps 1t | fps 2t |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rows = []
+    for seed in args.seeds:
+        rows.append(_run_seed(seed, args))
+        _print_row(rows[-1])
+    _print_spread(rows)
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    print(ANCHORS)
+
+
+if __name__ == "__main__":
+    main()
