@@ -27,8 +27,16 @@ def test_python_dash_m_runs_the_cli():
     out = subprocess.run(
         [sys.executable, "-m", "neurodl", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("simulate", "info", "decode", "encode", "rsa", "demo"):
+    for command in ("simulate", "info", "decode", "encode", "rsa", "batch", "pose", "demo"):
         assert command in out.stdout
+    pose = subprocess.run(
+        [sys.executable, "-m", "neurodl", "pose", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for command in ("simulate", "score", "train", "detect"):
+        assert command in pose.stdout
 
 
 def test_lazy_names_match_the_type_checking_imports():

@@ -112,3 +112,9 @@ def score(
         )
     for line in result.summary:
         typer.echo(line)
+
+
+# ``neurodl pose train`` and ``neurodl pose detect`` (video -> keypoints) live in pose_video.py.
+from neurodl.cli.pose_video import register  # noqa: E402
+
+register(pose_app)
