@@ -5,9 +5,11 @@ Nothing here knows about numpy, files or training loops.
 
 from neurodl.models.cnn import *  # noqa: F403
 from neurodl.models.cnn import __all__ as _cnn
+from neurodl.models.dale import *  # noqa: F403
+from neurodl.models.dale import __all__ as _dale
 from neurodl.models.mlp import *  # noqa: F403
 from neurodl.models.mlp import __all__ as _mlp
 from neurodl.models.tilt import *  # noqa: F403
 from neurodl.models.tilt import __all__ as _tilt
 
-__all__ = [*_cnn, *_mlp, *_tilt]
+__all__ = [*_cnn, *_dale, *_mlp, *_tilt]
