@@ -7,9 +7,11 @@ from neurodl.models.cnn import *  # noqa: F403
 from neurodl.models.cnn import __all__ as _cnn
 from neurodl.models.dale import *  # noqa: F403
 from neurodl.models.dale import __all__ as _dale
+from neurodl.models.learning_rules import *  # noqa: F403
+from neurodl.models.learning_rules import __all__ as _rules
 from neurodl.models.mlp import *  # noqa: F403
 from neurodl.models.mlp import __all__ as _mlp
 from neurodl.models.tilt import *  # noqa: F403
 from neurodl.models.tilt import __all__ as _tilt
 
-__all__ = [*_cnn, *_dale, *_mlp, *_tilt]
+__all__ = [*_cnn, *_dale, *_rules, *_mlp, *_tilt]
