@@ -11,7 +11,9 @@ from neurodl.models.learning_rules import *  # noqa: F403
 from neurodl.models.learning_rules import __all__ as _rules
 from neurodl.models.mlp import *  # noqa: F403
 from neurodl.models.mlp import __all__ as _mlp
+from neurodl.models.recurrent import *  # noqa: F403
+from neurodl.models.recurrent import __all__ as _recurrent
 from neurodl.models.tilt import *  # noqa: F403
 from neurodl.models.tilt import __all__ as _tilt
 
-__all__ = [*_cnn, *_dale, *_rules, *_mlp, *_tilt]
+__all__ = [*_cnn, *_dale, *_rules, *_mlp, *_recurrent, *_tilt]
