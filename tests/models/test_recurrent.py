@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from neurodl.exceptions import NeurodlValueError
 from neurodl.models import RecurrentConvNet
+from neurodl.rsa.activations import extract_activations, layer_names
 
 
 def _feedforward(net: RecurrentConvNet, x: torch.Tensor) -> torch.Tensor:
@@ -80,3 +82,21 @@ def test_hooks_on_an_area_see_the_last_step():
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(NeurodlValueError, match=match):
         RecurrentConvNet(**{"channels": (2, 3), **kwargs})
+
+
+def test_extract_activations_reads_areas_by_step_and_hooks_together():
+    torch.manual_seed(3)
+    net = RecurrentConvNet((2, 3), times=3).train()
+    images = np.random.default_rng(0).normal(size=(5, 9, 12)).astype(np.float32)
+    names = ["area2@t1", "area1@t3", "readout@t2", "area2.bottom_up"]
+    acts = extract_activations(net, images, names, batch_size=2)
+    assert list(acts) == names and net.training  # training flag restored
+    with torch.no_grad():
+        expected = net.eval().named_activations(torch.from_numpy(images))
+    for name in names[:3]:
+        np.testing.assert_allclose(acts[name], expected[name].flatten(1).numpy(), rtol=1e-5)
+    # a hook on a submodule called at every step keeps the last call (the last step)
+    assert acts["area2.bottom_up"].shape == (5, 3 * 5 * 6)
+    assert set(net.activation_names()) <= set(layer_names(net))
+    with pytest.raises(NeurodlValueError, match=r"\['area3@t1'\] not found"):
+        extract_activations(net, images, ["area3@t1"])
