@@ -19,18 +19,22 @@ def _feedforward(net: RecurrentConvNet, x: torch.Tensor) -> torch.Tensor:
         if index:
             h = F.max_pool2d(h, 2, ceil_mode=True)
         conv = area.bottom_up
-        h = torch.relu(F.conv2d(h, conv.weight, conv.bias, padding=conv.padding))
+        h = torch.relu(F.conv2d(h, conv.weight, conv.bias, conv.stride, conv.padding))
     return h.mean((2, 3)) @ net.readout.weight.T + net.readout.bias
 
 
 @pytest.mark.parametrize("recurrent", [False, True])
 def test_one_step_is_the_feedforward_network(recurrent):
     torch.manual_seed(0)
-    net = RecurrentConvNet((3, 5, 4), (5, 3, 3), times=1, lateral=recurrent, topdown=recurrent)
+    net = RecurrentConvNet(
+        (3, 5, 4), (5, 3, 3), times=1, lateral=recurrent, topdown=recurrent, input_stride=2
+    )
     x = torch.randn(2, 1, 13, 17)  # odd sizes: pooling in ceil mode
     torch.testing.assert_close(net(x), _feedforward(net, x), atol=1e-6, rtol=1e-5)
     # without L and T, more steps change nothing
-    flat = RecurrentConvNet((3, 5, 4), (5, 3, 3), times=3, lateral=False, topdown=False)
+    flat = RecurrentConvNet(
+        (3, 5, 4), (5, 3, 3), times=3, lateral=False, topdown=False, input_stride=2
+    )
     flat.load_state_dict(net.state_dict(), strict=False)
     torch.testing.assert_close(flat(x), _feedforward(flat, x), atol=1e-6, rtol=1e-5)
 
@@ -77,6 +81,7 @@ def test_hooks_on_an_area_see_the_last_step():
         ({"kernel_sizes": (3,)}, "one per area"),
         ({"times": 0}, "times must be >= 1"),
         ({"pool_size": 0}, "pool_size must be >= 1"),
+        ({"input_stride": 0}, "input_stride must be >= 1"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, match):

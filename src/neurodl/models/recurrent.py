@@ -33,6 +33,8 @@ class ConvArea(nn.Module):
         Add the lateral convolution (from the area's own output at the previous step).
     topdown_channels : int or None
         Channels of the area above; None: no top-down convolution.
+    stride : int
+        Stride of the bottom-up convolution.
 
     The lateral and top-down convolutions have no bias, so a zero state (the first step) adds
     exactly nothing.
@@ -46,10 +48,11 @@ class ConvArea(nn.Module):
         *,
         lateral: bool,
         topdown_channels: int | None,
+        stride: int = 1,
     ) -> None:
         super().__init__()
         pad = kernel_size // 2
-        self.bottom_up = nn.Conv2d(in_channels, channels, kernel_size, padding=pad)
+        self.bottom_up = nn.Conv2d(in_channels, channels, kernel_size, stride=stride, padding=pad)
         self.lateral = (
             nn.Conv2d(channels, channels, kernel_size, padding=pad, bias=False) if lateral else None
         )
@@ -110,6 +113,9 @@ class RecurrentConvNet(nn.Module):
         Size of the readout.
     pool_size : int
         Max-pool factor between areas.
+    input_stride : int
+        Stride of area 1's bottom-up convolution (its maps are this many times smaller than
+        the image, which makes the recurrent convolutions on large images affordable).
 
     Examples
     --------
@@ -130,6 +136,7 @@ class RecurrentConvNet(nn.Module):
         topdown: bool = True,
         n_outputs: int = 1,
         pool_size: int = 2,
+        input_stride: int = 1,
     ) -> None:
         super().__init__()
         widths = [int(c) for c in channels]
@@ -139,13 +146,22 @@ class RecurrentConvNet(nn.Module):
             else [int(k) for k in kernel_sizes]
         )
         _check_arguments(widths, kernels, times, pool_size)
+        if int(input_stride) < 1:
+            raise NeurodlValueError(f"input_stride must be >= 1; got {input_stride!r}.")
         self.times = int(times)
         self.n_areas = len(widths)
         self.pool_size = int(pool_size)
         previous = int(in_channels)
         for index, (width, kernel) in enumerate(zip(widths, kernels, strict=True)):
             above = widths[index + 1] if topdown and index + 1 < len(widths) else None
-            area = ConvArea(previous, width, kernel, lateral=lateral, topdown_channels=above)
+            area = ConvArea(
+                previous,
+                width,
+                kernel,
+                lateral=lateral,
+                topdown_channels=above,
+                stride=int(input_stride) if index == 0 else 1,
+            )
             setattr(self, f"area{index + 1}", area)
             previous = width
         self.readout = nn.Linear(previous, int(n_outputs))
