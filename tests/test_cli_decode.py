@@ -61,10 +61,21 @@ def test_decode_writes_metrics_figures_manifest(recording_file, tmp_path):
 
 
 @pytest.mark.parametrize(
+    "args",
+    [["--decoder", "lin"], ["--period", "90"]],
+)
+def test_decode_bad_choices_are_bad_usage(recording_file, tmp_path, args):
+    result = CliRunner().invoke(
+        app, ["decode", str(recording_file), "-o", str(tmp_path / "o"), "--quick", *args]
+    )
+    assert result.exit_code == 2
+    assert "Invalid value" in result.output and args[1] in result.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
     "args, message",
     [
-        (["--decoder", "lin"], "decoder must be one of"),
-        (["--period", "90"], "period must be one of"),
         (["--target", "contrast"], "target must be one of"),
         (["--folds", "1"], "folds must be an int >= 2"),
     ],

@@ -60,14 +60,10 @@ def test_cli_rsa_quick_writes_metrics_figures_manifest(tmp_path, rng):
 
 def test_cli_rsa_bad_input_exits_1_with_one_line(tmp_path, rng):
     path = _recording_file(tmp_path, rng)
-    result = runner.invoke(app, ["rsa", str(path), "-o", str(tmp_path / "o"), "--rdm", "cityblock"])
-    assert result.exit_code == 1
-    assert "rdm must be one of" in result.output
-    result = runner.invoke(
-        app, ["rsa", str(path), "-o", str(tmp_path / "o"), "--bootstrap", "trials"]
-    )
-    assert result.exit_code == 1
-    assert "bootstrap must be one of {'conditions', 'neurons'}" in result.output
+    for option, value in (("--rdm", "cityblock"), ("--bootstrap", "trials"), ("--compare", "r")):
+        result = runner.invoke(app, ["rsa", str(path), "-o", str(tmp_path / "o"), option, value])
+        assert result.exit_code == 2, option  # bad usage: a choice outside the list
+        assert "Invalid value" in result.output and value in result.output
     result = runner.invoke(
         app, ["rsa", str(path), "-o", str(tmp_path / "o"), "--quick", "--layers", "nope"]
     )

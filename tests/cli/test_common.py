@@ -55,3 +55,14 @@ def test_output_dir_creates_parents_and_refuses_a_file(tmp_path):
 def test_bad_usage_exits_2():
     result = runner.invoke(app, ["decode"])
     assert result.exit_code == 2
+
+
+def test_cli_choices_match_the_library():
+    from neurodl.cli import _choices
+    from neurodl.decoding import DECODERS
+    from neurodl.rsa import COMPARE_METHODS, RDM_METHODS
+
+    assert {c.value for c in _choices.Decoder} == set(DECODERS)
+    assert {c.value for c in _choices.Compare} == set(COMPARE_METHODS)
+    assert {c.value for c in _choices.Rdm} == set(RDM_METHODS) - {"mahalanobis"}
+    assert {c.value for c in _choices.Bootstrap} == {"conditions", "neurons"}

@@ -7,6 +7,7 @@ import pytest
 from matplotlib.axes import Axes
 
 from neurodl.data import Recording
+from neurodl.data.tuning import compute_preferred_orientation
 from neurodl.decoding import (
     BayesDecoder,
     LinearDecoder,
@@ -17,7 +18,6 @@ from neurodl.decoding import (
     hidden_unit_tuning,
     make_folds,
     neuron_curve,
-    preferred_orientation,
     run_decoding,
     shuffle_control,
     sorted_input_weights,
@@ -181,7 +181,7 @@ def test_neuron_and_trial_curves(population_factory):
 
 def test_weight_analysis(population):
     X, theta = population
-    pref = preferred_orientation(X, theta)
+    pref, _ = compute_preferred_orientation(X, theta)
     assert pref.shape == (X.shape[1],) and np.all((pref >= 0) & (pref < 360))
     mlp = MLPDecoder(hidden_layer_sizes=(6,), max_iter=5, random_state=0).fit(X, theta)
     weights, order = sorted_input_weights(mlp, pref)

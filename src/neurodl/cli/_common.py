@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,10 +72,12 @@ def write_analysis(
     seed: int | None,
     started: float,
     device: str | None,
+    loading: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Save an ``AnalysisResult`` into ``output`` (see :meth:`AnalysisResult.save`).
 
-    Returns the names of the files written.
+    ``loading`` (the choices made reading the file, e.g. NWB table, rows, series) goes into the
+    manifest's parameters. Returns the names of the files written.
     """
     if output.exists() and not output.is_dir():
         raise _fail(f"output directory {str(output)!r} exists and is not a directory.")
@@ -83,7 +85,7 @@ def write_analysis(
         result.save(
             output,
             command=command,
-            inputs={"file": str(file)},
+            inputs={"file": str(file), "loading": loading},
             seed=seed,
             device=device,
             started=started,

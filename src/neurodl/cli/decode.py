@@ -8,39 +8,40 @@ from pathlib import Path
 import typer
 
 from neurodl.cli import app
+from neurodl.cli._choices import Decoder, Period
 from neurodl.cli._common import cli_errors, write_analysis
+from neurodl.cli._load_options import LoadOptions, choices_of, with_load_options
 
 
 @app.command()
+@with_load_options
 def decode(
     file: Path = typer.Argument(..., help="Recording file (.npz, .h5, .nwb, .npy)."),
     output: Path = typer.Option(..., "-o", "--output", help="Directory for the outputs."),
-    decoder: str = typer.Option(
-        "linear", "--decoder", help="Decoder: linear, bayes, mlp or curriculum."
-    ),
+    decoder: Decoder = typer.Option(Decoder.linear, "--decoder", help="Decoder."),
     target: str = typer.Option("orientation", "--target", help="Stimulus variable to decode."),
     folds: int = typer.Option(5, "--folds", help="Cross-validation folds."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     device: str = typer.Option("cpu", "--device", help="Torch device: cpu, cuda, mps or auto."),
-    period: int = typer.Option(360, "--period", help="Period of the angle: 360 or 180."),
+    period: Period = typer.Option(Period.full, "--period", help="Period of the angle (degrees)."),
     allow_pickle: bool = typer.Option(
         False, "--allow-pickle", help="Trust the file and allow pickled content (.npy dicts)."
     ),
     quick: bool = typer.Option(False, "--quick", help="Fewer epochs and resamples (seconds)."),
+    load_options: LoadOptions = LoadOptions(),
 ) -> None:
     """Decode orientation: cross-validated errors, threshold, shuffle control, bound, figures."""
-    from neurodl.data import load
     from neurodl.decoding import run_decoding
 
     started = time.time()
     with cli_errors():
-        recording = load(file, allow_pickle=allow_pickle)
+        recording = load_options.load(file, allow_pickle=allow_pickle)
         result = run_decoding(
             recording,
-            decoder=decoder,
+            decoder=decoder.value,
             target=target,
             folds=folds,
-            period=period,
+            period=int(period.value),
             random_state=seed,
             device=device,
             quick=quick,
@@ -54,6 +55,7 @@ def decode(
             seed=seed,
             started=started,
             device=device,
+            loading=choices_of(recording),
         )
     for line in result.summary:
         typer.echo(line)

@@ -16,6 +16,7 @@ from neurodl.cli._common import (
     write_manifest,
     write_text_atomic,
 )
+from neurodl.cli._load_options import LoadOptions, choices_of, with_load_options
 
 _HEADLINES: dict[str, list[tuple[str, str]]] = {
     "decoding": [
@@ -48,6 +49,7 @@ def _summary_table(metrics: dict[str, Any], timings: dict[str, float]) -> str:
 
 
 @app.command()
+@with_load_options
 def demo(
     output: Path = typer.Option(..., "-o", "--output", help="Directory to write the report into."),
     data: Path | None = typer.Option(
@@ -59,10 +61,11 @@ def demo(
     allow_pickle: bool = typer.Option(
         False, "--allow-pickle", help="Trust --data and allow pickled content (.npy dicts)."
     ),
+    load_options: LoadOptions = LoadOptions(),
 ) -> None:
     """Decode, convolve, encode and compare on one recording; write report.html."""
-    from neurodl.data import load
     from neurodl.demo import run_demo
+    from neurodl.exceptions import NeurodlValueError
     from neurodl.report import render_report
 
     started = time.time()
@@ -71,7 +74,12 @@ def demo(
         typer.echo(f"neurodl demo: {step} ...", err=True)
 
     with cli_errors():
-        recording = None if data is None else load(data, allow_pickle=allow_pickle)
+        if data is None and load_options.kwargs():
+            raise NeurodlValueError(
+                f"--{', --'.join(load_options.kwargs())} choose what to read from --data; "
+                "give --data FILE.nwb."
+            )
+        recording = None if data is None else load_options.load(data, allow_pickle=allow_pickle)
         result = run_demo(recording, quick=quick, seed=seed, device=device, on_step=say)
         source = "simulated V1 recording" if data is None else str(data)
         page = render_report(
@@ -93,6 +101,7 @@ def demo(
             "quick": quick,
             "device": device,
             "allow_pickle": allow_pickle,
+            "loading": None if recording is None else choices_of(recording),
         },
         seed=seed,
         started=started,

@@ -9,9 +9,11 @@ import typer
 
 from neurodl.cli import app
 from neurodl.cli._common import cli_errors, write_analysis
+from neurodl.cli._load_options import LoadOptions, choices_of, with_load_options
 
 
 @app.command()
+@with_load_options
 def encode(
     file: Path = typer.Argument(..., help="Recording file with images (.npz, .h5, .nwb)."),
     output: Path = typer.Option(..., "-o", "--output", help="Directory for the results."),
@@ -36,9 +38,9 @@ def encode(
         min=0,
         help="Fit a random subset of this many neurons (bounds the run time); 0 fits all.",
     ),
+    load_options: LoadOptions = LoadOptions(),
 ) -> None:
     """Predict every neuron's response to images; report FEVE against the noise ceiling."""
-    from neurodl.data import load
     from neurodl.encoding import CNNEncoder, run_encoding
     from neurodl.exceptions import NeurodlValueError
 
@@ -46,7 +48,7 @@ def encode(
     with cli_errors():
         if quick and full_network:
             raise NeurodlValueError("choose one of --quick and --full-network, not both.")
-        recording = load(file, allow_pickle=allow_pickle)
+        recording = load_options.load(file, allow_pickle=allow_pickle)
         result = run_encoding(
             recording,
             model=model,
@@ -64,6 +66,7 @@ def encode(
             seed=seed,
             started=started,
             device=device,
+            loading=choices_of(recording),
         )
     for line in result.summary:
         typer.echo(line)

@@ -8,10 +8,13 @@ from pathlib import Path
 import typer
 
 from neurodl.cli import app
+from neurodl.cli._choices import Bootstrap, Compare, Rdm
 from neurodl.cli._common import cli_errors, write_analysis
+from neurodl.cli._load_options import LoadOptions, choices_of, with_load_options
 
 
 @app.command()
+@with_load_options
 def rsa(
     file: Path = typer.Argument(..., help="Recording file."),
     output: Path = typer.Option(..., "-o", "--output", help="Directory to write results into."),
@@ -24,19 +27,10 @@ def rsa(
     layers: str | None = typer.Option(
         None, "--layers", help="Comma-separated layer names (the model's defaults when omitted)."
     ),
-    rdm: str = typer.Option(
-        "correlation",
-        "--rdm",
-        help="Dissimilarity: euclidean, correlation, crossnobis or poisson.",
-    ),
-    compare: str = typer.Option(
-        "pearson",
-        "--compare",
-        help="RDM comparison: pearson, spearman, rho_a, cosine, kendall_tau_a, whitened_cosine, "
-        "whitened_pearson.",
-    ),
-    bootstrap: str = typer.Option(
-        "conditions",
+    rdm: Rdm = typer.Option(Rdm.correlation, "--rdm", help="Dissimilarity of the data."),
+    compare: Compare = typer.Option(Compare.pearson, "--compare", help="RDM comparison."),
+    bootstrap: Bootstrap = typer.Option(
+        Bootstrap.conditions,
         "--bootstrap",
         help="What the confidence intervals resample: conditions or neurons (neurons needs "
         "--rdm euclidean or correlation).",
@@ -47,26 +41,26 @@ def rsa(
         False, "--allow-pickle", help="Trust FILE and the --model file with pickled content."
     ),
     quick: bool = typer.Option(False, "--quick", help="Tiny training and resampling: seconds."),
+    load_options: LoadOptions = LoadOptions(),
 ) -> None:
     """Train the tilt CNN (or load your network) and compare each layer's RDM with the data's."""
-    from neurodl.data import load
     from neurodl.rsa import run_rsa
 
     started = time.time()
     with cli_errors():
-        recording = load(file, allow_pickle=allow_pickle)
+        recording = load_options.load(file, allow_pickle=allow_pickle)
         chosen = [name.strip() for name in layers.split(",") if name.strip()] if layers else None
         result = run_rsa(
             recording,
             model=model,
             layers=chosen,
-            rdm=rdm,
-            compare=compare,
+            rdm=rdm.value,
+            compare=compare.value,
             random_state=seed,
             device=device,
             quick=quick,
             allow_pickle=allow_pickle,
-            bootstrap=bootstrap,
+            bootstrap=bootstrap.value,
         )
         write_analysis(
             output,
@@ -76,6 +70,7 @@ def rsa(
             seed=seed,
             started=started,
             device=device,
+            loading=choices_of(recording),
         )
     for sentence in result.summary:
         typer.echo(sentence)

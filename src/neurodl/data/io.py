@@ -54,6 +54,7 @@ NWB: see :mod:`neurodl.data._formats_nwb` for the layout written and what is rea
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,15 @@ from neurodl.data.recording import Recording
 from neurodl.exceptions import DataFormatError, NeurodlTypeError, NeurodlValueError
 from neurodl.files import atomic_path
 
-__all__ = ["FORMATS", "WRITABLE_FORMATS", "check_destination", "load", "save"]
+__all__ = [
+    "FORMATS",
+    "WRITABLE_FORMATS",
+    "check_destination",
+    "describe_nwb",
+    "format_of",
+    "load",
+    "save",
+]
 
 #: Format names by file extension.
 EXTENSIONS: dict[str, str] = {
@@ -104,6 +113,11 @@ def load(
     format: str | None = None,
     trials: ArrayLike | slice | None = None,
     neurons: ArrayLike | slice | None = None,
+    intervals: str | None = None,
+    where: Mapping[str, Any] | None = None,
+    series: str | None = None,
+    window: tuple[float, float] | None = None,
+    images: str | None = None,
 ) -> Recording:
     """Read a recording from a file.
 
@@ -119,7 +133,25 @@ def load(
         Override the format chosen by the extension.
     trials, neurons : int index array, boolean mask or slice, optional
         Read only these trials / neurons (all when None). HDF5 and NWB files read only the
-        selected slices from disk.
+        selected slices from disk. For NWB, ``trials`` counts the rows kept by ``where``.
+    intervals : str, optional
+        NWB only: the intervals table whose rows are the trials (default ``trials`` if present,
+        else the only intervals table, else an error listing them).
+    where : dict of str to value, optional
+        NWB only: keep the rows whose column equals the value (or any value of a list), e.g.
+        ``{"stimulus_name": "static_gratings"}``; a key ``"column!="`` keeps the rows that
+        differ (``{"frame!=": -1}``); ``"nan"`` matches NaN.
+    series : str, optional
+        NWB only: the response series, by path (``processing/ophys/dff/traces``), its last
+        parts, its container's name, or ``units`` (default ΔF/F over raw fluorescence when both
+        exist, else the only one, else an error listing them).
+    window : (float, float), optional
+        NWB only: seconds from each row's start over which responses are averaged (imaging) or
+        spikes counted (units); default each row's own [start_time, stop_time).
+    images : str, optional
+        NWB only: ``"TEMPLATE[:COLUMN]"``, the stimulus template (``stimulus/templates``) that
+        gives ``images`` and the table column indexing its frames (default ``frame``). By
+        default a template named like the rows' ``stimulus_name`` is used.
 
     Returns
     -------
@@ -139,9 +171,24 @@ def load(
     --------
     >>> rec = load("session.npz")  # doctest: +SKIP
     >>> rec = load("big.h5", neurons=slice(0, 500))  # doctest: +SKIP
+    >>> rec = load(
+    ...     "allen.nwb",
+    ...     intervals="natural_scenes_presentations",
+    ...     where={"frame!=": -1},
+    ...     images="natural_scenes:frame",
+    ... )  # doctest: +SKIP
     """
+    from neurodl.data._formats_nwb import NWBOptions
+
+    options = NWBOptions(intervals, where, series, window, images)
     path = Path(path)
     fmt = _format_of(path, format, FORMATS)
+    if fmt != "nwb" and options.given():
+        given = options.given()
+        raise NeurodlValueError(
+            f"{path}: {', '.join(n + '=' for n in given)} ({', '.join('--' + n for n in given)}) "
+            f"apply only to NWB files; this file is read as {fmt}."
+        )
     if not path.exists():
         raise DataFormatError(f"{path}: no such file.")
     if not path.is_file():
@@ -160,7 +207,39 @@ def load(
         return read_hdf5(path, trials=trials, neurons=neurons)
     from neurodl.data._formats_nwb import read_nwb
 
-    return read_nwb(path, trials=trials, neurons=neurons)
+    return read_nwb(path, trials=trials, neurons=neurons, options=options)
+
+
+def format_of(path: str | os.PathLike[str], format: str | None = None) -> str:
+    """The format :func:`load` would read ``path`` as (from ``format`` or the extension)."""
+    return _format_of(Path(path), format, FORMATS)
+
+
+def describe_nwb(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Describe any NWB file pynwb can open, even one that the defaults of :func:`load` refuse.
+
+    Returns
+    -------
+    dict
+        ``series``: every response series (``path``, ``kind`` = DfOverF, Fluorescence,
+        RoiResponseSeries or units, ``shape``, ``rate_hz``, ``unit``); ``default_series`` or
+        ``series_error``; ``intervals``: every intervals table (``name``, ``n_rows``,
+        ``columns`` with the distinct values of text columns and the range of number columns);
+        ``templates``: stimulus templates (``name``, ``type``, ``shape``); ``suggestions``: for
+        each stimulus table (and each ``stimulus_name`` in it) the :func:`load` options that
+        read it and the command (``decode``/``encode``) that would analyse it.
+
+    Examples
+    --------
+    >>> facts = describe_nwb("allen.nwb")  # doctest: +SKIP
+    >>> load("allen.nwb", **facts["suggestions"][0]["options"])  # doctest: +SKIP
+    """
+    from neurodl.data._nwb_describe import describe_nwb as describe
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataFormatError(f"{path}: no such file.")
+    return describe(path)
 
 
 def check_destination(
@@ -234,7 +313,7 @@ def save(
 
         writer = write_hdf5
     else:
-        from neurodl.data._formats_nwb import write_nwb
+        from neurodl.data._nwb_write import write_nwb
 
         writer = write_nwb
     with atomic_path(path, suffix=f".tmp.{fmt}") as tmp:

@@ -17,7 +17,6 @@ from neurodl.decoding.run import run_decoding
 from neurodl.decoding.threshold import discrimination_threshold, fit_psychometric
 from neurodl.decoding.weights import (
     hidden_unit_tuning,
-    preferred_orientation,
     sorted_input_weights,
 )
 
@@ -35,7 +34,6 @@ __all__ = [
     "make_decoder",
     "make_folds",
     "neuron_curve",
-    "preferred_orientation",
     "run_decoding",
     "shuffle_control",
     "sorted_input_weights",

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from neurodl.data.recording import Recording
-from neurodl.decoding.weights import hidden_unit_tuning, preferred_orientation, sorted_input_weights
+from neurodl.data.tuning import compute_preferred_orientation
+from neurodl.decoding.weights import hidden_unit_tuning, sorted_input_weights
 
 __all__ = ["TORCH_DECODERS", "make_figures", "summary_sentences"]
 
@@ -66,7 +67,7 @@ def make_figures(
         if "preferred_orientation" in recording.neurons and period == 360:
             pref = np.mod(np.asarray(recording.neurons["preferred_orientation"], float), period)
         else:
-            pref = preferred_orientation(recording.responses, y, period=period)
+            pref = compute_preferred_orientation(recording.responses, y, period=period)[0]
         weights, order = sorted_input_weights(fitted, pref)
         label = "Von Mises basis function" if name == "linear" else "Hidden unit"
         plots.plot_sorted_weights(

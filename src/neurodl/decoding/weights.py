@@ -12,43 +12,7 @@ from neurodl.decoding._base import check_period
 from neurodl.exceptions import NeurodlTypeError, NeurodlValueError
 from neurodl.metrics import orientation_bins
 
-__all__ = ["hidden_unit_tuning", "preferred_orientation", "sorted_input_weights"]
-
-
-def preferred_orientation(
-    responses: ArrayLike, orientation: ArrayLike, *, period: float = 360
-) -> NDArray[np.float64]:
-    """Each neuron's preferred angle: the direction of its response-weighted resultant vector.
-
-    Parameters
-    ----------
-    responses : array-like of shape (n_trials, n_neurons)
-    orientation : array-like of shape (n_trials,)
-        Degrees.
-    period : {360, 180}
-
-    Returns
-    -------
-    ndarray of shape (n_neurons,)
-        Degrees in [0, period).
-
-    Examples
-    --------
-    >>> theta = np.arange(0, 360, 10.0)
-    >>> preferred_orientation(np.cos(np.deg2rad(theta - 40))[:, None] + 1, theta).round(3)
-    array([40.])
-    """
-    period_f = check_period(period)
-    X = np.asarray(responses, dtype=np.float32)
-    phase = np.asarray(orientation, dtype=np.float64).reshape(-1) * (2 * np.pi / period_f)
-    if X.ndim != 2 or X.shape[0] != phase.size:
-        raise NeurodlValueError(
-            f"responses must be (n_trials, n_neurons) with n_trials={phase.size}; got {X.shape}."
-        )
-    centred = np.c_[np.cos(phase), np.sin(phase)].astype(np.float32)
-    resultant = centred.T @ X  # (2, n_neurons); the mean response does not bias the direction
-    angle = np.arctan2(resultant[1], resultant[0]).astype(np.float64)
-    return np.mod(angle * period_f / (2 * np.pi), period_f)
+__all__ = ["hidden_unit_tuning", "sorted_input_weights"]
 
 
 def sorted_input_weights(

@@ -57,7 +57,8 @@ def _from_moments(norm_cov: F64, n_models: int) -> tuple[F64, F64, F64]:
 
 
 def _normalise(second: F64) -> F64:
-    d = np.sqrt(np.diagonal(second, axis1=1, axis2=2))
+    # variances that rounding left a hair below zero are zero (their rows are zeroed below)
+    d = np.sqrt(np.maximum(np.diagonal(second, axis1=1, axis2=2), 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
         out = second / d[:, :, None] / d[:, None, :]
     return np.where(np.isfinite(out), out, 0.0)
