@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
+from typer.testing import CliRunner
 
+from neurodl.cli import app
+from neurodl.data import save
 from neurodl.exceptions import NeurodlValueError
 from neurodl.models import DaleLinear, RecurrentConvNet, RuleConv2d, RuleLinear, TiltCNN
 from neurodl.rsa import run_rsa
@@ -70,3 +75,18 @@ def test_run_rsa_compares_each_area_and_step_of_the_recurrent_network(rng):
         figures=False,
     )
     assert set(steps.metrics["layers"]) == {"area1@t1", "area1@t2", "area2@t2"}
+
+
+def test_cli_rsa_runs_the_recurrent_network_by_name(tmp_path, rng):
+    rec = tuned_recording(rng)
+    path = tmp_path / "rec.npz"
+    save(rec, path)
+    out = tmp_path / "out"
+    args = ["rsa", str(path), "-o", str(out), "--quick", "--model", "tilt-rcnn"]
+    result = CliRunner().invoke(app, [*args, "--layers", "area1@t1,area2@t4"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["layers"]) == {"area1@t1", "area2@t4"}
+    assert 0.0 <= metrics["task_test_accuracy"] <= 1.0
+    bad = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "bad"), "--layers", "area9@t1"])
+    assert bad.exit_code == 1 and "area9@t1" in bad.output
