@@ -43,6 +43,7 @@ def accuracy_table(n_seeds: int) -> None:
             _, accuracy, _ = train_tilt_network(kind, random_state=seed)
             seconds.setdefault(name, []).append(time.perf_counter() - start)
             results.setdefault(name, []).append(accuracy)
+            print(f"{name} seed {seed}: {accuracy:.3f} in {seconds[name][-1]:.1f} s", flush=True)
     reference = np.array(results["tilt-cnn"])
     print(f"\nHeld-out tilt accuracy, seeds 0-{n_seeds - 1} (chance 0.5; target >= 0.95)")
     print(f"{'model':<10} {'per seed':<28} {'mean':>6} {'sd':>6} {'gap pp':>14} {'train s':>8}")
