@@ -28,7 +28,6 @@ from torch.nn.grad import conv2d_input, conv2d_weight
 from neurodl.exceptions import NeurodlValueError, check_option
 
 __all__ = [
-    "LEARNING_RULES",
     "RuleConv2d",
     "RuleLinear",
     "compute_alignment_angles",
