@@ -26,7 +26,7 @@ def _root(
 
 
 # Each module registers its commands on ``app`` when imported.
-from neurodl.cli import data, decode, demo, encode, rsa  # noqa: E402, F401
+from neurodl.cli import batch, data, decode, demo, encode, pose, rsa  # noqa: E402, F401
 
 
 def main() -> None:

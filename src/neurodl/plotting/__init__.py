@@ -10,7 +10,9 @@ from neurodl.plotting.decoding import *  # noqa: F403
 from neurodl.plotting.decoding import __all__ as _decoding
 from neurodl.plotting.encoding import *  # noqa: F403
 from neurodl.plotting.encoding import __all__ as _encoding
+from neurodl.plotting.pose import *  # noqa: F403
+from neurodl.plotting.pose import __all__ as _pose
 from neurodl.plotting.rsa import *  # noqa: F403
 from neurodl.plotting.rsa import __all__ as _rsa
 
-__all__ = [*_data, *_decoding, *_encoding, *_rsa]
+__all__ = [*_data, *_decoding, *_encoding, *_pose, *_rsa]
