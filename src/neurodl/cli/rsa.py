@@ -21,7 +21,8 @@ def rsa(
     model: str = typer.Option(
         "tilt-cnn",
         "--model",
-        help="'tilt-cnn' (trained here) or a TorchScript/pickled module file.",
+        help="'tilt-cnn', 'tilt-dale', 'tilt-fa' or 'tilt-rcnn' (trained here) or a "
+        "TorchScript/pickled module file.",
     ),
     layers: str | None = typer.Option(
         None, "--layers", help="Comma-separated layer names (the model's defaults when omitted)."

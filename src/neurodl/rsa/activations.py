@@ -1,4 +1,11 @@
-"""Layer activations of any torch module: forward hooks, or cut graphs for TorchScript."""
+"""Layer activations of any torch module: forward hooks, or cut graphs for TorchScript.
+
+A module may also name activations that are not submodule outputs (for example each area of a
+recurrent network at each time step, ``area2@t3``): it then provides ``activation_names()``
+(the list of names) and ``named_activations(x)`` (a dict from those names to tensors, for one
+batch). Requested names that are not submodules are read from ``named_activations``; forward
+hooks record the rest during the same pass.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +25,21 @@ __all__ = ["extract_activations", "layer_names"]
 
 
 def layer_names(module: nn.Module) -> list[str]:
-    """Names of every submodule of ``module`` that :func:`extract_activations` can record."""
-    return [name for name, _ in module.named_modules() if name]
+    """Names of everything :func:`extract_activations` can record from ``module``.
+
+    Every submodule, then the module's own named activations when it provides them.
+    """
+    return [name for name, _ in module.named_modules() if name] + _self_named(module)
+
+
+def _self_named(module: nn.Module) -> list[str]:
+    """The names ``module`` records itself through ``named_activations`` (none if it cannot)."""
+    if isinstance(module, torch.jit.ScriptModule):
+        return []
+    names = getattr(module, "activation_names", None)
+    if callable(names) and callable(getattr(module, "named_activations", None)):
+        return [str(name) for name in names()]
+    return []
 
 
 def _first_tensor(output: Any) -> torch.Tensor:
@@ -61,7 +81,9 @@ def extract_activations(
     layers : sequence of str
         Submodule names as in ``module.named_modules()`` (see :func:`layer_names`). A hook on
         an activation module (``relu``) records after the nonlinearity, one on the layer before
-        it (``conv``) before.
+        it (``conv``) before. Modules with ``activation_names()`` and ``named_activations(x)``
+        (such as :class:`~neurodl.models.RecurrentConvNet`: ``area2@t3``) also accept those
+        names.
     batch_size : int
     device : str
         "cpu", "cuda", "auto"...
@@ -129,7 +151,7 @@ def _check_request(
         raise NeurodlTypeError(f"module must be a torch.nn.Module; got {type(module).__name__}.")
     if reduce is not None:
         check_option("reduce", reduce, ("pca", "random_projection"))
-    available = dict(module.named_modules())
+    available = {*dict(module.named_modules()), *_self_named(module)}
     names = list(layers)
     if not names:
         raise NeurodlValueError("layers must name at least one submodule.")
@@ -169,11 +191,17 @@ def _recorder(
             lambda _m, _i, out, name=name: captured.__setitem__(name, _first_tensor(out))
         )
         for name in names
+        if name in modules
     ]
+    self_named = [name for name in names if name not in modules]
 
     def forward(batch: torch.Tensor) -> dict[str, torch.Tensor]:
         captured.clear()
-        module(batch)
+        if self_named:
+            own = module.named_activations(batch)  # type: ignore[operator]
+            captured.update({name: own[name] for name in self_named if name in own})
+        else:
+            module(batch)
         missing = [name for name in names if name not in captured]
         if missing:
             raise NeurodlValueError(f"layer {missing[0]!r} was not called during the forward pass.")

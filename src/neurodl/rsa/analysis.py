@@ -72,9 +72,11 @@ def run_rsa(
     recording : Recording
         Needs a per-trial ``orientation``; its ``images`` are shown to the network when present,
         otherwise gratings are rendered at the trials' orientations.
-    model : "tilt-cnn", a path, or an nn.Module
+    model : "tilt-cnn", "tilt-dale", "tilt-fa", "tilt-rcnn", a path, or an nn.Module
         "tilt-cnn" trains :class:`~neurodl.models.tilt.TiltCNN` (seeded) to tell left from right
-        tilt; a path loads a TorchScript file, or a pickled module with ``allow_pickle``.
+        tilt; "tilt-dale", "tilt-fa" and "tilt-rcnn" train its Dale's-law, feedback-alignment
+        and recurrent variants (:func:`~neurodl.rsa.tilt.make_tilt_network`); a path loads a
+        TorchScript file, or a pickled module with ``allow_pickle``.
     layers : list of str, optional
         Submodules to record; TiltCNN's ``default_layers`` or the module's children by default.
     rdm : {"euclidean", "correlation", "mahalanobis", "crossnobis", "poisson"}

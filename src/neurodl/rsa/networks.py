@@ -11,7 +11,11 @@ from torch import nn
 
 from neurodl.exceptions import DataFormatError, UnsafeFileError
 
-__all__ = ["load_module", "resolve_model"]
+__all__ = ["BUILTIN_MODELS", "load_module", "resolve_model"]
+
+#: Built-in model names: each trains its network on the tilt task (see
+#: :func:`neurodl.rsa.tilt.train_tilt_network`).
+BUILTIN_MODELS = {"tilt-cnn": "cnn", "tilt-dale": "dale", "tilt-fa": "fa", "tilt-rcnn": "rcnn"}
 
 
 def load_module(path: str | Path, *, allow_pickle: bool = False) -> nn.Module:
@@ -53,19 +57,25 @@ def resolve_model(
 ) -> tuple[nn.Module, str, float | None]:
     """The network to compare, its name and its held-out task accuracy (None when not trained).
 
-    ``model`` is an ``nn.Module`` (used as it is), ``"tilt-cnn"`` (trained here, seeded, on
-    gratings of ``image_size``) or the path of a TorchScript or (trusted) pickled module file.
+    ``model`` is an ``nn.Module`` (used as it is), a built-in name (trained here, seeded, on
+    tilt gratings of ``image_size``: ``"tilt-cnn"`` the curriculum's CNN, ``"tilt-dale"`` its
+    Dale's-law variant, ``"tilt-fa"`` the CNN trained by feedback alignment, ``"tilt-rcnn"`` a
+    recurrent conv net) or the path of a TorchScript or (trusted) pickled module file.
     """
     if isinstance(model, nn.Module):
         return model, type(model).__name__, None
-    if model == "tilt-cnn":
-        from neurodl.rsa.tilt import train_tilt_cnn
+    if isinstance(model, str) and model in BUILTIN_MODELS:
+        from neurodl.rsa.tilt import train_tilt_network
 
         kwargs: dict[str, Any] = {"n_train": 256, "n_test": 128, "max_epochs": 4} if quick else {}
-        module, accuracy, _ = train_tilt_cnn(
-            image_size=image_size, random_state=random_state, device=device, **kwargs
+        module, accuracy, _ = train_tilt_network(
+            BUILTIN_MODELS[model],
+            image_size=image_size,
+            random_state=random_state,
+            device=device,
+            **kwargs,
         )
-        return module, "tilt-cnn", accuracy
+        return module, model, accuracy
     return load_module(model, allow_pickle=allow_pickle), str(model), None
 
 

@@ -1,4 +1,7 @@
-"""Training the tilt-discrimination CNN on gratings (through neurodl's one training loop)."""
+"""Training tilt-discrimination networks on gratings (through neurodl's one training loop).
+
+The curriculum's CNN and its brain-like variants: Dale's law, feedback alignment, recurrence.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,22 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from neurodl.exceptions import NeurodlValueError
+from neurodl.exceptions import NeurodlValueError, check_option
+from neurodl.models.dale import DaleLinear
+from neurodl.models.learning_rules import with_learning_rule
+from neurodl.models.recurrent import RecurrentConvNet
 from neurodl.models.tilt import TiltCNN
 from neurodl.stimuli import make_filter_bank, make_grating
 from neurodl.training import TrainResult, seed_from, train_module
 
-__all__ = ["TiltTask", "make_tilt_task", "train_tilt_cnn"]
+__all__ = [
+    "TILT_NETWORKS",
+    "TiltTask",
+    "make_tilt_network",
+    "make_tilt_task",
+    "train_tilt_cnn",
+    "train_tilt_network",
+]
 
 
 @dataclass
@@ -71,13 +84,122 @@ def make_tilt_task(
     return TiltTask(images, orientation, (sign > 0).astype(np.float32))
 
 
+TILT_NETWORKS = ("cnn", "dale", "fa", "rcnn")
+
+
+def make_tilt_network(
+    kind: str, image_size: tuple[int, int] = (48, 64), *, n_blocks: int = 1, random_state: int = 0
+) -> torch.nn.Module:
+    """An untrained network for the tilt task, seeded (the global torch state is not changed).
+
+    ``"cnn"``: :class:`~neurodl.models.tilt.TiltCNN` with the curriculum's filter bank as its
+    first layer. ``"dale"``: the same, with its fully connected layers (which read neurons'
+    rectified activity) replaced by :class:`~neurodl.models.DaleLinear` (80% excitatory inputs);
+    the first convolution reads pixels, which are not neurons, and stays unconstrained.
+    ``"fa"``: the CNN learning by feedback alignment
+    (:func:`~neurodl.models.with_learning_rule`). ``"rcnn"``: a
+    :class:`~neurodl.models.RecurrentConvNet` with lateral and top-down connections (two
+    areas, 4 steps, filter-bank first layer with stride 4) whose readout gives one logit.
+    """
+    check_option("kind", kind, TILT_NETWORKS)
+    bank = torch.from_numpy(make_filter_bank(7))
+    with torch.random.fork_rng():
+        torch.manual_seed(random_state)
+        if kind == "rcnn":
+            rcnn = RecurrentConvNet((6, 12), (7, 3), times=4, input_stride=4)
+            with torch.no_grad():
+                rcnn.areas()[0].bottom_up.weight.copy_(bank[:, None])
+            return rcnn
+        cnn = TiltCNN(image_size, n_blocks=n_blocks, conv_init=bank)
+        if kind == "dale":
+            cnn.fc = DaleLinear(cnn.fc.in_features, cnn.fc.out_features)  # type: ignore[assignment]
+            cnn.out = DaleLinear(cnn.out.in_features, 1)  # type: ignore[assignment]
+    if kind == "fa":
+        return with_learning_rule(cnn, "feedback_alignment", random_state=random_state)
+    return cnn
+
+
+def _probabilities(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """P(tilted right) of shape (batch,): a TiltCNN's output, or the sigmoid of one logit."""
+    out = module(x)
+    return torch.sigmoid(out.squeeze(-1)) if isinstance(module, RecurrentConvNet) else out
+
+
 def _bce(module: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    p = module(x).clamp(1e-6, 1 - 1e-6)
+    p = _probabilities(module, x).clamp(1e-6, 1 - 1e-6)
     return torch.nn.functional.binary_cross_entropy(p, y)
 
 
 def _accuracy(module: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    return float(((module(x) > 0.5).float() == y).float().mean())
+    return float(((_probabilities(module, x) > 0.5).float() == y).float().mean())
+
+
+def train_tilt_network(
+    kind: str = "cnn",
+    *,
+    image_size: tuple[int, int] = (48, 64),
+    n_train: int = 2000,
+    n_test: int = 500,
+    n_blocks: int = 1,
+    max_epochs: int = 30,
+    patience: int = 5,
+    learning_rate: float = 3e-3,
+    batch_size: int = 64,
+    random_state: int | None = 0,
+    device: str = "cpu",
+) -> tuple[torch.nn.Module, float, TrainResult]:
+    """Train a network of :func:`make_tilt_network` to tell left from right tilt.
+
+    Training uses a validation split of the training gratings for early stopping, through
+    :func:`neurodl.training.train_module` (the one training loop); the accuracy is measured
+    on separately drawn test gratings.
+
+    Parameters
+    ----------
+    kind : {"cnn", "dale", "fa", "rcnn"}
+    image_size, n_train, n_test, n_blocks, max_epochs, patience, learning_rate, batch_size
+        Task size and training settings (``n_blocks``: CNN-based kinds only).
+    random_state : int, optional
+        Seeds the gratings, the initial weights and the batches.
+    device : str
+
+    Returns
+    -------
+    module : nn.Module
+        The trained network (on ``device``).
+    test_accuracy : float
+        Fraction of held-out gratings classified correctly (chance 0.5).
+    history : TrainResult
+    """
+    check_option("kind", kind, TILT_NETWORKS)
+    seed = seed_from(random_state)
+    rng = np.random.default_rng(seed)
+    train = make_tilt_task(n_train, image_size=image_size, random_state=rng)
+    test = make_tilt_task(n_test, image_size=image_size, random_state=rng)
+    n_val = max(1, n_train // 5)
+    net = make_tilt_network(kind, image_size, n_blocks=n_blocks, random_state=seed)
+    x = torch.from_numpy(train.images)
+    y = torch.from_numpy(train.labels)
+    history = train_module(
+        net,
+        [x[n_val:], y[n_val:]],
+        _bce,
+        validation_data=[x[:n_val], y[:n_val]],
+        score_fn=_accuracy,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        patience=patience,
+        seed=seed,
+        device=device,
+        description=f"tilt {kind}",
+    )
+    dev = next(net.parameters()).device
+    with torch.no_grad():
+        accuracy = _accuracy(
+            net, torch.from_numpy(test.images).to(dev), torch.from_numpy(test.labels).to(dev)
+        )
+    return net, accuracy, history
 
 
 def train_tilt_cnn(
@@ -93,52 +215,31 @@ def train_tilt_cnn(
     random_state: int | None = 0,
     device: str = "cpu",
 ) -> tuple[TiltCNN, float, TrainResult]:
-    """Train a :class:`~neurodl.models.tilt.TiltCNN` to tell left from right tilt.
+    """Train a :class:`~neurodl.models.tilt.TiltCNN`: :func:`train_tilt_network` with "cnn".
 
     The first layer starts from the curriculum's filter bank
-    (:func:`neurodl.stimuli.make_filter_bank` with 7x7 kernels). Training uses a validation
-    split of the training gratings for early stopping; the accuracy is measured on separately
-    drawn test gratings.
+    (:func:`neurodl.stimuli.make_filter_bank` with 7x7 kernels).
 
     Returns
     -------
     module : TiltCNN
-        The trained network (eval mode, on ``device``).
+        The trained network (on ``device``).
     test_accuracy : float
         Fraction of held-out gratings classified correctly (chance 0.5).
     history : TrainResult
     """
-    seed = seed_from(random_state)
-    rng = np.random.default_rng(seed)
-    train = make_tilt_task(n_train, image_size=image_size, random_state=rng)
-    test = make_tilt_task(n_test, image_size=image_size, random_state=rng)
-    n_val = max(1, n_train // 5)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        net = TiltCNN(
-            image_size,
-            n_blocks=n_blocks,
-            conv_init=torch.from_numpy(make_filter_bank(7)),
-        )
-    x = torch.from_numpy(train.images)
-    y = torch.from_numpy(train.labels)
-    history = train_module(
-        net,
-        [x[n_val:], y[n_val:]],
-        _bce,
-        validation_data=[x[:n_val], y[:n_val]],
-        score_fn=_accuracy,
-        learning_rate=learning_rate,
-        batch_size=batch_size,
+    net, accuracy, history = train_tilt_network(
+        "cnn",
+        image_size=image_size,
+        n_train=n_train,
+        n_test=n_test,
+        n_blocks=n_blocks,
         max_epochs=max_epochs,
         patience=patience,
-        seed=seed,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        random_state=random_state,
         device=device,
-        description="tilt CNN",
     )
-    dev = next(net.parameters()).device
-    with torch.no_grad():
-        accuracy = _accuracy(
-            net, torch.from_numpy(test.images).to(dev), torch.from_numpy(test.labels).to(dev)
-        )
+    assert isinstance(net, TiltCNN)
     return net, accuracy, history

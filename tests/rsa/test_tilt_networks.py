@@ -1,0 +1,92 @@
+"""The brain-like tilt networks (Dale's law, feedback alignment, recurrence) and their names."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from neurodl.cli import app
+from neurodl.data import save
+from neurodl.exceptions import NeurodlValueError
+from neurodl.models import DaleLinear, RecurrentConvNet, RuleConv2d, RuleLinear, TiltCNN
+from neurodl.rsa import run_rsa
+from neurodl.rsa.networks import resolve_model
+from neurodl.rsa.tilt import make_tilt_network, train_tilt_network
+
+from _rsa_data import tuned_recording  # isort: skip
+
+QUICK = {"image_size": (24, 32), "n_train": 256, "n_test": 128, "max_epochs": 4}
+
+
+def test_tilt_networks_are_built_seeded_and_leave_the_global_state_alone():
+    state = torch.random.get_rng_state()
+    dale = make_tilt_network("dale", (24, 32), random_state=3)
+    assert isinstance(dale, TiltCNN)
+    assert isinstance(dale.fc, DaleLinear) and isinstance(dale.out, DaleLinear)
+    fa = make_tilt_network("fa", (24, 32), random_state=3)
+    assert isinstance(fa.conv, RuleConv2d) and isinstance(fa.fc, RuleLinear)
+    assert fa.fc.rule == "feedback_alignment"
+    rcnn = make_tilt_network("rcnn", (24, 32), random_state=3)
+    assert isinstance(rcnn, RecurrentConvNet) and rcnn(torch.zeros(2, 24, 32)).shape == (2, 1)
+    assert torch.equal(state, torch.random.get_rng_state())
+    again = make_tilt_network("dale", (24, 32), random_state=3)
+    torch.testing.assert_close(again.fc.raw_weight, dale.fc.raw_weight)
+    # the first layer of every kind starts from the same filter bank
+    cnn = make_tilt_network("cnn", (24, 32), random_state=0)
+    torch.testing.assert_close(fa.conv.weight, cnn.conv.weight)
+    torch.testing.assert_close(rcnn.area1.bottom_up.weight, cnn.conv.weight)
+    with pytest.raises(NeurodlValueError, match="kind must be one of"):
+        make_tilt_network("lstm")
+
+
+def test_dale_tilt_network_keeps_its_signs_through_training():
+    net, accuracy, history = train_tilt_network("dale", random_state=0, **QUICK)
+    assert 0.0 <= accuracy <= 1.0 and history.n_epochs >= 1
+    for layer in (net.fc, net.out):
+        weight = layer.effective_weight().detach()
+        assert (weight[:, layer.excitatory] >= 0).all() and (
+            weight[:, ~layer.excitatory] <= 0
+        ).all()
+
+
+@pytest.mark.parametrize("name", ["tilt-dale", "tilt-fa"])
+def test_builtin_names_train_the_variants(name):
+    module, label, accuracy = resolve_model(
+        name, image_size=(24, 32), quick=True, random_state=0, device="cpu", allow_pickle=False
+    )
+    assert label == name and accuracy is not None and 0.0 <= accuracy <= 1.0
+    kind = {"tilt-dale": DaleLinear, "tilt-fa": RuleLinear}[name]
+    assert isinstance(module.fc, kind)
+
+
+def test_run_rsa_compares_each_area_and_step_of_the_recurrent_network(rng):
+    result = run_rsa(tuned_recording(rng), model="tilt-rcnn", quick=True, random_state=0)
+    assert set(result.metrics["layers"]) == {"area1@t4", "area2@t4"}
+    assert 0.0 <= result.metrics["task_test_accuracy"] <= 1.0
+    steps = run_rsa(
+        tuned_recording(rng),
+        model=RecurrentConvNet((3, 4), times=2),
+        layers=["area1@t1", "area1@t2", "area2@t2"],
+        quick=True,
+        random_state=0,
+        figures=False,
+    )
+    assert set(steps.metrics["layers"]) == {"area1@t1", "area1@t2", "area2@t2"}
+
+
+def test_cli_rsa_runs_the_recurrent_network_by_name(tmp_path, rng):
+    rec = tuned_recording(rng)
+    path = tmp_path / "rec.npz"
+    save(rec, path)
+    out = tmp_path / "out"
+    args = ["rsa", str(path), "-o", str(out), "--quick", "--model", "tilt-rcnn"]
+    result = CliRunner().invoke(app, [*args, "--layers", "area1@t1,area2@t4"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["layers"]) == {"area1@t1", "area2@t4"}
+    assert 0.0 <= metrics["task_test_accuracy"] <= 1.0
+    bad = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "bad"), "--layers", "area9@t1"])
+    assert bad.exit_code == 1 and "area9@t1" in bad.output
