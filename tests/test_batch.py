@@ -170,8 +170,11 @@ QUICK = {"decode": DECODE, "encode": {"quick": True}}
 
 def test_batch_isolates_faults_and_saves_each_session(client, files, tmp_path):
     out = tmp_path / "out"
+    # encode fails on every session: an option the analysis refuses (the recordings have only
+    # orientations, which encoding now renders as gratings, so "no images" no longer fails)
+    failing = {"decode": DECODE, "encode": {"quick": True, "max_neurons": 0}}
     result = run_batch(
-        files, analysis="decode,encode", options=QUICK, output=out, client=client, figures=False
+        files, analysis="decode,encode", options=failing, output=out, client=client, figures=False
     )
     by = {(r["session"], r["analysis"]): r for r in result.records}
     assert {k for k, r in by.items() if r["status"] == "done"} == {
@@ -180,7 +183,7 @@ def test_batch_isolates_faults_and_saves_each_session(client, files, tmp_path):
         ("m2-day1", "decode"),
     }
     assert "broken.npz" in by["broken", "decode"]["reason"]  # the bad file, one line
-    assert "image" in by["m1-day1", "encode"]["reason"]  # the failing analysis: no images
+    assert "max_neurons" in by["m1-day1", "encode"]["reason"]  # the failing analysis
     workers = {str(w.name) for w in client.cluster.workers.values()}
     for session in ("m1-day1", "m1-day2", "m2-day1"):
         folder = out / session / "decode"
