@@ -32,6 +32,7 @@ import numpy as np
 __all__ = [
     "atomic_directory",
     "atomic_path",
+    "figure_png",
     "save_figure",
     "to_jsonable",
     "versions",
@@ -128,6 +129,15 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
     """Write ``data`` as indented strict JSON (NaN and inf become null), atomically."""
     text = json.dumps(to_jsonable(data), indent=2, allow_nan=False)
     write_text_atomic(path, text + "\n")
+
+
+def figure_png(fig: Any, *, dpi: int = 110) -> bytes:
+    """A matplotlib figure rendered once as PNG bytes (for a file and an HTML page alike)."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def save_figure(fig: Any, path: Path, *, dpi: int = 110, close: bool = True) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,21 +77,25 @@ class AnalysisResult:
     title: str = "Analysis"
     descriptions: dict[str, str] = field(default_factory=dict)
 
-    def _section(self) -> Any:
+    def _section(self, figures: dict[str, Any] | None = None) -> Any:
         from neurodl.report import ReportSection, metric_rows
 
         return ReportSection(
             self.title,
             rows=metric_rows(self.metrics, self.descriptions),
-            figures=dict(self.figures),
+            figures=dict(self.figures if figures is None else figures),
             notes=list(self.summary),
         )
 
-    def to_html(self, *, subtitle: str = "") -> str:
-        """The result as one self-contained HTML page (numbers, sentences, embedded figures)."""
+    def to_html(self, *, subtitle: str = "", figures: dict[str, Any] | None = None) -> str:
+        """The result as one self-contained HTML page (numbers, sentences, embedded figures).
+
+        ``figures`` replaces the result's figures, e.g. by PNG data URIs already rendered.
+        """
         from neurodl.report import render_report
 
-        return render_report([self._section()], title=f"neurodl: {self.title}", subtitle=subtitle)
+        section = self._section(figures)
+        return render_report([section], title=f"neurodl: {self.title}", subtitle=subtitle)
 
     def _repr_html_(self) -> str:
         from neurodl.report import render_section
@@ -135,7 +140,8 @@ class AnalysisResult:
         """
         from neurodl.files import (
             atomic_directory,
-            save_figure,
+            atomic_path,
+            figure_png,
             write_json,
             write_manifest,
             write_text_atomic,
@@ -149,11 +155,20 @@ class AnalysisResult:
             device = self.parameters.get("device")
         with atomic_directory(Path(directory)) as folder:
             write_json(folder / "metrics.json", self.metrics)
-            write_text_atomic(folder / "report.html", self.to_html())
             outputs = ["metrics.json", "report.html", "manifest.json"]
-            for stem, figure in self.figures.items():
-                save_figure(figure, folder / f"{stem}.png")
+            uris = {}
+            for stem, figure in self.figures.items():  # each figure rendered once: file and page
+                png = figure_png(figure)
+                with atomic_path(folder / f"{stem}.png", suffix=".png") as tmp:
+                    tmp.write_bytes(png)
+                uris[stem] = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
                 outputs.append(f"{stem}.png")
+            write_text_atomic(folder / "report.html", self.to_html(figures=uris))
+            if self.figures:
+                import matplotlib.pyplot as plt
+
+                for figure in self.figures.values():
+                    plt.close(figure)
             write_manifest(
                 folder,
                 command=command or self.title.lower(),
