@@ -17,8 +17,8 @@ demo: $(STAMP)
 	$(VENV)/bin/neurodl demo -o $(DEMO)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks examples
-	$(VENV)/bin/ruff format --check src tests benchmarks examples
+	$(VENV)/bin/ruff check src tests benchmarks examples docs
+	$(VENV)/bin/ruff format --check src tests benchmarks examples docs
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -27,7 +27,7 @@ write_pages(DOCS / "api")
 
 project = "neurodl"
 author = "the neurodl developers"
-copyright = "the neurodl developers"  # noqa: A001
+copyright = "the neurodl developers"
 release = version = neurodl.__version__
 
 extensions = [

@@ -67,7 +67,7 @@ for name, decoder in decoders.items():
 # it predicts the middle of the range and its errors there are huge; the decoders that respect
 # the circle (von Mises bumps, Fourier tuning, orientation bins) have no such region.
 fig, axes = plt.subplots(1, 4, figsize=(11, 3), sharey=True)
-for ax, (name, predicted) in zip(axes, predictions.items()):
+for ax, (name, predicted) in zip(axes, predictions.items(), strict=True):
     ax.scatter(test, circular_error(test, predicted), s=4, alpha=0.5)
     ax.set(title=name, xlabel="Stimulus orientation (°)", xticks=range(0, 361, 90))
 axes[0].set(ylabel="Absolute error (°)", yscale="log")

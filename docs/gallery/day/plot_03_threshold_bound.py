@@ -53,8 +53,10 @@ print(
 # apart on 75% of trial pairs (a psychometric curve fitted to pairs of held-out trials). Mouse
 # V1 reaches 0.35° with ~20,000 neurons; these few hundred simulated neurons reach a few degrees.
 # :func:`~neurodl.decoding.discrimination_threshold` computes it for any decoded angles.
-print(f"threshold {m['threshold_deg']:.2f}° [{m['threshold_deg_ci_low']:.2f}, "
-      f"{m['threshold_deg_ci_high']:.2f}]")
+print(
+    f"threshold {m['threshold_deg']:.2f}° [{m['threshold_deg_ci_low']:.2f}, "
+    f"{m['threshold_deg_ci_high']:.2f}]"
+)
 
 # %%
 # The figures

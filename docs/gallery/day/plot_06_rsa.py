@@ -23,9 +23,7 @@ n_neurons, n_trials = 300, 1200
 if QUICK:
     n_neurons, n_trials = 200, 600
 # sphinx_gallery_end_ignore
-recording = neurodl.simulate_v1(
-    n_neurons, n_trials, test_images=24, test_repeats=4, random_state=0
-)
+recording = neurodl.simulate_v1(n_neurons, n_trials, test_images=24, test_repeats=4, random_state=0)
 
 # %%
 # RDMs by hand
@@ -60,8 +58,10 @@ for sentence in result.summary:
 m = result.metrics
 print(f"noise ceiling [{m['noise_ceiling_lower']:.2f}, {m['noise_ceiling_upper']:.2f}]")
 for layer, v in m["layers"].items():
-    print(f"{layer:>8}: {v['similarity']:.2f} [{v['similarity_ci_low']:.2f}, "
-          f"{v['similarity_ci_high']:.2f}], p = {v['p_value']:.3f}")
+    print(
+        f"{layer:>8}: {v['similarity']:.2f} [{v['similarity_ci_low']:.2f}, "
+        f"{v['similarity_ci_high']:.2f}], p = {v['p_value']:.3f}"
+    )
 
 # %%
 # The figures: the RDMs, each layer's similarity against the ceiling, and tuning.

@@ -45,17 +45,17 @@ n_neurons, n_trials = 300, 1200
 if QUICK:
     n_neurons, n_trials = 200, 600
 # sphinx_gallery_end_ignore
-recording = neurodl.simulate_v1(
-    n_neurons, n_trials, test_images=24, test_repeats=4, random_state=0
-)
+recording = neurodl.simulate_v1(n_neurons, n_trials, test_images=24, test_repeats=4, random_state=0)
 rows = {}
 for model in ("tilt-cnn", "tilt-dale", "tilt-fa", "tilt-rcnn"):
     result = run_rsa(recording, model=model, quick=True, figures=False, random_state=0)
     layers = result.metrics["layers"]
     best = max(layers, key=lambda name: layers[name]["similarity"])
     rows[model] = (result.metrics["task_test_accuracy"], best, layers[best])
-    print(f"{model:>9}: task accuracy {rows[model][0]:.2f}; most similar layer {best} "
-          f"({layers[best]['similarity']:.2f})")
+    print(
+        f"{model:>9}: task accuracy {rows[model][0]:.2f}; most similar layer {best} "
+        f"({layers[best]['similarity']:.2f})"
+    )
 ceiling = (result.metrics["noise_ceiling_lower"], result.metrics["noise_ceiling_upper"])
 
 # %%
@@ -65,14 +65,29 @@ ceiling = (result.metrics["noise_ceiling_lower"], result.metrics["noise_ceiling_
 # ceiling. Choosing the best layer on the same data flatters every network a little: the
 # held-out layer choice that removes this is part of the controls in progress.
 fig, ax = plt.subplots(figsize=(6, 3.5))
-for i, (model, (accuracy, best, v)) in enumerate(rows.items()):
+for i, (accuracy, best, v) in enumerate(rows.values()):
     low, high = v["similarity_ci_low"], v["similarity_ci_high"]
-    ax.errorbar(i, v["similarity"], yerr=[[v["similarity"] - low], [high - v["similarity"]]],
-                fmt="o", capsize=4)
-    ax.annotate(f"{best}\nacc. {accuracy:.2f}", (i, low), textcoords="offset points",
-                xytext=(0, -28), ha="center", fontsize=8)
+    ax.errorbar(
+        i,
+        v["similarity"],
+        yerr=[[v["similarity"] - low], [high - v["similarity"]]],
+        fmt="o",
+        capsize=4,
+    )
+    ax.annotate(
+        f"{best}\nacc. {accuracy:.2f}",
+        (i, low),
+        textcoords="offset points",
+        xytext=(0, -28),
+        ha="center",
+        fontsize=8,
+    )
 ax.axhspan(*ceiling, color="0.85", label="noise ceiling")
-ax.set(xticks=range(len(rows)), xticklabels=list(rows), ylabel="RDM similarity (Pearson r)",
-       xlim=(-0.5, len(rows) - 0.5))
+ax.set(
+    xticks=range(len(rows)),
+    xticklabels=list(rows),
+    ylabel="RDM similarity (Pearson r)",
+    xlim=(-0.5, len(rows) - 0.5),
+)
 ax.legend(frameon=False, loc="lower right")
 fig.tight_layout()

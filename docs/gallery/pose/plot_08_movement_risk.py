@@ -14,7 +14,12 @@ palsy.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from neurodl.pose import compute_features, preprocess_pose, simulate_infant_movements
+from neurodl.pose import (
+    FEATURE_NAMES,
+    compute_features,
+    preprocess_pose,
+    simulate_infant_movements,
+)
 from neurodl.pose.analysis import run_movement_risk
 
 # sphinx_gallery_start_ignore
@@ -44,10 +49,13 @@ print(pose.positions.shape, f"{pose.fps:.0f} fps", pose.meta["label"], pose.keyp
 # --------------------------
 # :func:`~neurodl.pose.preprocess_pose` drops low-confidence points, fills short gaps, smooths,
 # rotates the upper and lower body to the shoulder and hip lines and divides by the trunk
-# length. :func:`~neurodl.pose.compute_features` turns one video into 32 numbers.
+# length. :func:`~neurodl.pose.compute_features` turns one video into 32 numbers, named in
+# :data:`~neurodl.pose.FEATURE_NAMES`.
 clean = preprocess_pose(pose)
 features = compute_features(clean)
-print(len(features), "features, e.g.", dict(list(features.items())[:3]))
+for name, value in list(zip(FEATURE_NAMES, features, strict=True))[:4]:
+    print(f"{name}: {value:.3f}")
+print(f"... {len(features)} features in all")
 
 fig, ax = plt.subplots(figsize=(6, 3))
 wrist = clean.keypoints.index("left_wrist")

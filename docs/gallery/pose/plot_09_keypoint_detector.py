@@ -23,8 +23,12 @@ from PIL import Image
 
 from neurodl.metrics import pose_error_summary
 from neurodl.pose.detector import KeypointDetector
-from neurodl.pose.labels import PoseLabels, read_labels, write_coco_keypoints
-from neurodl.pose.labels import write_dlc_predictions
+from neurodl.pose.labels import (
+    PoseLabels,
+    read_labels,
+    write_coco_keypoints,
+    write_dlc_predictions,
+)
 from neurodl.pose.render import (
     make_rendered_dataset,
     render_infant_video,
@@ -64,7 +68,7 @@ labels = read_labels(folder / "labels.json")
 print(len(labels.images), "labelled frames of", len(labels.names), "keypoints")
 
 fig, axes = plt.subplots(1, 4, figsize=(9, 2.6))
-for ax, i in zip(axes, range(0, 16, 4)):
+for ax, i in zip(axes, range(0, 16, 4), strict=True):
     ax.imshow(frames[i])
     ax.scatter(keypoints[i, :, 0], keypoints[i, :, 1], s=8, c="red")
     ax.set_axis_off()
@@ -96,11 +100,13 @@ video = read_video(folder / "test.mp4")
 predicted, confidence = detector.predict(video)
 write_dlc_predictions(folder / "test.csv", predicted, confidence, names)
 summary = pose_error_summary(truth[:, : len(names)], predicted, names)
-print(f"PCK@0.2 {summary['pck']:.2f}, RMSE {summary['rmse_px']:.1f} px "
-      f"(torso {summary['torso_length_px']:.0f} px); mean confidence {confidence.mean():.2f}")
+print(
+    f"PCK@0.2 {summary['pck']:.2f}, RMSE {summary['rmse_px']:.1f} px "
+    f"(torso {summary['torso_length_px']:.0f} px); mean confidence {confidence.mean():.2f}"
+)
 
 fig, axes = plt.subplots(1, 3, figsize=(7, 2.6))
-for ax, i in zip(axes, (0, 10, 19)):
+for ax, i in zip(axes, (0, 10, 19), strict=True):
     ax.imshow(video[i])
     ax.scatter(truth[i, : len(names), 0], truth[i, : len(names), 1], s=8, c="white", label="true")
     ax.scatter(predicted[i, :, 0], predicted[i, :, 1], s=8, c="red", label="detected")

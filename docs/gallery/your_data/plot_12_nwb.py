@@ -40,7 +40,7 @@ starts = 1.0 + 0.5 * np.arange(names.size)
 times = np.arange(0, starts[-1] + 2, 1 / rate)
 preferred = rng.uniform(0, 180, n_cells)
 dff = 0.2 * rng.standard_normal((times.size, n_cells))
-for start, angle in zip(starts, orientation):
+for start, angle in zip(starts, orientation, strict=True):
     if np.isfinite(angle):
         tuning = np.exp(2 * (np.cos(2 * np.deg2rad(angle - preferred)) - 1))
         dff[(times >= start) & (times < start + 0.4)] += 2 * tuning

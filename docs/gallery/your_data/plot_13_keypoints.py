@@ -38,8 +38,7 @@ for file_format in ("dlc_csv", "sleap", "openpose", "nwb"):
 # Header rows ``scorer``, ``bodyparts`` and ``coords`` (and ``individuals`` for multi-animal
 # projects, where the individual with most tracked points is used), then ``x``, ``y`` and
 # ``likelihood`` per keypoint and frame.
-csv = sorted((folder / "dlc_csv").rglob("*.csv"))
-csv = [p for p in csv if p.name != "manifest.csv"][0]
+csv = next(p for p in sorted((folder / "dlc_csv").rglob("*.csv")) if p.name != "manifest.csv")
 print("\n".join(csv.read_text().splitlines()[:5])[:600])
 pose = load_pose(csv, fps=poses[0].fps)
 print(pose.positions.shape, pose.keypoints[:4], f"{pose.fps:.0f} fps")
