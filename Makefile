@@ -24,7 +24,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 unit: $(STAMP)
-	OMP_NUM_THREADS=1 MPLBACKEND=Agg $(VENV)/bin/pytest -n 2 -q
+	OMP_NUM_THREADS=1 MPLBACKEND=Agg $(VENV)/bin/pytest -n 2 -q --doctest-modules src/neurodl tests
 
 test: lint typecheck unit
 

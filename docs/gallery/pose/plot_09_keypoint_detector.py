@@ -46,10 +46,10 @@ QUICK = os.environ.get("NEURODL_DOCS_QUICK", "") not in ("", "0")
 # Labelled frames
 # ---------------
 # A labelled frame is an image and the ``(x, y)`` pixel position of each keypoint (NaN where
-# it is not visible). Here: 4 frames each of 30 rendered infants, each with their own body,
+# it is not visible). Here: 4 frames each of 40 rendered infants, each with their own body,
 # clothes and room, written as a COCO keypoint file with the frames beside it, the format
 # ``neurodl pose train`` reads (a DeepLabCut labelled-data CSV works too).
-n_infants, max_iter = 30, 8
+n_infants, max_iter = 40, 20
 # sphinx_gallery_start_ignore
 if QUICK:
     n_infants, max_iter = 12, 3

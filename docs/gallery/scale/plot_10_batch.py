@@ -58,7 +58,7 @@ with Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_addres
         figures=False,
         n_resamples=2000,
     )
-print(result.counts)
+print(result.counts())
 for sentence in result.summary_sentences():
     print("*", sentence)
 
@@ -69,5 +69,6 @@ for sentence in result.summary_sentences():
 # one-line reason in ``summary.csv``; running the same call again skips the complete sessions
 # (``resume=False`` recomputes them).
 result.save()
-print(result.to_csv())
+for line in result.to_csv().splitlines():
+    print(line[:110])
 print(sorted(p.name for p in (folder / "batch-out").iterdir()))

@@ -91,9 +91,16 @@ with NWBHDF5IO(str(folder / "session.nwb"), "w") as io:
 # %%
 # What is in it
 # -------------
-# The same text as ``neurodl info session.nwb``: the response series, the intervals tables
-# and their columns, and the command (and the Python call) for each stimulus.
-print(describe_nwb(folder / "session.nwb"))
+# What ``neurodl info session.nwb`` prints, as a dict: the response series, the intervals
+# tables and their columns, and a suggested way to read each stimulus.
+facts = describe_nwb(folder / "session.nwb")
+print("series:", [s["path"] for s in facts["series"]])
+for table in facts["intervals"]:
+    print(f"table {table['name']} ({table['n_rows']} rows):")
+    for column, about in table["columns"].items():
+        print(f"    {column}: {about}")
+for suggestion in facts["suggestions"]:
+    print("read with", suggestion["options"], f"({suggestion['n_rows']} rows)")
 
 # %%
 # Load the gratings

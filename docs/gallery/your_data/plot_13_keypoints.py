@@ -39,7 +39,8 @@ for file_format in ("dlc_csv", "sleap", "openpose", "nwb"):
 # projects, where the individual with most tracked points is used), then ``x``, ``y`` and
 # ``likelihood`` per keypoint and frame.
 csv = next(p for p in sorted((folder / "dlc_csv").rglob("*.csv")) if p.name != "manifest.csv")
-print("\n".join(csv.read_text().splitlines()[:5])[:600])
+for line in csv.read_text().splitlines()[:5]:
+    print(",".join(line.split(",")[:7]), "...")
 pose = load_pose(csv, fps=poses[0].fps)
 print(pose.positions.shape, pose.keypoints[:4], f"{pose.fps:.0f} fps")
 print("same positions:", np.allclose(pose.positions, poses[0].positions, equal_nan=True))
@@ -48,6 +49,6 @@ print("same positions:", np.allclose(pose.positions, poses[0].positions, equal_n
 # The other formats load the same way
 # -----------------------------------
 for file_format in ("sleap", "openpose", "nwb"):
-    files = sorted(p for p in (folder / file_format).iterdir() if p.name != "manifest.csv")
-    other = load_pose(files[0], fps=poses[0].fps)
+    first = sorted((folder / file_format / "keypoints").iterdir())[0]
+    other = load_pose(first, fps=poses[0].fps)
     print(f"{file_format:>9}: {other.positions.shape}, {other.fps:.0f} fps")
