@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,47 @@ def _kind(obj: Any) -> str:
     return "data"
 
 
+def _title(module_name: str) -> str:
+    doc = (importlib.import_module(module_name).__doc__ or "").strip()
+    first = doc.splitlines()[0].rstrip(".") if doc else module_name
+    return re.sub(r":\w+:`~?([^`]+)`", r"``\1``", first)
+
+
+def pages() -> list[tuple[str, str]]:
+    """``MODULES``, plus each other public module that defines names no page documents yet.
+
+    Such a module (``neurodl.rsa.tilt`` when ``neurodl.rsa`` re-exports only part of it) gets
+    its own page after its package's, titled by its docstring's first line, so that a public
+    name added anywhere is documented without editing this file.
+    """
+    listed = [m for m, _ in MODULES]
+    result = list(MODULES)
+    homes = _homes(listed)
+    for module_name in public_modules():
+        if module_name in listed:
+            continue
+        module = importlib.import_module(module_name)
+        names = [n for n in getattr(module, "__all__", ()) if not n.startswith("_")]
+        objs = [getattr(module, n) for n in names]
+        if any(_kind(o) != "module" and id(o) not in homes for o in objs):
+            parent = module_name.rsplit(".", 1)[0]
+            after = max(
+                (i for i, (m, _) in enumerate(result) if m == parent or m.startswith(parent + ".")),
+                default=len(result) - 2,
+            )
+            result.insert(after + 1, (module_name, _title(module_name)))
+            homes = _homes([m for m, _ in result])
+    return result
+
+
 def canonical_homes() -> dict[int, str]:
     """Map ``id(obj)`` of each documented object to its documented dotted name."""
+    return _homes([m for m, _ in pages()])
+
+
+def _homes(module_names: list[str]) -> dict[int, str]:
     homes: dict[int, str] = {}
-    for module_name, _ in MODULES:
+    for module_name in module_names:
         module = importlib.import_module(module_name)
         for name in module.__all__:
             obj = getattr(module, name)
@@ -123,9 +161,10 @@ def _module_page(module_name: str, title: str, homes: dict[int, str]) -> str:
 def write_pages(directory: Path) -> list[Path]:
     """Write one ``.rst`` page per module of ``MODULES`` and an index into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    homes = canonical_homes()
+    modules = pages()
+    homes = _homes([m for m, _ in modules])
     written = []
-    for module_name, title in MODULES:
+    for module_name, title in modules:
         path = directory / f"{module_name}.rst"
         text = _module_page(module_name, title, homes)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -142,7 +181,7 @@ def write_pages(directory: Path) -> list[Path]:
         ".. toctree::",
         "   :maxdepth: 1",
         "",
-        *[f"   {module_name}" for module_name, _ in MODULES],
+        *[f"   {module_name}" for module_name, _ in modules],
         "",
     ]
     (directory / "index.rst").write_text("\n".join(index), encoding="utf-8")

@@ -85,6 +85,9 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib",),
     "capture_repr": ("_repr_html_", "__repr__"),
     "min_reported_time": 0,
+    # the timing tables would load jQuery and DataTables from a CDN; each example's page still
+    # says how long it ran
+    "write_computation_times": False,
 }
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 

@@ -25,6 +25,9 @@ from neurodl.batch import run_batch
 import os
 
 QUICK = os.environ.get("NEURODL_DOCS_QUICK", "") not in ("", "0")
+import logging
+
+logging.getLogger("distributed").setLevel(logging.WARNING)  # Dask logs at INFO by default
 # sphinx_gallery_end_ignore
 # %%
 # Sessions and a manifest
