@@ -23,7 +23,7 @@ from sphinx_gallery.sorting import ExplicitOrder, FileNameSortKey  # noqa: E402
 
 import neurodl  # noqa: E402
 
-write_pages(DOCS / "api")
+API_PAGES = write_pages(DOCS / "api")
 
 project = "neurodl"
 author = "the neurodl developers"
@@ -44,7 +44,8 @@ default_role = "py:obj"
 nitpicky = False
 
 # API reference: one page per public name (docs/_api.py lists them), numpydoc sections.
-autosummary_generate = True
+# (the pages are listed, not found: a page new since the last build is generated too)
+autosummary_generate = [str(p.relative_to(DOCS)) for p in API_PAGES]
 autosummary_imported_members = True
 autodoc_default_options = {"member-order": "bysource"}
 autodoc_typehints = "none"  # numpydoc's Parameters section already gives each type
