@@ -64,30 +64,15 @@ ceiling = (result.metrics["noise_ceiling_lower"], result.metrics["noise_ceiling_
 # The error bars are the bootstrap intervals over conditions; the grey band is the noise
 # ceiling. Choosing the best layer on the same data flatters every network a little: the
 # held-out layer choice that removes this is part of the controls in progress.
-fig, ax = plt.subplots(figsize=(6, 3.5))
-for i, (accuracy, best, v) in enumerate(rows.values()):
-    low, high = v["similarity_ci_low"], v["similarity_ci_high"]
-    ax.errorbar(
-        i,
-        v["similarity"],
-        yerr=[[v["similarity"] - low], [high - v["similarity"]]],
-        fmt="o",
-        capsize=4,
-    )
-    ax.annotate(
-        f"{best}\nacc. {accuracy:.2f}",
-        (i, low),
-        textcoords="offset points",
-        xytext=(0, -28),
-        ha="center",
-        fontsize=8,
-    )
+fig, ax = plt.subplots(figsize=(6.5, 3.8))
 ax.axhspan(*ceiling, color="0.85", label="noise ceiling")
-ax.set(
-    xticks=range(len(rows)),
-    xticklabels=list(rows),
-    ylabel="RDM similarity (Pearson r)",
-    xlim=(-0.5, len(rows) - 0.5),
-)
-ax.legend(frameon=False, loc="lower right")
+labels = []
+for i, (model, (accuracy, best, v)) in enumerate(rows.items()):
+    low, high = v["similarity_ci_low"], v["similarity_ci_high"]
+    error = [[v["similarity"] - low], [high - v["similarity"]]]
+    ax.errorbar(i, v["similarity"], yerr=error, fmt="o", capsize=4)
+    labels.append(f"{model}\n{best}\ntask acc. {accuracy:.2f}")
+ax.set(xticks=range(len(rows)), xticklabels=labels, xlim=(-0.5, len(rows) - 0.5))
+ax.set(ylabel="RDM similarity (Pearson r)", ylim=(min(0, ax.get_ylim()[0]), 1.05))
+ax.legend(frameon=False, loc="lower left")
 fig.tight_layout()
