@@ -364,7 +364,7 @@ def _metrics(
         "fraction_correct_36_bins": fraction_correct(y, cv["predictions"], 36, period),
         "fold_median_abs_error_deg": cv["fold_median_abs_error_deg"],
         "fold_rmse_deg": cv["fold_rmse_deg"],
-        "fit_time_s": cv["fit_time_s"],
+        "fit_seconds": cv["fit_seconds"],
         "threshold_deg": threshold["threshold_deg"],
         "threshold_deg_ci_low": threshold["threshold_deg_ci_low"],
         "threshold_deg_ci_high": threshold["threshold_deg_ci_high"],
