@@ -363,14 +363,9 @@ def run_encoding(
         "fev_threshold": FEV_THRESHOLD,
         **rendered,
     }
-    if has_ceiling:
-        scores, per_neuron = _ceiling_metrics(
-            repeats, predictions, model, (n_resamples, confidence_level, seed)
-        )
-        scores.update(confidence_level=confidence_level, n_resamples=n_resamples)
-    else:
-        scores, per_neuron = _correlation_metrics(repeats, predictions, model, recording.n_neurons)
-    metrics.update(scores)
+    per_neuron = _score_models(
+        metrics, (repeats, predictions, has_ceiling), model, (n_resamples, confidence_level, seed)
+    )
     metrics.update(_fit_metrics(encoders, model, fit_seconds))
     tuning_metrics, tuning_data = tuning_comparison(
         recording, encoders[model], per_neuron.get("fev")
@@ -404,6 +399,25 @@ def run_encoding(
     if figures:
         result.draw()
     return result
+
+
+def _score_models(
+    metrics: dict[str, Any],
+    tests: tuple[NDArray[np.float32], dict[str, NDArray[np.float32]], bool],
+    model: str,
+    resampling: tuple[int, float, int],
+) -> dict[str, Any]:
+    """Add the scores of every model to ``metrics``; return the per-neuron scores."""
+    repeats, predictions, has_ceiling = tests
+    if has_ceiling:
+        scores, per_neuron = _ceiling_metrics(repeats, predictions, model, resampling)
+        scores.update(confidence_level=resampling[1], n_resamples=resampling[0])
+    else:
+        scores, per_neuron = _correlation_metrics(
+            repeats, predictions, model, int(repeats.shape[2])
+        )
+    metrics.update(scores)
+    return per_neuron
 
 
 def _encoders(
