@@ -85,14 +85,24 @@ def test_option_errors_list_sorted_choices():
 # missing here is not checked yet
 _LAYERS = {
     "exceptions": set(),
+    "_linalg": set(),
     "files": {"exceptions"},
     "stimuli": {"exceptions"},
     "metrics": {"exceptions"},
     "training": {"exceptions"},
     "models": {"exceptions"},
     "data": {"exceptions", "files", "stimuli"},
-    "decoding": {"data", "exceptions", "metrics", "models", "results", "training"},
-    "encoding": {"data", "exceptions", "metrics", "models", "results", "stimuli", "training"},
+    "decoding": {"_linalg", "data", "exceptions", "metrics", "models", "results", "training"},
+    "encoding": {
+        "_linalg",
+        "data",
+        "exceptions",
+        "metrics",
+        "models",
+        "results",
+        "stimuli",
+        "training",
+    },
 }
 
 
