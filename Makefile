@@ -24,15 +24,18 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 unit: $(STAMP)
-	OMP_NUM_THREADS=1 MPLBACKEND=Agg $(VENV)/bin/pytest -n 2 -q --doctest-modules src/neurodl tests
+	NEURODL_REQUIRE_DOCS=$(REQUIRE_DOCS) OMP_NUM_THREADS=1 MPLBACKEND=Agg $(VENV)/bin/pytest -n 2 -q --doctest-modules src/neurodl tests
 
-test: lint typecheck unit
+# CI runs this: the quick docs build (warnings are errors) comes before pytest, whose site tests
+# then require the built site
+test: REQUIRE_DOCS := 1
+test: lint typecheck docs-quick unit
 
 # The documentation site (docs/_build/html/index.html): user guide, gallery (every example is run
 # and its figures embedded) and API reference. Warnings are errors. docs-quick runs the gallery
 # at quick sizes (CI); both build offline.
 SPHINXBUILD := OMP_NUM_THREADS=1 MPLBACKEND=Agg $(VENV)/bin/sphinx-build
-DOCSOPTS    ?= -W --keep-going -q
+DOCSOPTS    ?= -W --keep-going -q -j 2
 
 docs: $(STAMP)
 	NEURODL_DOCS_QUICK=0 $(SPHINXBUILD) -b html $(DOCSOPTS) docs docs/_build/html

@@ -24,6 +24,7 @@ from sphinx_gallery.sorting import ExplicitOrder, FileNameSortKey  # noqa: E402
 import neurodl  # noqa: E402
 
 API_PAGES = write_pages(DOCS / "api")
+QUICK = os.environ.get("NEURODL_DOCS_QUICK", "") not in ("", "0")
 
 project = "neurodl"
 author = "the neurodl developers"
@@ -33,10 +34,12 @@ release = version = neurodl.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
+
+if not QUICK:  # highlighted source pages ([source] links): the full build only
+    extensions.append("sphinx.ext.viewcode")
 
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "gallery"]
@@ -56,7 +59,6 @@ numpydoc_use_plots = False
 # No intersphinx: the build never fetches another project's inventory.
 
 # Gallery: the curriculum day in order, then "your data".
-QUICK = os.environ.get("NEURODL_DOCS_QUICK", "") not in ("", "0")
 sphinx_gallery_conf = {
     "examples_dirs": ["gallery"],
     "gallery_dirs": ["auto_examples"],
