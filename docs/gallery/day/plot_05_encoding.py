@@ -47,7 +47,7 @@ for sentence in result.summary:
 # The numbers
 # -----------
 m = result.metrics
-low, high = m["feve_ci95"]
+low, high = m["feve_mean_ci_low"], m["feve_mean_ci_high"]
 print(
     f"mean FEVE {m['feve_mean']:.2f} [{low:.2f}, {high:.2f}] over {m['n_neurons_used']} neurons; "
     f"linear baseline {m['linear_feve_mean']:.2f}; mean FEV {m['fev_mean']:.2f}"
