@@ -39,6 +39,7 @@ def test_run_rsa_trains_tilt_cnn_quickly(rng):
         "layer_similarity",
         "layer_tuning",
         "embeddings",
+        "model_similarity",
     }
     assert any("noise ceiling" in s for s in result.summary)
     assert any("chance" in s for s in result.summary)
