@@ -9,8 +9,10 @@ instance gives one pattern matrix (conditions x units) per layer.
 from __future__ import annotations
 
 import copy
+import io
 import logging
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,7 +194,16 @@ def untrained_twin(
         from neurodl.rsa.tilt import make_tilt_network
 
         return make_tilt_network(BUILTIN_MODELS[spec], image_size, random_state=random_state)
-    twin = copy.deepcopy(trained)
+    if isinstance(trained, torch.jit.ScriptModule):
+        # a deep copy of a ScriptModule has non-leaf parameters: copy through its own format
+        buffer = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.jit.save(trained, buffer)
+            buffer.seek(0)
+            twin = torch.jit.load(buffer, map_location="cpu")
+    else:
+        twin = copy.deepcopy(trained)
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         torch.manual_seed(random_state)
         if isinstance(twin, torch.jit.ScriptModule):

@@ -178,7 +178,7 @@ def choose_layer_held_out(
     return HeldOutChoice(
         scores=[_nanmean_rows(t) for t in totals],
         choices=[np.concatenate(c) for c in choices],
-        half_ceiling=np.nanmean(np.stack(ceilings), axis=0),
+        half_ceiling=_nanmean_rows(ceilings),
         n_splits=int(n_splits),
     )
 
