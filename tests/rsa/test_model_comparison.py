@@ -66,12 +66,13 @@ def test_held_out_choice_is_unbiased_where_the_naive_maximum_is_not():
 def test_held_out_choice_picks_the_informative_layer_and_checks_inputs(rng):
     n = 12
     theta = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    signal = np.stack([np.cos(theta), np.sin(theta)], 1)
-    data = np.stack([rdm_to_vector(compute_rdm(signal + 0.1 * rng.standard_normal((n, 2))))])
+    signal = np.stack([np.cos(theta), np.sin(theta)], 1) @ rng.standard_normal((2, 20))
+    noisy = signal + 0.1 * rng.standard_normal(signal.shape)
+    data = np.stack([rdm_to_vector(compute_rdm(noisy, method="euclidean"))])
     layers = np.stack(
         [
-            rdm_to_vector(compute_rdm(rng.standard_normal((n, 5)))),
-            rdm_to_vector(compute_rdm(signal)),
+            rdm_to_vector(compute_rdm(rng.standard_normal((n, 20)), method="euclidean")),
+            rdm_to_vector(compute_rdm(signal, method="euclidean")),
         ]
     )
     held = choose_layer_held_out([layers], data, n, method="spearman", counts=np.ones((1, n)))
