@@ -177,23 +177,23 @@ def _mixing_factor(name: str, acts: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(factor)
 
 
-def _batched_rdms(means: NDArray[np.float64], method: str) -> NDArray[np.float64]:
+def _batched_rdms(means: NDArray[Any], method: str) -> NDArray[np.float64]:
     """Upper-triangle RDM vectors (batch, m) of condition means (batch, n_cond, n_neurons)."""
     n_cond, n_channels = means.shape[1], means.shape[2]
     if method == "correlation":
         x = means - means.mean(axis=2, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             x = x / np.sqrt(np.einsum("bij,bij->bi", x, x))[:, :, None]
-        rdms = 1.0 - np.einsum("bik,bjk->bij", x, x)
+        rdms = 1.0 - x @ x.transpose(0, 2, 1)
     else:
-        kernel = np.einsum("bik,bjk->bij", means, means)
+        kernel = means @ means.transpose(0, 2, 1)
         diag = np.einsum("bii->bi", kernel)
         rdms = (diag[:, :, None] + diag[:, None, :] - 2.0 * kernel) / n_channels
     rows, cols = np.triu_indices(n_cond, k=1)
-    return np.asarray(rdms[:, rows, cols])
+    return np.asarray(rdms[:, rows, cols], dtype=np.float64)
 
 
-def _split_rdms(trials: NDArray[np.float64], method: str) -> NDArray[np.float64]:
+def _split_rdms(trials: NDArray[Any], method: str) -> NDArray[np.float64]:
     """Split-half RDM vectors (n_sim, n_splits, m) of trials (n_sim, n_cond, n_repeats, N).
 
     Folds and halves as :func:`~neurodl.rsa.run_rsa` makes them: the r-th trial of each
@@ -219,6 +219,28 @@ def _split_rdms(trials: NDArray[np.float64], method: str) -> NDArray[np.float64]
     return np.stack(out)
 
 
+def _split_sizes(n_repeats: int) -> NDArray[np.intp]:
+    """Trials per condition in each split half, with run_rsa's folds (see _split_rdms)."""
+    n_folds = min(n_repeats, MAX_FOLDS)
+    half = (np.arange(n_repeats) % n_folds) % min(n_folds, N_SPLITS)
+    return np.bincount(half).astype(np.intp)
+
+
+def _split_means(
+    signal: NDArray[Any], scale: NDArray[Any], n_repeats: int, rng: np.random.Generator
+) -> NDArray[Any]:
+    """Split-half condition means (n_sim, n_splits, n_cond, N) of simulated trials.
+
+    The mean of a half's n trials is drawn directly: the signal plus Gaussian noise of SD
+    ``scale / sqrt(n)``, the exact distribution of the mean of n noisy trials (n_repeats / 2
+    times fewer random numbers than drawing the trials).
+    """
+    sizes = _split_sizes(n_repeats)
+    noise = rng.standard_normal((signal.shape[0], sizes.size, *signal.shape[1:]), dtype=np.float32)
+    noise *= (scale[:, None] / np.sqrt(sizes)[None, :, None, None]).astype(np.float32)
+    return np.asarray(signal[:, None] + noise)
+
+
 def _winners(similarity: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np.intp]:
     """Index of the best model per column of (n_models, n_sim); exact ties broken at random."""
     best = np.nanmax(similarity, axis=0, keepdims=True)
@@ -236,12 +258,18 @@ def _simulate_setting(
     """Winners of n_sim recordings simulated from one model, and their mean lower ceiling."""
     n_neurons, noise, n_sim, n_repeats, rdm, compare = setting
     n_cond = factor.shape[0]
-    signal = np.einsum("ck,skn->scn", factor, rng.standard_normal((n_sim, n_cond, n_neurons)))
+    draws = rng.standard_normal((n_sim, n_cond, n_neurons), dtype=np.float32)
+    signal = factor.astype(np.float32) @ draws  # float32: the draws dominate the time
     scale = noise * signal.std(axis=1, keepdims=True)  # per simulated neuron
-    trials = signal[:, :, None, :] + scale[:, :, None, :] * rng.standard_normal(
-        (n_sim, n_cond, n_repeats, n_neurons)
-    )
-    splits = _split_rdms(trials, rdm)
+    if rdm == "crossnobis":  # cross-validated over folds: needs the single trials
+        trials = signal[:, :, None, :] + scale[:, :, None, :] * rng.standard_normal(
+            (n_sim, n_cond, n_repeats, n_neurons)
+        )
+        splits = _split_rdms(trials, rdm)
+    else:
+        means = _split_means(signal, scale, n_repeats, rng)
+        splits = _batched_rdms(means.reshape(-1, n_cond, n_neurons), rdm)
+        splits = splits.reshape(n_sim, means.shape[1], -1)
     n_cond_pairs = splits.shape[2]
     n_splits = splits.shape[1]
     flat = splits.reshape(n_sim * n_splits, n_cond_pairs)
