@@ -20,6 +20,7 @@ from neurodl.rsa.inference import (
 from neurodl.rsa.networks import load_module
 from neurodl.rsa.neurons import NEURON_RDM_METHODS, bootstrap_over_neurons
 from neurodl.rsa.rdm import NOISE_METHODS, RDM_METHODS, compute_rdm, estimate_noise
+from neurodl.rsa.recovery import RECOVERY_RDM_METHODS, RecoveryResult, model_recovery
 from neurodl.rsa.tilt import TiltTask, make_tilt_task, train_tilt_cnn
 
 __all__ = [
@@ -29,9 +30,11 @@ __all__ = [
     "NEURON_RDM_METHODS",
     "NOISE_METHODS",
     "RDM_METHODS",
+    "RECOVERY_RDM_METHODS",
     "BootstrapResult",
     "HeldOutChoice",
     "PermutationResult",
+    "RecoveryResult",
     "TiltTask",
     "bootstrap_over_neurons",
     "bootstrap_rdm_comparison",
@@ -47,6 +50,7 @@ __all__ = [
     "load_module",
     "make_conditions",
     "make_tilt_task",
+    "model_recovery",
     "pairwise_bootstrap_test",
     "permutation_test",
     "rdm_to_vector",
