@@ -34,6 +34,12 @@ def rsa(
     controls: bool = typer.Option(
         True, "--controls/--no-controls", help="Add the pixel and Gabor energy-model controls."
     ),
+    recovery: bool = typer.Option(
+        False,
+        "--recovery",
+        help="Also simulate recordings from each model and control and report how often the "
+        "comparison picks the one that generated them (model recovery).",
+    ),
     layers: str | None = typer.Option(
         None, "--layers", help="Comma-separated layer names (the model's defaults when omitted)."
     ),
@@ -68,6 +74,7 @@ def rsa(
             n_seeds=n_seeds,
             n_untrained=n_untrained,
             controls=controls,
+            recovery=recovery,
             rdm=rdm.value,
             compare=compare.value,
             random_state=seed,

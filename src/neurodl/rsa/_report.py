@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from neurodl.results import AnalysisResult
 from neurodl.rsa._compare_models import Scored, build_sections, layer_entries
+from neurodl.rsa._recovery_section import recovery_figures, recovery_sentence
 from neurodl.rsa._report_models import model_sentences, model_similarity_figure
 from neurodl.rsa.comparison import HeldOutChoice
 from neurodl.rsa.inference import pairwise_bootstrap_test
@@ -205,6 +206,7 @@ def build_result(
     cond_theta: NDArray[np.float64],
     parameters: dict[str, Any],
     quick: bool,
+    recovery: dict[str, Any] | None = None,
     figures: bool = True,
     started: float | None = None,
 ) -> AnalysisResult:
@@ -251,6 +253,7 @@ def build_result(
         },
         "models": models,
         "controls": controls,
+        **({"model_recovery": recovery} if recovery is not None else {}),
         "n_conditions": parameters["n_conditions"],
         "n_splits": parameters["n_splits"],
         "n_layer_splits": held.n_splits,
@@ -261,6 +264,8 @@ def build_result(
     }
     summary = _sentences(metrics, compare, parameters.get("n_permutations", 0))
     summary += model_sentences(metrics) + verdicts
+    if recovery is not None:
+        summary.append(recovery_sentence(recovery, metrics["noise_ceiling_lower"]))
     drawn = {}
     if figures:
         similarity = np.array([layers[k]["similarity"] for k in names], dtype=np.float64)
@@ -278,6 +283,8 @@ def build_result(
             quick,
             compare,
         )
+        if recovery is not None:
+            drawn.update(recovery_figures(recovery, metrics["noise_ceiling_lower"]))
         drawn["model_similarity"] = model_similarity_figure(
             metrics, METHOD_NAMES.get(compare, compare)
         )

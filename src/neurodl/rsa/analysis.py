@@ -18,6 +18,7 @@ from neurodl.exceptions import (
 )
 from neurodl.results import AnalysisResult, resolve_seed
 from neurodl.rsa._compare_models import score_candidates
+from neurodl.rsa._recovery_section import recovery_section
 from neurodl.rsa._utils import condition_means, draw_resamples
 from neurodl.rsa.candidates import ModelSpec, candidate_rdms, make_candidates
 from neurodl.rsa.compare import COMPARE_METHODS
@@ -50,6 +51,7 @@ def run_rsa(
     n_untrained: int = 3,
     controls: bool = True,
     n_layer_splits: int = 10,
+    recovery: bool = False,
     rdm: str = "correlation",
     compare: str = "pearson",
     device: str = "cpu",
@@ -95,6 +97,10 @@ def run_rsa(
     n_layer_splits : int
         Random halvings of the conditions for the held-out layer choice (each used in both
         directions): the layer (or step) is chosen on one half and scored on the other.
+    recovery : bool
+        Also run :func:`~neurodl.rsa.model_recovery` on the candidates (each model's chosen
+        layer, first seed, and the controls): could data like these tell them apart at all?
+        Adds ``metrics["model_recovery"]`` and its figures.
     rdm : {"euclidean", "correlation", "mahalanobis", "crossnobis", "poisson"}
         Dissimilarity of the data. Network layers are noise-free, so crossnobis and mahalanobis
         compare them with their plain counterpart (euclidean, same normalisation).
@@ -259,7 +265,20 @@ def run_rsa(
         ceiling=ceiling,
         data_rdm=data_rdm,
         model_rdms=rdms[0][0],
-        layer_patterns=patterns,
+        layer_patterns=patterns[0][0],
+        recovery=recovery_section(
+            candidates,
+            patterns,
+            scored,
+            index,
+            rdm=rdm,
+            compare=compare,
+            quick=quick,
+            confidence_level=confidence_level,
+            random_state=seed,
+        )
+        if recovery
+        else None,
         data_patterns=condition_means(responses, index, cond_theta.size),
         cond_theta=cond_theta,
         parameters={
@@ -273,6 +292,7 @@ def run_rsa(
             "n_untrained": n_untrained,
             "controls": controls,
             "n_layer_splits": n_layer_splits,
+            "recovery": recovery,
             "n_resamples": n_resamples,
             "confidence_level": confidence_level,
             "n_jobs": n_jobs,

@@ -258,10 +258,15 @@ def candidate_rdms(
     stimuli: tuple[NDArray[np.float32], NDArray[np.intp], NDArray[np.intp], int],
     method: str,
     device: str,
-) -> tuple[list[Candidate], dict[str, NDArray[np.float64]], list[NDArray[np.float64]], list[str]]:
-    """Patterns of the first instance of the first model and every candidate's RDMs.
+) -> tuple[
+    list[Candidate],
+    list[list[dict[str, NDArray[np.float64]]]],
+    list[NDArray[np.float64]],
+    list[str],
+]:
+    """Every candidate's condition patterns and RDMs.
 
-    Returns the candidates kept, the first model's layer patterns (for figures), one stack
+    Returns the candidates kept, their patterns (per candidate, per instance, per layer), one stack
     of RDMs (n_instances, n_layers, n, n) per candidate, and the skipped ``"name:layer"``
     entries: layers whose RDM is undefined (constant patterns) in any instance. A model
     left without layers is an error; a twin or control without layers is dropped.
@@ -273,7 +278,7 @@ def candidate_rdms(
     weights = np.zeros((n_cond, images.shape[0]), dtype=np.float32)
     np.add.at(weights, (index, image_of_trial), (1.0 / counts[index]).astype(np.float32))
     kept, stacks, skipped = [], [], []
-    first: dict[str, NDArray[np.float64]] = {}
+    kept_patterns: list[list[dict[str, NDArray[np.float64]]]] = []
     for cand in candidates:
         patterns = candidate_patterns(cand, images, weights, device)
         rdms = [{k: compute_rdm(v, method=method) for k, v in p.items()} for p in patterns]
@@ -292,8 +297,7 @@ def candidate_rdms(
                 )
             continue
         cand.layers = good
-        if not kept:
-            first = {k: patterns[0][k] for k in good}
+        kept_patterns.append([{k: p[k] for k in good} for p in patterns])
         kept.append(cand)
         stacks.append(np.stack([np.stack([r[k] for k in good]) for r in rdms]))
-    return kept, first, stacks, skipped
+    return kept, kept_patterns, stacks, skipped
