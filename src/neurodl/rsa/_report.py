@@ -285,9 +285,10 @@ def build_result(
         )
         if recovery is not None:
             drawn.update(recovery_figures(recovery, metrics["noise_ceiling_lower"]))
-        drawn["model_similarity"] = model_similarity_figure(
-            metrics, METHOD_NAMES.get(compare, compare)
-        )
+        if len(models) > 1 or controls or any(e["untrained"] for e in models.values()):
+            drawn["model_similarity"] = model_similarity_figure(
+                metrics, METHOD_NAMES.get(compare, compare)
+            )
     if started is not None:
         metrics["wall_seconds"] = round(time.perf_counter() - started, 3)
     return AnalysisResult(
