@@ -220,3 +220,32 @@ def test_cli_rsa_compares_a_comma_separated_list(tmp_path, rng):
     lines = bad.stderr.strip().splitlines()
     assert len(lines) == 1 and "'tilt-xyz'" in lines[0] and "Traceback" not in bad.output
     assert not (tmp_path / "bad").exists()
+
+
+def test_plot_model_similarity_draws_trained_twin_band_controls_and_ceiling():
+    from neurodl.plotting import plot_model_similarity
+
+    ax = plot_model_similarity(
+        ["conv", "pool", "fc"],
+        [0.2, 0.5, 0.4],
+        [0.1, 0.4, 0.3],
+        [0.3, 0.6, 0.5],
+        untrained=([0.1, 0.2, 0.1], [0.05, 0.15, 0.0], [0.15, 0.25, 0.2]),
+        controls={"pixels": -0.1, "energy": 0.7},
+        noise_ceiling=(0.8, 0.9),
+        title="tilt-cnn",
+    )
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert set(labels) == {
+        "noise ceiling",
+        "untrained (range over inits)",
+        "pixels",
+        "energy",
+        "trained (mean over seeds, CI)",
+    }
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["conv", "pool", "fc"]
+    assert ax.get_title() == "tilt-cnn" and len(ax.collections) >= 1  # the twin's band
+    y = {round(line.get_ydata()[0], 3) for line in ax.get_lines() if len(line.get_ydata()) == 2}
+    assert {-0.1, 0.7} <= y  # the controls as horizontal lines
+    with pytest.raises(NeurodlValueError, match="one value per layer"):
+        plot_model_similarity(["a"], [0.1, 0.2])
