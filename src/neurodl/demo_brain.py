@@ -147,6 +147,8 @@ def brain_section(
         figures,
         notes,
     )
-    metrics = {key: m[key] for key in ("models", "controls", "model_recovery") if key in m}
+    metrics: dict[str, Any] = {
+        key: m[key] for key in ("models", "controls", "model_recovery") if key in m
+    }
     metrics["settings"] = {**DEMO_SETTINGS, "n_trials": recording.n_trials}
     return section, metrics

@@ -61,8 +61,8 @@ def score_candidates(
     method: str,
     n_splits: int,
     random_state: int,
-) -> tuple[list[Scored], HeldOutChoice]:
-    """Per-layer statistics and held-out scores of every candidate.
+) -> tuple[list[Scored], HeldOutChoice, F64]:
+    """Per-layer statistics and held-out scores of every candidate, and the noise ceiling.
 
     ``rdms[c]`` has shape (n_instances, n_layers, n, n); ``null`` is the permutation null of
     all layers of all instances, in that order (P, total); ``bootstrap`` evaluates a stack of
@@ -80,10 +80,14 @@ def score_candidates(
         n_splits=n_splits,
         random_state=random_state,
     )
-    scored, g, col = [], 0, 0
+    scored: list[Scored] = []
+    g, col = 0, 0
+    ceiling = np.full(2, np.nan)
     for cand, stack in zip(candidates, rdms, strict=True):
         n_inst, n_layers = stack.shape[:2]
         boots = [bootstrap(inst) for inst in stack]
+        if not scored:
+            ceiling = boots[0].noise_ceiling
         scored.append(
             Scored(
                 candidate=cand,
@@ -97,7 +101,7 @@ def score_candidates(
             )
         )
         g, col = g + n_inst, col + n_inst * n_layers
-    return scored, held
+    return scored, held, ceiling
 
 
 def _spread(values: F64) -> dict[str, Any]:

@@ -17,11 +17,12 @@ from neurodl.exceptions import (
     check_option,
 )
 from neurodl.results import AnalysisResult, resolve_seed
-from neurodl.rsa._compare_models import score_candidates
+from neurodl.rsa._compare_models import Scored, score_candidates
 from neurodl.rsa._recovery_section import recovery_section
 from neurodl.rsa._utils import condition_means, draw_resamples
-from neurodl.rsa.candidates import ModelSpec, candidate_rdms, make_candidates
+from neurodl.rsa.candidates import Candidate, ModelSpec, candidate_rdms, make_candidates
 from neurodl.rsa.compare import COMPARE_METHODS
+from neurodl.rsa.comparison import HeldOutChoice
 from neurodl.rsa.conditions import (
     condition_stimuli,
     make_conditions,
@@ -187,17 +188,15 @@ def run_rsa(
     started = time.perf_counter()
     seed = _check_options(rdm, compare, bootstrap, confidence_level, random_state)
     _check_counts(n_seeds=n_seeds, n_untrained=n_untrained, n_layer_splits=n_layer_splits)
+    options = dict(rdm=rdm, compare=compare, device=device, quick=quick, n_seeds=n_seeds)
+    options.update(n_untrained=n_untrained, controls=controls, n_layer_splits=n_layer_splits)
+    options.update(recovery=recovery, n_resamples=n_resamples, n_jobs=n_jobs)
+    options.update(confidence_level=confidence_level, bootstrap_over=bootstrap)
+    options.update(n_permutations=n_permutations)
     trials, cond_theta, index, description = make_conditions(
         recording, n_bins=24 if quick else n_bins, conditions=conditions
     )
-    folds, n_folds = make_folds(index)
-    if rdm == "crossnobis" and n_folds < 2:
-        raise DataValueError("crossnobis needs at least 2 trials per condition.")
-    responses = recording.responses[trials]
-    data_rdm = compute_rdm(
-        responses, index, method=rdm, folds=folds if rdm == "crossnobis" else None
-    )
-    split = split_half_rdms(responses, index, folds, n_folds, rdm)
+    responses, folds, n_folds, data_rdm, split = _data_rdms(recording, trials, index, rdm)
     size = tuple(
         recording.images.shape[1:]
         if recording.images is not None
@@ -220,45 +219,24 @@ def run_rsa(
     candidates, patterns, rdms, skipped = candidate_rdms(
         candidates, (images, image_of_trial, index, cond_theta.size), model_method, device
     )
-    drawn = draw_resamples(None, n_resamples, cond_theta.size, "conditions", seed)
-
-    def boot(stack: NDArray[np.float64]) -> BootstrapResult:
-        return _bootstrap(
-            stack,
-            split,
-            (responses, index, folds, n_folds),
-            rdm=rdm,
-            compare=compare,
-            over=bootstrap,
-            n_resamples=n_resamples,
-            confidence_level=confidence_level,
-            n_jobs=n_jobs,
-            random_state=seed,
-            resamples=drawn,
-        )
-
-    every = np.concatenate([stack.reshape(-1, *stack.shape[2:]) for stack in rdms])
-    perm = permutation_test(
-        every, split, method=compare, n_permutations=n_permutations, random_state=seed
-    )
-    counts = np.zeros((drawn.shape[0] + 1, cond_theta.size))
-    counts[0] = 1.0
-    np.add.at(counts, (1 + np.arange(drawn.shape[0])[:, None], drawn), 1.0)
-    scored, held = score_candidates(
+    scored, held, ceiling = _score_all(
         candidates,
         rdms,
         split,
-        bootstrap=boot,
-        null=perm.null,
-        counts=counts,
-        method=compare,
-        n_splits=n_layer_splits,
+        (responses, index, folds, n_folds),
+        rdm=rdm,
+        compare=compare,
+        bootstrap=bootstrap,
+        n_resamples=n_resamples,
+        confidence_level=confidence_level,
+        n_jobs=n_jobs,
+        n_permutations=n_permutations,
+        n_layer_splits=n_layer_splits,
         random_state=seed,
     )
     from neurodl.rsa._report import build_result
 
     first = scored[0]
-    ceiling = boot(rdms[0][0]).noise_ceiling
     return build_result(
         scored=scored,
         held=held,
@@ -282,23 +260,10 @@ def run_rsa(
         data_patterns=condition_means(responses, index, cond_theta.size),
         cond_theta=cond_theta,
         parameters={
+            **options,
             "model": [c.name for c in candidates if c.role == "model"],
             "layers": list(first.layers),
-            "rdm": rdm,
-            "compare": compare,
-            "device": device,
-            "quick": quick,
-            "n_seeds": n_seeds,
-            "n_untrained": n_untrained,
-            "controls": controls,
-            "n_layer_splits": n_layer_splits,
-            "recovery": recovery,
-            "n_resamples": n_resamples,
-            "confidence_level": confidence_level,
-            "n_jobs": n_jobs,
             "random_state": seed,
-            "bootstrap_over": bootstrap,
-            "n_permutations": n_permutations,
             "conditions": description,
             "n_conditions": int(cond_theta.size),
             "n_splits": int(split.shape[0]),
@@ -308,6 +273,81 @@ def run_rsa(
         quick=quick,
         figures=figures,
         started=started,
+    )
+
+
+def _data_rdms(
+    recording: Recording, trials: NDArray[np.intp], index: NDArray[np.intp], rdm: str
+) -> tuple[NDArray[Any], NDArray[np.intp], int, NDArray[np.float64], NDArray[np.float64]]:
+    """Responses of the used trials, their folds, the data RDM and the split-half RDMs."""
+    folds, n_folds = make_folds(index)
+    if rdm == "crossnobis" and n_folds < 2:
+        raise DataValueError("crossnobis needs at least 2 trials per condition.")
+    responses = recording.responses[trials]
+    data_rdm = compute_rdm(
+        responses, index, method=rdm, folds=folds if rdm == "crossnobis" else None
+    )
+    split = split_half_rdms(responses, index, folds, n_folds, rdm)
+    return responses, folds, n_folds, data_rdm, split
+
+
+def _score_all(
+    candidates: list[Candidate],
+    rdms: list[NDArray[np.float64]],
+    split: NDArray[np.float64],
+    data: tuple[NDArray[Any], NDArray[np.intp], NDArray[np.intp], int],
+    *,
+    rdm: str,
+    compare: str,
+    bootstrap: str,
+    n_resamples: int,
+    confidence_level: float,
+    n_jobs: int | None,
+    n_permutations: int,
+    n_layer_splits: int,
+    random_state: int,
+) -> tuple[list[Scored], HeldOutChoice, NDArray[np.float64]]:
+    """Bootstrap, permutation null and held-out layer choice of every candidate's layers.
+
+    Every candidate is evaluated on the same condition resamples and permutations (so that
+    differences keep their pairing); returns the scores, the held-out choice and the data's
+    noise ceiling (lower, upper).
+    """
+    n_cond = split.shape[1]
+    drawn = draw_resamples(None, n_resamples, n_cond, "conditions", random_state)
+
+    def boot(stack: NDArray[np.float64]) -> BootstrapResult:
+        return _bootstrap(
+            stack,
+            split,
+            data,
+            rdm=rdm,
+            compare=compare,
+            over=bootstrap,
+            n_resamples=n_resamples,
+            confidence_level=confidence_level,
+            n_jobs=n_jobs,
+            random_state=random_state,
+            resamples=drawn,
+        )
+
+    every = np.concatenate([stack.reshape(-1, *stack.shape[2:]) for stack in rdms])
+    perm = permutation_test(
+        every, split, method=compare, n_permutations=n_permutations, random_state=random_state
+    )
+    counts = np.zeros((drawn.shape[0] + 1, n_cond))
+    counts[0] = 1.0
+    np.add.at(counts, (1 + np.arange(drawn.shape[0])[:, None], drawn), 1.0)
+    return score_candidates(
+        candidates,
+        rdms,
+        split,
+        bootstrap=boot,
+        null=perm.null,
+        counts=counts,
+        method=compare,
+        n_splits=n_layer_splits,
+        random_state=random_state,
     )
 
 

@@ -277,7 +277,9 @@ def candidate_rdms(
     # conditions x the images, a BLAS product with each layer)
     weights = np.zeros((n_cond, images.shape[0]), dtype=np.float32)
     np.add.at(weights, (index, image_of_trial), (1.0 / counts[index]).astype(np.float32))
-    kept, stacks, skipped = [], [], []
+    kept: list[Candidate] = []
+    stacks: list[NDArray[np.float64]] = []
+    skipped: list[str] = []
     kept_patterns: list[list[dict[str, NDArray[np.float64]]]] = []
     for cand in candidates:
         patterns = candidate_patterns(cand, images, weights, device)
