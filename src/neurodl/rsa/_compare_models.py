@@ -217,17 +217,23 @@ def _verdicts(models: dict[str, Any], alpha: float) -> list[str]:
     """Plain sentences: which model beats which, against seeds and data noise."""
     out = []
     names = list(models)
+
+    def differs(a: str, b: str) -> bool:
+        return (models[a]["differences"][b].get("p_value_holm") or 1.0) < alpha
+
+    some = any(differs(a, b) for a in names for b in names if a != b)
+    if len(names) > 1 and not some:
+        out.append(
+            f"No model differs from another ({', '.join(names)}) by more than the spread over "
+            f"seeds and the data's sampling allow (Holm-adjusted p >= {alpha:g} for every pair)."
+        )
     for a in names:
         entry = models[a]
-        differing = [
-            b
-            for b in names
-            if b != a and (entry["differences"][b].get("p_value_holm") or 1.0) < alpha
-        ]
-        if len(names) > 1 and not differing:
+        differing = [b for b in names if b != a and differs(a, b)]
+        if some and not differing:
             out.append(
                 f"No model differs from {a} by more than the spread over seeds and the data's "
-                f"sampling allow (Holm-adjusted p >= {alpha:g} for every pair)."
+                f"sampling allow (Holm-adjusted p >= {alpha:g})."
             )
         above = [b for b in differing if (entry["differences"][b]["difference"] or 0.0) > 0]
         if above:
