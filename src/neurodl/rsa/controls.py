@@ -59,7 +59,6 @@ def compute_energy_model(
     """
     import torch
 
-    from neurodl.encoding.filters import compute_filter_responses
     from neurodl.stimuli import make_filter_bank
 
     x = np.asarray(images, dtype=np.float32)
@@ -71,11 +70,19 @@ def compute_energy_model(
     for k in kernel_sizes:
         even = make_filter_bank(k, n_orientations=n_orientations)[2:]
         odd = make_filter_bank(k, n_orientations=n_orientations, phase=90.0)[2:]
-        stride = max(1, k // 4)
-        responses = compute_filter_responses(x, np.concatenate([even, odd]), stride=stride)
-        energy = np.sqrt(responses[:, :n_orientations] ** 2 + responses[:, n_orientations:] ** 2)
-        pooled = torch.nn.functional.adaptive_avg_pool2d(torch.from_numpy(energy), grid)
-        features.append(pooled.reshape(x.shape[0], -1).numpy())
+        bank = torch.from_numpy(np.concatenate([even, odd])[:, None])
+        pooled = []
+        with torch.no_grad():
+            for start in range(0, x.shape[0], 256):  # bounded memory
+                r = torch.nn.functional.conv2d(
+                    torch.from_numpy(x[start : start + 256, None]),
+                    bank,
+                    stride=max(1, k // 4),
+                    padding=k // 2,
+                )
+                energy = torch.sqrt(r[:, :n_orientations] ** 2 + r[:, n_orientations:] ** 2)
+                pooled.append(torch.nn.functional.adaptive_avg_pool2d(energy, grid).flatten(1))
+        features.append(torch.cat(pooled).numpy())
     return np.concatenate(features, axis=1).astype(np.float32)
 
 
