@@ -249,3 +249,37 @@ def test_plot_model_similarity_draws_trained_twin_band_controls_and_ceiling():
     assert {-0.1, 0.7} <= y  # the controls as horizontal lines
     with pytest.raises(NeurodlValueError, match="one value per layer"):
         plot_model_similarity(["a"], [0.1, 0.2])
+
+
+def test_run_rsa_recovery_simulates_from_each_model_and_control(rng):
+    result = run_rsa(
+        tuned_recording(rng, repeats=4),
+        model=SmallNet(),
+        n_untrained=0,
+        recovery=True,
+        random_state=0,
+        figures=False,
+        **LIGHT,
+    )
+    recovery = result.metrics["model_recovery"]
+    assert recovery["model_names"] == ["SmallNet", "pixels", "energy"]
+    assert (
+        recovery["settings"]["layers"]["SmallNet"]
+        == (result.metrics["models"]["SmallNet"]["chosen_layer"])
+    )
+    assert recovery["settings"]["n_repeats"] == 4 and recovery["settings"]["n_simulations"] == 10
+    confusion = np.asarray(recovery["confusion"])
+    assert confusion.shape[2:] == (3, 3) and np.all(confusion.sum(axis=3) == 10)
+    assert any(s.startswith("Model recovery") for s in result.summary)
+    none = run_rsa(
+        tuned_recording(rng),
+        model=SmallNet(),
+        n_untrained=0,
+        controls=False,
+        recovery=True,
+        random_state=0,
+        figures=False,
+        **LIGHT,
+    )
+    assert "model_recovery" not in none.metrics  # one candidate: nothing to tell apart
+    assert any(s.startswith("Model recovery was not run") for s in none.summary)

@@ -266,6 +266,8 @@ def build_result(
     summary += model_sentences(metrics) + verdicts
     if recovery is not None:
         summary.append(recovery_sentence(recovery, metrics["noise_ceiling_lower"]))
+    elif parameters.get("recovery"):
+        summary.append("Model recovery was not run: it needs at least two models or controls.")
     drawn = {}
     if figures:
         similarity = np.array([layers[k]["similarity"] for k in names], dtype=np.float64)
