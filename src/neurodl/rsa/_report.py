@@ -166,6 +166,8 @@ def _sentences(metrics: dict[str, Any], compare: str, n_permutations: int) -> li
             f"The data's noise ceiling of the {name} similarity is {lower:.3f} (lower) to "
             f"{upper:.3f} (upper): {verdict}."
         )
+    models = list(metrics.get("models", {}))
+    prefix = f"{models[0]} layer" if len(models) > 1 else "Layer"
     for layer, entry in metrics["layers"].items():
         sim, low, high = (
             entry["similarity"],
@@ -173,12 +175,12 @@ def _sentences(metrics: dict[str, Any], compare: str, n_permutations: int) -> li
             entry["similarity_ci_high"],
         )
         if sim is None:
-            summary.append(f"Layer {layer}: the {name} similarity is undefined.")
+            summary.append(f"{prefix} {layer}: the {name} similarity is undefined.")
             continue
         has_ci = low is not None and high is not None
         level = f"{metrics.get('confidence_level', 0.95):.0%}"
         interval = f" ({level} CI {low:.3f} to {high:.3f})" if has_ci else ""
-        text = f"Layer {layer}: {name} similarity {sim:.3f}{interval}, "
+        text = f"{prefix} {layer}: {name} similarity {sim:.3f}{interval}, "
         text += _p_text(entry["p_value"], n_permutations)
         if has_ci and low <= 0 <= high:
             text += "; not distinguishable from zero"
