@@ -123,4 +123,5 @@ def model_similarity_figure(metrics: dict[str, Any], method: str) -> Any:
         )
         if ax is not axes[0, 0]:
             ax.set_ylabel("")
+            ax.get_legend().remove()
     return fig
