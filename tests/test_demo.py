@@ -103,4 +103,11 @@ def test_orientation_only_data_is_encoded_on_rendered_gratings(tmp_path):
     assert result.metrics["encoding"]["images_rendered"] is True
     assert result.metrics["encoding"]["n_orientations"] == 36
     titles = [s.title for s in result.sections]
-    assert titles == ["Data", "Decoding", "Convolution", "Encoding", "Comparison"]
+    assert titles == [
+        "Data",
+        "Decoding",
+        "Convolution",
+        "Encoding",
+        "Comparison",
+        "Brain-like networks",
+    ]

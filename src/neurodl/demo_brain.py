@@ -21,15 +21,15 @@ BRAIN_MODELS = ("tilt-cnn", "tilt-dale", "tilt-fa", "tilt-rcnn")
 DEMO_SETTINGS: dict[str, Any] = {
     "n_seeds": 2,
     "n_untrained": 2,
-    "n_resamples": 300,
-    "n_permutations": 300,
-    "n_layer_splits": 5,
+    "n_resamples": 200,
+    "n_permutations": 200,
+    "n_layer_splits": 4,
     "quick": True,
 }
 
 #: Trials the section uses at most (a seeded random subset): its cost grows with the number of
 #: distinct images, which every network of every seed and initialisation sees.
-MAX_TRIALS = 1000
+MAX_TRIALS = 600
 
 INTRO = (
     "Is a more brain-like network (Dale's law, feedback alignment instead of backpropagation, "
