@@ -242,6 +242,19 @@ def _split_means(
     return np.asarray(signal[:, None] + noise)
 
 
+def _clopper_pearson(
+    hits: NDArray[np.int64], total: int, confidence_level: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Exact binomial interval of hits / total, elementwise."""
+    low, high = np.zeros(hits.shape), np.zeros(hits.shape)
+    for where in np.ndindex(*hits.shape):
+        interval = scipy.stats.binomtest(int(hits[where]), total).proportion_ci(
+            confidence_level, method="exact"
+        )
+        low[where], high[where] = interval.low, interval.high
+    return low, high
+
+
 def _winners(similarity: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np.intp]:
     """Index of the best model per column of (n_models, n_sim); exact ties broken at random."""
     best = np.nanmax(similarity, axis=0, keepdims=True)
@@ -387,12 +400,7 @@ def model_recovery(
         ceiling[i, j] += ceil / len(names)
     hits = np.trace(confusion, axis1=2, axis2=3)
     total = len(names) * counts[0]
-    low, high = np.zeros(shape[:2]), np.zeros(shape[:2])
-    for i, j in np.ndindex(*shape[:2]):
-        interval = scipy.stats.binomtest(int(hits[i, j]), total).proportion_ci(
-            confidence_level, method="exact"
-        )
-        low[i, j], high[i, j] = interval.low, interval.high
+    low, high = _clopper_pearson(hits, total, confidence_level)
     settings = {
         "layers": dict(layers) if isinstance(layers, Mapping) else layers,
         "rdm": rdm,
