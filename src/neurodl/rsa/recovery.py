@@ -165,17 +165,23 @@ def _patterns(
     return out
 
 
-def _mixing_factor(name: str, acts: NDArray[np.float64]) -> NDArray[np.float64]:
-    """L with L L' = A A' / n_units: S = L Z is the random mix A W, W_ij ~ N(0, 1 / n_units)."""
-    gram = acts @ acts.T / acts.shape[1]
-    values, vectors = np.linalg.eigh(gram)
-    factor = vectors * np.sqrt(np.clip(values, 0.0, None))[None, :]
-    centred = factor - factor.mean(axis=0, keepdims=True)
-    if not np.any(np.abs(centred) > 1e-12 * max(1.0, float(np.abs(factor).max()))):
+def _mixing_factor(name: str, acts: NDArray[np.float64], method: str) -> NDArray[np.float64]:
+    """L with L L' = B B' / n_units: S = L Z is the random mix B W, W_ij ~ N(0, 1 / n_units).
+
+    B is the layer's patterns as the RDM method sees them: for correlation distance each
+    condition's pattern centred across units (the RDM's own centring), otherwise the raw
+    patterns. Zero-mean mixing weights preserve inner products, so with many neurons and no
+    noise the simulated data's RDM tends to the generating model's RDM in both cases.
+    """
+    spread = acts - acts.mean(axis=0, keepdims=True)
+    if not np.any(np.abs(spread) > 1e-12 * max(1.0, float(np.abs(acts).max()))):
         raise DataValueError(
             f"model {name!r} gives the same pattern for every condition; nothing to recover."
         )
-    return np.asarray(factor)
+    seen = acts - acts.mean(axis=1, keepdims=True) if method == "correlation" else acts
+    gram = seen @ seen.T / seen.shape[1]
+    values, vectors = np.linalg.eigh(gram)
+    return np.asarray(vectors * np.sqrt(np.clip(values, 0.0, None))[None, :])
 
 
 def _batched_rdms(means: NDArray[Any], method: str) -> NDArray[np.float64]:
@@ -315,14 +321,14 @@ def model_recovery(
 
     For each generating model, neuron count and noise level, ``n_simulations`` recordings are
     drawn. A simulated neuron is a random linear mixture of the generating model's layer
-    units (i.i.d. Gaussian weights); each condition is shown ``n_repeats`` times and every
-    trial adds independent Gaussian noise. The **noise level** is the single-trial noise SD of
-    each neuron divided by the SD of that neuron's noise-free response across conditions
-    (1 means a single-trial signal-to-noise variance ratio of 1). The trials are split into
-    two halves exactly as :func:`~neurodl.rsa.run_rsa` splits a recording; each candidate's
-    similarity is its mean ``compare`` similarity with the two split-half data RDMs (``rdm``),
-    and the candidate with the highest similarity wins (exact ties broken at random, so that
-    identical candidates split their wins).
+    units (i.i.d. Gaussian weights; see Notes); each condition is shown ``n_repeats`` times
+    and every trial adds independent Gaussian noise. The **noise level** is the single-trial
+    noise SD of each neuron divided by the SD of that neuron's noise-free response across
+    conditions (1 means a single-trial signal-to-noise variance ratio of 1). The trials are
+    split into two halves exactly as :func:`~neurodl.rsa.run_rsa` splits a recording; each
+    candidate's similarity is its mean ``compare`` similarity with the two split-half data
+    RDMs (``rdm``), and the candidate with the highest similarity wins (exact ties broken at
+    random, so that identical candidates split their wins).
 
     Parameters
     ----------
@@ -361,8 +367,16 @@ def model_recovery(
     The mixture ``S = A W`` of the layer's activations ``A`` (n_conditions, n_units) with
     ``W_ij ~ N(0, 1/n_units)`` has independent columns distributed as N(0, A A' / n_units); it
     is drawn as ``L Z`` with ``L L' = A A' / n_units``, the same distribution without ever
-    forming a units-by-neurons matrix. Activations are computed once per candidate; all
-    simulations of a setting are compared with all candidates in one call.
+    forming a units-by-neurons matrix. Zero-mean mixing weights preserve inner products between
+    condition patterns, so the mixture keeps the geometry that euclidean (and crossnobis)
+    distances measure; for correlation distance each condition's pattern is first centred
+    across units, as the correlation RDM itself centres it. Either way, with many neurons and
+    no noise the simulated data's RDM tends to the generating model's RDM. (Mixing the raw
+    patterns of a layer with a large mean, such as a rectified or pooled layer, would instead
+    give the data the *cosine* geometry of the units, and the comparison would then favour
+    whichever candidate's correlation RDM happens to resemble that.) Activations are computed
+    once per candidate; all simulations of a setting are compared with all candidates in one
+    call.
 
     Examples
     --------
@@ -379,8 +393,8 @@ def model_recovery(
     seed = resolve_seed(random_state)
     patterns = _patterns(models, images, layers, device)
     names = list(patterns)
-    factors = {name: _mixing_factor(name, patterns[name]) for name in names}
     model_method = "euclidean" if rdm == "crossnobis" else rdm
+    factors = {name: _mixing_factor(name, patterns[name], model_method) for name in names}
     model_vectors = np.stack(
         [rdm_to_vector(compute_rdm(patterns[name], method=model_method)) for name in names]
     )
@@ -412,7 +426,8 @@ def model_recovery(
         "confidence_level": confidence_level,
         "random_state": seed,
         "noise_level": NOISE_DEFINITION,
-        "mixing": "i.i.d. Gaussian weights over the layer's units",
+        "mixing": "i.i.d. Gaussian weights over the layer's units"
+        + (" (each condition's pattern centred across units)" if rdm == "correlation" else ""),
         "wall_seconds": round(time.perf_counter() - started, 3),
     }
     return RecoveryResult(
