@@ -17,6 +17,7 @@ from neurodl.rsa.inference import (
 from neurodl.rsa.networks import load_module
 from neurodl.rsa.neurons import NEURON_RDM_METHODS, bootstrap_over_neurons
 from neurodl.rsa.rdm import NOISE_METHODS, RDM_METHODS, compute_rdm, estimate_noise
+from neurodl.rsa.recovery import RECOVERY_RDM_METHODS, RecoveryResult, model_recovery
 from neurodl.rsa.tilt import TiltTask, make_tilt_task, train_tilt_cnn
 
 __all__ = [
@@ -25,8 +26,10 @@ __all__ = [
     "NEURON_RDM_METHODS",
     "NOISE_METHODS",
     "RDM_METHODS",
+    "RECOVERY_RDM_METHODS",
     "BootstrapResult",
     "PermutationResult",
+    "RecoveryResult",
     "TiltTask",
     "bootstrap_over_neurons",
     "bootstrap_rdm_comparison",
@@ -40,6 +43,7 @@ __all__ = [
     "load_module",
     "make_conditions",
     "make_tilt_task",
+    "model_recovery",
     "pairwise_bootstrap_test",
     "permutation_test",
     "rdm_to_vector",
