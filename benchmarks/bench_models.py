@@ -22,8 +22,10 @@ Part 4 is the seed sweep behind tests/models/test_learning_rules.py: a 20-30-10 
 learns a fixed random linear teacher by feedback alignment (plain SGD, lr 1.0, 150 full-batch
 steps); hidden-layer alignment angle at the first and the last step.
 
-Usage: python benchmarks/bench_models.py [--seeds N] [--quick] [--fa-seeds N]
+Usage: python benchmarks/bench_models.py [--seeds N] [--quick] [--fa-seeds N] [--sweep N]
 ``--quick`` uses the quick training settings and 24 x 32 images (about a minute).
+``--sweep N`` only reruns the thresholds of this issue's tests (quick feedback alignment, model
+recovery) with seeds 0..N-1, in the table format of benchmarks/seed_sweep.py.
 """
 
 from __future__ import annotations
@@ -201,13 +203,76 @@ def alignment_table(n_seeds: int) -> None:
     print("(test bound: last < 80 and < first)")
 
 
+def _quick_fa(seed: int) -> tuple[float, dict[str, list[float]]]:
+    """tests/rsa/test_tilt_networks.py's quick feedback-alignment run with random_state=seed."""
+    _, accuracy, history = train_tilt_network(
+        "fa", image_size=(24, 32), random_state=seed, **quick_settings("fa")
+    )
+    return accuracy, history.alignment_angles
+
+
+def _recovery_accuracy(seed: int, identical: bool) -> np.ndarray:
+    """tests/rsa/test_recovery.py's two recovery runs with the network and seed replaced."""
+    import copy
+
+    from tests.rsa.test_recovery import IMAGES, _pooled_conv
+
+    net = _pooled_conv(seed)
+    if identical:
+        models, layers = {"a": net, "b": copy.deepcopy(net)}, "2"
+        settings = {"n_neurons": (20, 100), "noise_levels": (0.5, 2.0)}
+    else:
+        models, layers = {"pixels": IMAGES, "energy": net}, {"energy": "2"}
+        settings = {"n_neurons": (50,), "noise_levels": (0.5, 5.0, 50.0)}
+    result = model_recovery(models, IMAGES, layers=layers, random_state=seed, **settings)
+    return result.accuracy
+
+
+def sweep_table(n_seeds: int) -> None:
+    """The thresholds of this issue's tests against seeds 0..n_seeds-1 (seed_sweep's format)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    seeds = range(n_seeds)
+    fa = [_quick_fa(seed) for seed in seeds]
+    same = [float(_recovery_accuracy(seed, True).mean()) for seed in seeds]
+    apart = [_recovery_accuracy(seed, False)[:, 0] for seed in seeds]
+    rows = [
+        ("rsa/test_tilt_networks::quick fa (accuracy)", 0.85, ">", [a for a, _ in fa]),
+        (
+            "rsa/test_tilt_networks::quick fa (last angle, deg)",
+            90.0,
+            "<",
+            [max(angles["conv"][-1], angles["fc"][-1]) for _, angles in fa],
+        ),
+        ("rsa/test_recovery::identical (accuracy >)", 0.3, ">", same),
+        ("rsa/test_recovery::identical (accuracy <)", 0.7, "<", same),
+        ("rsa/test_recovery::low noise (accuracy >=)", 0.9, ">=", [a[0] for a in apart]),
+        ("rsa/test_recovery::high noise (accuracy <=)", 0.8, "<=", [a[-1] for a in apart]),
+    ]
+    print(f"\nTest thresholds over seeds 0-{n_seeds - 1}")
+    print(f"{'test':<52} {'thr':>7} {'min':>7} {'median':>7} {'max':>7} {'margin':>7}")
+    for name, threshold, direction, values in rows:
+        v = np.array(values, dtype=np.float64)
+        margin = v.min() - threshold if direction.startswith(">") else threshold - v.max()
+        print(
+            f"{name:<52} {f'{direction} {threshold:g}':>7} {v.min():7.3f} {np.median(v):7.3f} "
+            f"{v.max():7.3f} {margin:7.3f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--fa-seeds", type=int, default=20)
+    parser.add_argument("--sweep", type=int, default=0, help="only the test-threshold sweep")
     args = parser.parse_args()
     torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "2"))))
+    if args.sweep:
+        sweep_table(args.sweep)
+        return
     size = (24, 32) if args.quick else (48, 64)
     started = time.perf_counter()
     trained = train_all(args.seeds, args.quick, size)

@@ -48,8 +48,9 @@ def test_identical_models_cannot_be_told_apart(seed):
     assert result.chance == 0.5
     assert result.confusion.shape == (2, 2, 2, 2)
     assert np.all(result.confusion.sum(axis=3) == 20)
-    # identical RDMs tie exactly: wins split at random (seeds 0-9: 0.41-0.59; sd 0.04 at p=.5)
-    assert 0.35 < result.accuracy.mean() < 0.65
+    # identical RDMs tie exactly: wins split at random (seeds 0-9: 0.41-0.59; sd 0.04 at p=.5;
+    # bench_models.py --sweep 10)
+    assert 0.3 < result.accuracy.mean() < 0.7
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -63,8 +64,8 @@ def test_different_models_are_recovered_at_low_noise_and_not_at_high_noise(seed)
         random_state=seed,
     )
     accuracy = result.accuracy[:, 0]
-    # seeds 0-9: 1.0 at noise 0.5, 0.35-0.675 at noise 50 (where the ceiling is ~0)
-    assert accuracy[0] >= 0.95
+    # seeds 0-9: 1.0 at noise 0.5, 0.35-0.7 at noise 50 (where the ceiling is ~0)
+    assert accuracy[0] >= 0.9
     assert accuracy[-1] <= 0.8
     assert accuracy[0] >= accuracy[-1] + 0.2
     assert result.noise_ceiling[0, 0] > 0.9
@@ -90,8 +91,21 @@ def test_accuracy_interval_is_clopper_pearson():
 
 def test_mixing_factor_reproduces_the_gaussian_mix_covariance(rng):
     acts = rng.random((12, 40))
-    factor = _mixing_factor("m", acts)
+    factor = _mixing_factor("m", acts, "euclidean")
     np.testing.assert_allclose(factor @ factor.T, acts @ acts.T / 40, atol=1e-10)
+
+
+@pytest.mark.parametrize("method", ["correlation", "euclidean"])
+def test_many_noise_free_neurons_give_the_generating_models_rdm(rng, method):
+    # rectified units with a large mean: raw mixing would give their cosine geometry instead
+    acts = 5.0 + np.maximum(rng.standard_normal((12, 300)), 0.0) * rng.random(300)
+    factor = _mixing_factor("m", acts, method)
+    means = (factor @ rng.standard_normal((12, 20000)))[None]
+    model = rdm_to_vector(compute_rdm(acts, method=method))
+    assert np.corrcoef(_batched_rdms(means, method)[0], model)[0, 1] > 0.99
+    if method == "correlation":
+        raw = _mixing_factor("m", acts, "euclidean") @ rng.standard_normal((12, 20000))
+        assert np.corrcoef(_batched_rdms(raw[None], method)[0], model)[0, 1] < 0.9
 
 
 @pytest.mark.parametrize("method", ["correlation", "euclidean"])

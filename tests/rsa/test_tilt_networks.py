@@ -14,7 +14,13 @@ from neurodl.exceptions import NeurodlValueError
 from neurodl.models import DaleLinear, RecurrentConvNet, RuleConv2d, RuleLinear, TiltCNN
 from neurodl.rsa import run_rsa
 from neurodl.rsa.networks import resolve_model
-from neurodl.rsa.tilt import TiltHistory, make_tilt_network, quick_settings, train_tilt_network
+from neurodl.rsa.tilt import (
+    TiltHistory,
+    make_tilt_network,
+    make_tilt_task,
+    quick_settings,
+    train_tilt_network,
+)
 
 from _rsa_data import tuned_recording  # isort: skip
 
@@ -50,6 +56,26 @@ def test_dale_tilt_network_keeps_its_signs_through_training():
         assert (weight[:, layer.excitatory] >= 0).all() and (
             weight[:, ~layer.excitatory] <= 0
         ).all()
+
+
+def test_dale_tilt_network_keeps_its_signs_under_a_plain_torch_loop():
+    """No neurodl training code: torch.optim.SGD with a large step on the tilt task."""
+    net = make_tilt_network("dale", (24, 32), random_state=1)
+    task = make_tilt_task(64, image_size=(24, 32), random_state=1)
+    x, y = torch.from_numpy(task.images), torch.from_numpy(task.labels)
+    raw_before = [torch.sign(layer.raw_weight.detach()) for layer in (net.fc, net.out)]
+    optimizer = torch.optim.SGD(net.parameters(), lr=5.0, momentum=0.9)
+    for _ in range(15):
+        optimizer.zero_grad()
+        torch.nn.functional.binary_cross_entropy(net(x).clamp(1e-6, 1 - 1e-6), y).backward()
+        optimizer.step()
+    crossed = False
+    for layer, before in zip((net.fc, net.out), raw_before, strict=True):
+        weight = layer.effective_weight().detach()
+        assert (weight[:, layer.excitatory] >= 0).all()
+        assert (weight[:, ~layer.excitatory] <= 0).all()
+        crossed |= bool((torch.sign(layer.raw_weight.detach()) != before).any())
+    assert crossed  # raw parameters changed sign: the signs hold by parametrisation
 
 
 @pytest.mark.parametrize("name", ["tilt-dale", "tilt-fa"])
