@@ -16,7 +16,7 @@ from neurodl.demo import run_demo
 from neurodl.exceptions import DataValueError
 
 runner = CliRunner()
-SECTIONS = ("Data", "Decoding", "Convolution", "Encoding", "Comparison")
+SECTIONS = ("Data", "Decoding", "Convolution", "Encoding", "Comparison", "Brain-like networks")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,11 @@ def test_demo_quick_writes_a_self_contained_report(quick_run):
     assert not re.search(r"""(src|href)=["'](https?:|//)""", page)
     assert "<script" not in page and "@import" not in page
     metrics = json.loads((out / "metrics.json").read_text())
-    assert {"decoding", "encoding", "rsa"} <= set(metrics)
+    assert {"decoding", "encoding", "rsa", "brain_like_networks"} <= set(metrics)
+    brain = metrics["brain_like_networks"]
+    assert list(brain["models"]) == ["tilt-cnn", "tilt-dale", "tilt-fa", "tilt-rcnn"]
+    assert set(brain["controls"]) == {"pixels", "energy"}
+    assert "untrained" in brain["models"]["tilt-rcnn"] and "model_recovery" in brain
     assert (
         metrics["decoding"]["median_abs_error_deg"]
         < metrics["decoding"]["chance_median_abs_error_deg"]
@@ -99,4 +103,11 @@ def test_orientation_only_data_is_encoded_on_rendered_gratings(tmp_path):
     assert result.metrics["encoding"]["images_rendered"] is True
     assert result.metrics["encoding"]["n_orientations"] == 36
     titles = [s.title for s in result.sections]
-    assert titles == ["Data", "Decoding", "Convolution", "Encoding", "Comparison"]
+    assert titles == [
+        "Data",
+        "Decoding",
+        "Convolution",
+        "Encoding",
+        "Comparison",
+        "Brain-like networks",
+    ]

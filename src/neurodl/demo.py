@@ -32,9 +32,11 @@ class DemoResult:
     Attributes
     ----------
     sections : list of ReportSection
-        Data, Decoding, Convolution, Encoding, Comparison (those that apply to the data).
+        Data, Decoding, Convolution, Encoding, Comparison, Brain-like networks (those that
+        apply to the data).
     metrics : dict
-        ``{"data": ..., "decoding": ..., "encoding": ..., "rsa": ...}``.
+        ``{"data": ..., "decoding": ..., "encoding": ..., "rsa": ...,
+        "brain_like_networks": ...}``.
     timings : dict of str to float
         Seconds spent in each step.
     skipped : dict of str to str
@@ -330,9 +332,16 @@ def run_demo(
             "Comparison",
             "Does a network trained to tell left from right tilt represent orientations the "
             "way V1 does? Each layer's dissimilarity matrix is compared with the data's.",
-            run_rsa,
+            lambda rec, **kw: run_rsa(rec, n_seeds=1, n_untrained=0, controls=False, **kw),
             _rsa_rows,
         )
+        from neurodl.demo_brain import brain_section
+
+        section, brain = timed(
+            "brain-like networks", lambda: brain_section(recording, seed=seed, device=device)
+        )
+        result.sections.append(section.freeze())
+        result.metrics["brain_like_networks"] = brain
     else:
         result.skipped["comparison"] = no_orientation
 

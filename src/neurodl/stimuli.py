@@ -155,6 +155,7 @@ def make_filter_bank(
     n_orientations: int = 4,
     sigma: float | None = None,
     spatial_frequency: float | None = None,
+    phase: float = 0.0,
 ) -> NDArray[np.float32]:
     """The curriculum's filter bank: centre-surround (on, off) and Gabors at k orientations.
 
@@ -172,6 +173,9 @@ def make_filter_bank(
         default.
     spatial_frequency : float, optional
         Gabor carrier frequency in cycles per pixel; 1/(2.5 sigma) by default.
+    phase : float
+        Phase of the Gabors' carrier at the centre, in degrees: 0 (default) gives even
+        (cosine) Gabors, 90 their odd quadrature partners (together: an energy model).
 
     Returns
     -------
@@ -204,7 +208,8 @@ def make_filter_bank(
     dog = gaussian(sigma) - gaussian(2 * sigma)
     filters = [dog, -dog]
     for theta in np.deg2rad(np.arange(n_orientations) * 180.0 / n_orientations):
-        carrier = np.cos(2 * np.pi * frequency * (x * np.cos(theta) - y * np.sin(theta)))
+        along = x * np.cos(theta) - y * np.sin(theta)
+        carrier = np.cos(2 * np.pi * frequency * along - np.deg2rad(phase))
         filters.append(gaussian(sigma) * carrier)
     bank = np.stack(filters)
     bank -= bank.mean(axis=(1, 2), keepdims=True)

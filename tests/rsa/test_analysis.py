@@ -39,6 +39,7 @@ def test_run_rsa_trains_tilt_cnn_quickly(rng):
         "layer_similarity",
         "layer_tuning",
         "embeddings",
+        "model_similarity",
     }
     assert any("noise ceiling" in s for s in result.summary)
     assert any("chance" in s for s in result.summary)
@@ -82,6 +83,9 @@ def test_run_rsa_kendall_has_bootstrap_interval(rng):
         compare="kendall_tau_a",
         n_resamples=30,
         n_permutations=20,
+        n_untrained=1,
+        n_layer_splits=2,
+        controls=False,
         quick=True,
     )
     entry = result.metrics["layers"]["head"]

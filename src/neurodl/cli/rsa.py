@@ -22,7 +22,23 @@ def rsa(
         "tilt-cnn",
         "--model",
         help="'tilt-cnn', 'tilt-dale', 'tilt-fa' or 'tilt-rcnn' (trained here) or a "
-        "TorchScript/pickled module file.",
+        "TorchScript/pickled module file; several comma-separated "
+        "(e.g. tilt-cnn,tilt-dale,tilt-rcnn) are compared with each other.",
+    ),
+    n_seeds: int = typer.Option(
+        3, "--n-seeds", min=1, help="Training seeds per built-in model (seed, seed+1, ...)."
+    ),
+    n_untrained: int = typer.Option(
+        3, "--n-untrained", min=0, help="Untrained twins per model (fresh initialisations)."
+    ),
+    controls: bool = typer.Option(
+        True, "--controls/--no-controls", help="Add the pixel and Gabor energy-model controls."
+    ),
+    recovery: bool = typer.Option(
+        False,
+        "--recovery",
+        help="Also simulate recordings from each model and control and report how often the "
+        "comparison picks the one that generated them (model recovery).",
     ),
     layers: str | None = typer.Option(
         None, "--layers", help="Comma-separated layer names (the model's defaults when omitted)."
@@ -45,6 +61,7 @@ def rsa(
 ) -> None:
     """Train the tilt CNN (or load your network) and compare each layer's RDM with the data's."""
     from neurodl.rsa import run_rsa
+    from neurodl.rsa._table import format_model_table
 
     started = time.time()
     with cli_errors():
@@ -54,6 +71,10 @@ def rsa(
             recording,
             model=model,
             layers=chosen,
+            n_seeds=n_seeds,
+            n_untrained=n_untrained,
+            controls=controls,
+            recovery=recovery,
             rdm=rdm.value,
             compare=compare.value,
             random_state=seed,
@@ -74,3 +95,4 @@ def rsa(
         )
     for sentence in result.summary:
         typer.echo(sentence)
+    typer.echo(format_model_table(result.metrics))

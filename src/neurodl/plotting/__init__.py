@@ -4,6 +4,8 @@ Library code never calls ``plt.show()`` or ``savefig``; results are saved by
 :meth:`neurodl.AnalysisResult.save`. Importing this package imports matplotlib.
 """
 
+from neurodl.plotting.brain import *  # noqa: F403
+from neurodl.plotting.brain import __all__ as _brain
 from neurodl.plotting.data import *  # noqa: F403
 from neurodl.plotting.data import __all__ as _data
 from neurodl.plotting.decoding import *  # noqa: F403
@@ -17,4 +19,4 @@ from neurodl.plotting.pose_video import __all__ as _pose_video
 from neurodl.plotting.rsa import *  # noqa: F403
 from neurodl.plotting.rsa import __all__ as _rsa
 
-__all__ = [*_data, *_decoding, *_encoding, *_pose, *_pose_video, *_rsa]
+__all__ = [*_brain, *_data, *_decoding, *_encoding, *_pose, *_pose_video, *_rsa]

@@ -16,6 +16,7 @@ __all__ = [
     "plot_embedding",
     "plot_layer_similarity",
     "plot_layer_tuning",
+    "plot_model_similarity",
     "plot_rdm",
     "plot_rdm_rows",
 ]
@@ -164,6 +165,88 @@ def plot_layer_similarity(
     ax.set_xticks(x, list(names), rotation=30, ha="right")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize="small")
+    return ax
+
+
+def plot_model_similarity(
+    layers: Sequence[str],
+    similarity: ArrayLike,
+    ci_low: ArrayLike | None = None,
+    ci_high: ArrayLike | None = None,
+    *,
+    untrained: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None,
+    controls: Mapping[str, float | None] | None = None,
+    noise_ceiling: tuple[float, float] | None = None,
+    title: str | None = None,
+    ylabel: str = "Similarity to data RDM",
+    ax: Any = None,
+) -> Any:
+    """A network's similarity to the data by layer (or step), beside its untrained twin.
+
+    Parameters
+    ----------
+    layers : sequence of str
+        Layer or ``area@tN`` names, in network order (the x axis).
+    similarity, ci_low, ci_high : array-like of shape (n_layers,)
+        The trained network's similarity (mean over seeds) and its interval.
+    untrained : (mean, low, high), optional
+        The untrained twin's mean over initialisations and the band drawn around it (for
+        example the minimum and maximum over initialisations).
+    controls : mapping of str to float, optional
+        Control similarities (pixels, energy model) drawn as horizontal reference lines.
+    noise_ceiling : (lower, upper), optional
+        Drawn as a grey band.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    values = np.asarray(similarity, dtype=np.float64)
+    if values.shape != (len(layers),):
+        raise NeurodlValueError(
+            f"similarity must have one value per layer ({len(layers)}); got shape {values.shape}."
+        )
+    ax = new_axes(ax, (max(3.2, 0.7 * len(layers) + 1.8), 3.4))
+    x = np.arange(len(layers))
+    if noise_ceiling is not None and np.all(np.isfinite(noise_ceiling)):
+        ax.axhspan(
+            *noise_ceiling,
+            facecolor="0.88",
+            edgecolor="0.5",
+            ls="--",
+            zorder=0,
+            label="noise ceiling",
+        )
+    if untrained is not None:
+        mean, low, high = (np.asarray(a, dtype=np.float64) for a in untrained)
+        ax.fill_between(x, low, high, color="tab:gray", alpha=0.35, zorder=1)
+        ax.plot(x, mean, "o--", color="tab:gray", zorder=2, label="untrained (range over inits)")
+    yerr = None
+    if ci_low is not None and ci_high is not None:
+        low, high = np.asarray(ci_low, dtype=np.float64), np.asarray(ci_high, dtype=np.float64)
+        yerr = np.abs(np.stack([values - low, high - values]))
+    ax.errorbar(
+        x,
+        values,
+        yerr=yerr,
+        fmt="o-",
+        color="tab:blue",
+        capsize=3,
+        zorder=3,
+        label="trained (mean over seeds, CI)",
+    )
+    styles = iter([("tab:red", ":"), ("tab:green", "-."), ("tab:purple", "--")])
+    for name, value in (controls or {}).items():
+        if value is not None and np.isfinite(value):
+            colour, style = next(styles, ("k", ":"))
+            ax.axhline(value, color=colour, ls=style, lw=1.2, label=name)
+    ax.axhline(0.0, color="k", lw=0.6)
+    ax.set_xticks(x, list(layers), rotation=40, ha="right")
+    ax.set_xlabel("Layer (or area@step)")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="x-small")
     return ax
 
 

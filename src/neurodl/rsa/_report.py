@@ -9,6 +9,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neurodl.results import AnalysisResult
+from neurodl.rsa._compare_models import Scored, build_sections, layer_entries
+from neurodl.rsa._recovery_section import recovery_figures, recovery_sentence
+from neurodl.rsa._report_models import model_sentences, model_similarity_figure
+from neurodl.rsa.comparison import HeldOutChoice
+from neurodl.rsa.inference import pairwise_bootstrap_test
 
 __all__ = ["build_result"]
 
@@ -143,7 +148,7 @@ def _sentences(metrics: dict[str, Any], compare: str, n_permutations: int) -> li
     name = METHOD_NAMES.get(compare, compare)
     summary: list[str] = []
     accuracy = metrics["task_test_accuracy"]
-    if accuracy is not None:
+    if accuracy is not None and len(metrics.get("models", {})) <= 1:
         summary.append(
             f"The tilt CNN classified {100 * accuracy:.1f}% of held-out gratings correctly "
             "(chance 50%)."
@@ -161,6 +166,8 @@ def _sentences(metrics: dict[str, Any], compare: str, n_permutations: int) -> li
             f"The data's noise ceiling of the {name} similarity is {lower:.3f} (lower) to "
             f"{upper:.3f} (upper): {verdict}."
         )
+    models = list(metrics.get("models", {}))
+    prefix = f"{models[0]} layer" if len(models) > 1 else "Layer"
     for layer, entry in metrics["layers"].items():
         sim, low, high = (
             entry["similarity"],
@@ -168,12 +175,12 @@ def _sentences(metrics: dict[str, Any], compare: str, n_permutations: int) -> li
             entry["similarity_ci_high"],
         )
         if sim is None:
-            summary.append(f"Layer {layer}: the {name} similarity is undefined.")
+            summary.append(f"{prefix} {layer}: the {name} similarity is undefined.")
             continue
         has_ci = low is not None and high is not None
         level = f"{metrics.get('confidence_level', 0.95):.0%}"
         interval = f" ({level} CI {low:.3f} to {high:.3f})" if has_ci else ""
-        text = f"Layer {layer}: {name} similarity {sim:.3f}{interval}, "
+        text = f"{prefix} {layer}: {name} similarity {sim:.3f}{interval}, "
         text += _p_text(entry["p_value"], n_permutations)
         if has_ci and low <= 0 <= high:
             text += "; not distinguishable from zero"
@@ -191,45 +198,52 @@ def _sentences(metrics: dict[str, Any], compare: str, n_permutations: int) -> li
 
 def build_result(
     *,
-    names: list[str],
-    similarity: NDArray[np.float64],
-    low: NDArray[np.float64],
-    high: NDArray[np.float64],
-    p_values: NDArray[np.float64],
-    pairwise: tuple[NDArray[np.float64], NDArray[np.float64]] | None,
+    scored: list[Scored],
+    held: HeldOutChoice,
     ceiling: NDArray[np.float64],
     data_rdm: NDArray[np.float64],
     model_rdms: NDArray[np.float64],
     layer_patterns: dict[str, NDArray[np.float64]],
     data_patterns: NDArray[np.float64],
     cond_theta: NDArray[np.float64],
-    accuracy: float | None,
     parameters: dict[str, Any],
     quick: bool,
+    recovery: dict[str, Any] | None = None,
     figures: bool = True,
     started: float | None = None,
 ) -> AnalysisResult:
     """Assemble the AnalysisResult of ``run_rsa``.
 
-    ``layer_differences`` holds, for each pair of layers, the mean bootstrap difference of their
-    similarities and its two-sided bootstrap p-value (same resamples for both layers).
+    The top-level keys describe the first model (its layers averaged over its training
+    seeds); ``models`` and ``controls`` describe every candidate (see
+    :func:`neurodl.rsa._compare_models.build_sections`). ``layer_differences`` holds, for each
+    pair of the first model's layers, the mean bootstrap difference of their similarities and
+    its two-sided bootstrap p-value (same resamples for both layers).
     """
     compare = parameters["compare"]
+    level = parameters["confidence_level"]
+    first = scored[0]
+    names = first.layers
+    layers = layer_entries(first, level)
+    samples = np.nanmean(first.samples, axis=1)
+    pairwise = pairwise_bootstrap_test(samples) if len(names) > 1 else None
+    models, controls, verdicts = build_sections(scored, held, level)
+    accuracy = models[first.candidate.name]["task_accuracy"]
     metrics: dict[str, Any] = {
         "rdm_method": parameters["rdm"],
         "compare_method": compare,
-        "task_test_accuracy": accuracy,
+        "task_test_accuracy": accuracy["mean"] if accuracy else None,
         "layers": {
-            name: {
-                "similarity": _num(similarity[i]),
-                "similarity_ci_low": _num(low[i]),
-                "similarity_ci_high": _num(high[i]),
-                "p_value": _num(p_values[i]),
+            k: {
+                key: v[key]
+                for key in ("similarity", "similarity_ci_low", "similarity_ci_high", "p_value")
             }
-            for i, name in enumerate(names)
+            for k, v in layers.items()
         },
         "noise_ceiling_lower": _num(ceiling[0]),
         "noise_ceiling_upper": _num(ceiling[1]),
+        "held_out_noise_ceiling_lower": _num(held.half_ceiling[0]),
+        "held_out_noise_ceiling_upper": _num(held.half_ceiling[1]),
         "layer_differences": {
             f"{a} - {b}": {
                 "difference": _num(pairwise[0][i, j]),
@@ -239,21 +253,31 @@ def build_result(
             for j, b in enumerate(names)
             if pairwise is not None and i < j
         },
+        "models": models,
+        "controls": controls,
+        **({"model_recovery": recovery} if recovery is not None else {}),
         "n_conditions": parameters["n_conditions"],
         "n_splits": parameters["n_splits"],
+        "n_layer_splits": held.n_splits,
         "conditions": parameters["conditions"],
         "n_permutations": parameters["n_permutations"],
         "n_resamples": parameters["n_resamples"],
-        "confidence_level": parameters["confidence_level"],
+        "confidence_level": level,
     }
     summary = _sentences(metrics, compare, parameters.get("n_permutations", 0))
+    summary += model_sentences(metrics) + verdicts
+    if recovery is not None:
+        summary.append(recovery_sentence(recovery, metrics["noise_ceiling_lower"]))
+    elif parameters.get("recovery"):
+        summary.append("Model recovery was not run: it needs at least two models or controls.")
     drawn = {}
     if figures:
+        similarity = np.array([layers[k]["similarity"] for k in names], dtype=np.float64)
         drawn = _figures(
             names,
-            similarity,
-            low,
-            high,
+            np.nan_to_num(similarity, nan=np.nan),
+            np.array([_nan(layers[k]["similarity_ci_low"]) for k in names]),
+            np.array([_nan(layers[k]["similarity_ci_high"]) for k in names]),
             ceiling,
             data_rdm,
             model_rdms,
@@ -263,6 +287,12 @@ def build_result(
             quick,
             compare,
         )
+        if recovery is not None:
+            drawn.update(recovery_figures(recovery, metrics["noise_ceiling_lower"]))
+        if len(models) > 1 or controls or any(e["untrained"] for e in models.values()):
+            drawn["model_similarity"] = model_similarity_figure(
+                metrics, METHOD_NAMES.get(compare, compare)
+            )
     if started is not None:
         metrics["wall_seconds"] = round(time.perf_counter() - started, 3)
     return AnalysisResult(
@@ -272,3 +302,7 @@ def build_result(
         parameters=parameters,
         title="Comparison (RSA)",
     )
+
+
+def _nan(x: float | None) -> float:
+    return np.nan if x is None else float(x)

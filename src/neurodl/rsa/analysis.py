@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 from numpy.typing import NDArray
-from torch import nn
 
 from neurodl.data.recording import Recording
 from neurodl.exceptions import (
@@ -19,9 +17,12 @@ from neurodl.exceptions import (
     check_option,
 )
 from neurodl.results import AnalysisResult, resolve_seed
-from neurodl.rsa._utils import condition_means
-from neurodl.rsa.activations import extract_activations
+from neurodl.rsa._compare_models import Scored, score_candidates
+from neurodl.rsa._recovery_section import recovery_section
+from neurodl.rsa._utils import condition_means, draw_resamples
+from neurodl.rsa.candidates import Candidate, ModelSpec, candidate_rdms, make_candidates
 from neurodl.rsa.compare import COMPARE_METHODS
+from neurodl.rsa.comparison import HeldOutChoice
 from neurodl.rsa.conditions import (
     condition_stimuli,
     make_conditions,
@@ -31,10 +32,8 @@ from neurodl.rsa.conditions import (
 from neurodl.rsa.inference import (
     BootstrapResult,
     bootstrap_rdm_comparison,
-    pairwise_bootstrap_test,
     permutation_test,
 )
-from neurodl.rsa.networks import default_layers, resolve_model
 from neurodl.rsa.neurons import NEURON_RDM_METHODS, bootstrap_over_neurons
 from neurodl.rsa.rdm import RDM_METHODS, compute_rdm
 
@@ -47,8 +46,13 @@ BOOTSTRAP_OVER = ("conditions", "neurons")
 def run_rsa(
     recording: Recording,
     *,
-    model: str | Path | nn.Module = "tilt-cnn",
+    model: ModelSpec | Sequence[ModelSpec] = "tilt-cnn",
     layers: list[str] | None = None,
+    n_seeds: int = 3,
+    n_untrained: int = 3,
+    controls: bool = True,
+    n_layer_splits: int = 10,
+    recovery: bool = False,
     rdm: str = "correlation",
     compare: str = "pearson",
     device: str = "cpu",
@@ -65,20 +69,39 @@ def run_rsa(
     figures: bool = True,
     verbose: int = 0,
 ) -> AnalysisResult:
-    """Compare every layer of a network with a recording's representation of orientation.
+    """Compare every layer of one or several networks with a recording's orientation code.
 
     Parameters
     ----------
     recording : Recording
         Needs a per-trial ``orientation``; its ``images`` are shown to the network when present,
         otherwise gratings are rendered at the trials' orientations.
-    model : "tilt-cnn", "tilt-dale", "tilt-fa", "tilt-rcnn", a path, or an nn.Module
-        "tilt-cnn" trains :class:`~neurodl.models.tilt.TiltCNN` (seeded) to tell left from right
-        tilt; "tilt-dale", "tilt-fa" and "tilt-rcnn" train its Dale's-law, feedback-alignment
-        and recurrent variants (:func:`~neurodl.rsa.tilt.make_tilt_network`); a path loads a
-        TorchScript file, or a pickled module with ``allow_pickle``.
+    model : str, path, nn.Module, or a list of them (or "a,b,c")
+        "tilt-cnn" trains :class:`~neurodl.models.tilt.TiltCNN` to tell left from right tilt;
+        "tilt-dale", "tilt-fa" and "tilt-rcnn" train its Dale's-law, feedback-alignment and
+        recurrent variants (:func:`~neurodl.rsa.tilt.make_tilt_network`); a path loads a
+        TorchScript file, or a pickled module with ``allow_pickle``; a module is used as it is.
+        The first model fills the top-level metrics (``layers``, ``task_test_accuracy``...);
+        every model has an entry in ``metrics["models"]``.
     layers : list of str, optional
-        Submodules to record; TiltCNN's ``default_layers`` or the module's children by default.
+        Submodules to record (of every model); TiltCNN's ``default_layers`` or the module's
+        children by default.
+    n_seeds : int
+        Training seeds per built-in model (``random_state``, ``random_state + 1``, ...; also
+        with ``quick``). A module or file is one fixed network.
+    n_untrained : int
+        Untrained twins per model (same architecture, fresh initialisations, see
+        :func:`~neurodl.rsa.candidates.untrained_twin`); 0 leaves them out.
+    controls : bool
+        Add the pixel baseline and the Gabor energy model
+        (:func:`~neurodl.rsa.controls.compute_energy_model`) as candidates.
+    n_layer_splits : int
+        Random halvings of the conditions for the held-out layer choice (each used in both
+        directions): the layer (or step) is chosen on one half and scored on the other.
+    recovery : bool
+        Also run :func:`~neurodl.rsa.model_recovery` on the candidates (each model's chosen
+        layer, first seed, and the controls): could data like these tell them apart at all?
+        Adds ``metrics["model_recovery"]`` and its figures.
     rdm : {"euclidean", "correlation", "mahalanobis", "crossnobis", "poisson"}
         Dissimilarity of the data. Network layers are noise-free, so crossnobis and mahalanobis
         compare them with their plain counterpart (euclidean, same normalisation).
@@ -120,9 +143,25 @@ def run_rsa(
     Returns
     -------
     AnalysisResult
+        ``metrics["models"][name]``: task accuracy (mean and per seed), per layer the
+        similarity averaged over seeds with its CI, permutation p (the null of the seed mean:
+        one permutation of the conditions applied to every seed) and the per-seed values;
+        ``naive_best_layer``/``naive_best_similarity`` (max over layers on all the data,
+        biased upwards); ``chosen_layer`` and ``held_out_similarity`` (chosen on half the
+        conditions, scored on the other half, averaged over ``n_layer_splits`` halvings in
+        both directions; its CI from the condition bootstrap); ``untrained`` (the twin, same
+        form, spread over initialisations); ``differences`` with every other model, the twin
+        and the controls (:func:`~neurodl.rsa.comparison.seed_difference_test`: the difference
+        of held-out scores against the spread over seeds plus the bootstrap variance, Welch t;
+        ``p_value_holm`` over the model pairs). ``metrics["controls"]`` has the same form.
 
     Notes
     -----
+    Selection bias: the maximum over layers of similarities measured on the same data is
+    biased upwards (each layer's score carries noise and the maximum picks the luckiest). The
+    held-out choice uses disjoint conditions for choosing and scoring; dissimilarities among
+    one half's conditions share no condition, hence no trial, with the other half's, so the
+    held-out score is unbiased for the chosen layer (tested on pure-noise layers).
     The data are split into folds (the r-th trial of each condition in fold r mod k, k at most
     10) and the folds into two halves; one data RDM per half gives the noise ceiling, and a
     layer's similarity is its mean similarity with these split-half RDMs (rsatoolbox's
@@ -148,83 +187,83 @@ def run_rsa(
     """
     started = time.perf_counter()
     seed = _check_options(rdm, compare, bootstrap, confidence_level, random_state)
+    _check_counts(n_seeds=n_seeds, n_untrained=n_untrained, n_layer_splits=n_layer_splits)
+    options = dict(rdm=rdm, compare=compare, device=device, quick=quick, n_seeds=n_seeds)
+    options.update(n_untrained=n_untrained, controls=controls, n_layer_splits=n_layer_splits)
+    options.update(recovery=recovery, n_resamples=n_resamples, n_jobs=n_jobs)
+    options.update(confidence_level=confidence_level, bootstrap_over=bootstrap)
+    options.update(n_permutations=n_permutations)
     trials, cond_theta, index, description = make_conditions(
         recording, n_bins=24 if quick else n_bins, conditions=conditions
     )
-    folds, n_folds = make_folds(index)
-    if rdm == "crossnobis" and n_folds < 2:
-        raise DataValueError("crossnobis needs at least 2 trials per condition.")
-    responses = recording.responses[trials]
-    data_rdm = compute_rdm(
-        responses, index, method=rdm, folds=folds if rdm == "crossnobis" else None
-    )
-    split = split_half_rdms(responses, index, folds, n_folds, rdm)
-    size = (
+    responses, folds, n_folds, data_rdm, split = _data_rdms(recording, trials, index, rdm)
+    size = tuple(
         recording.images.shape[1:]
         if recording.images is not None
         else ((24, 32) if quick else (48, 64))
     )
-    module, model_name, accuracy = resolve_model(
+    candidates = make_candidates(
         model,
-        image_size=tuple(size),
+        layers=layers,
+        image_size=size,  # type: ignore[arg-type]
         quick=quick,
         random_state=seed,
+        n_seeds=n_seeds,
+        n_untrained=n_untrained,
+        controls=controls,
         device=device,
         allow_pickle=allow_pickle,
     )
-    images, image_of_trial = condition_stimuli(recording, trials, tuple(size))
+    images, image_of_trial = condition_stimuli(recording, trials, size)  # type: ignore[arg-type]
     model_method = "euclidean" if rdm in ("crossnobis", "mahalanobis") else rdm
-    layer_patterns, model_rdms, skipped = _layer_rdms(
-        module,
-        default_layers(module, layers),
-        (images, image_of_trial, index, cond_theta.size),
-        model_method,
-        device,
+    candidates, patterns, rdms, skipped = candidate_rdms(
+        candidates, (images, image_of_trial, index, cond_theta.size), model_method, device
     )
-    perm = permutation_test(
-        model_rdms, split, method=compare, n_permutations=n_permutations, random_state=seed
-    )
-    boot = _bootstrap(
-        model_rdms,
+    scored, held, ceiling = _score_all(
+        candidates,
+        rdms,
         split,
         (responses, index, folds, n_folds),
         rdm=rdm,
         compare=compare,
-        over=bootstrap,
+        bootstrap=bootstrap,
         n_resamples=n_resamples,
         confidence_level=confidence_level,
         n_jobs=n_jobs,
+        n_permutations=n_permutations,
+        n_layer_splits=n_layer_splits,
         random_state=seed,
     )
     from neurodl.rsa._report import build_result
 
+    first = scored[0]
     return build_result(
-        names=list(layer_patterns),
-        similarity=boot.similarity,
-        low=boot.ci_low,
-        high=boot.ci_high,
-        p_values=perm.p_values,
-        pairwise=pairwise_bootstrap_test(boot.samples) if len(layer_patterns) > 1 else None,
-        ceiling=boot.noise_ceiling,
+        scored=scored,
+        held=held,
+        ceiling=ceiling,
         data_rdm=data_rdm,
-        model_rdms=model_rdms,
-        layer_patterns=layer_patterns,
+        model_rdms=rdms[0][0],
+        layer_patterns=patterns[0][0],
+        recovery=recovery_section(
+            candidates,
+            patterns,
+            scored,
+            index,
+            rdm=rdm,
+            compare=compare,
+            quick=quick,
+            confidence_level=confidence_level,
+            random_state=seed,
+        )
+        if recovery
+        else None,
         data_patterns=condition_means(responses, index, cond_theta.size),
         cond_theta=cond_theta,
-        accuracy=accuracy,
         parameters={
-            "model": model_name,
-            "layers": list(layer_patterns),
-            "rdm": rdm,
-            "compare": compare,
-            "device": device,
-            "quick": quick,
-            "n_resamples": n_resamples,
-            "confidence_level": confidence_level,
-            "n_jobs": n_jobs,
+            **options,
+            "model": [c.name for c in candidates if c.role == "model"],
+            "layers": list(first.layers),
             "random_state": seed,
-            "bootstrap_over": bootstrap,
-            "n_permutations": n_permutations,
             "conditions": description,
             "n_conditions": int(cond_theta.size),
             "n_splits": int(split.shape[0]),
@@ -235,6 +274,89 @@ def run_rsa(
         figures=figures,
         started=started,
     )
+
+
+def _data_rdms(
+    recording: Recording, trials: NDArray[np.intp], index: NDArray[np.intp], rdm: str
+) -> tuple[NDArray[Any], NDArray[np.intp], int, NDArray[np.float64], NDArray[np.float64]]:
+    """Responses of the used trials, their folds, the data RDM and the split-half RDMs."""
+    folds, n_folds = make_folds(index)
+    if rdm == "crossnobis" and n_folds < 2:
+        raise DataValueError("crossnobis needs at least 2 trials per condition.")
+    responses = recording.responses[trials]
+    data_rdm = compute_rdm(
+        responses, index, method=rdm, folds=folds if rdm == "crossnobis" else None
+    )
+    split = split_half_rdms(responses, index, folds, n_folds, rdm)
+    return responses, folds, n_folds, data_rdm, split
+
+
+def _score_all(
+    candidates: list[Candidate],
+    rdms: list[NDArray[np.float64]],
+    split: NDArray[np.float64],
+    data: tuple[NDArray[Any], NDArray[np.intp], NDArray[np.intp], int],
+    *,
+    rdm: str,
+    compare: str,
+    bootstrap: str,
+    n_resamples: int,
+    confidence_level: float,
+    n_jobs: int | None,
+    n_permutations: int,
+    n_layer_splits: int,
+    random_state: int,
+) -> tuple[list[Scored], HeldOutChoice, NDArray[np.float64]]:
+    """Bootstrap, permutation null and held-out layer choice of every candidate's layers.
+
+    Every candidate is evaluated on the same condition resamples and permutations (so that
+    differences keep their pairing); returns the scores, the held-out choice and the data's
+    noise ceiling (lower, upper).
+    """
+    n_cond = split.shape[1]
+    drawn = draw_resamples(None, n_resamples, n_cond, "conditions", random_state)
+
+    def boot(stack: NDArray[np.float64]) -> BootstrapResult:
+        return _bootstrap(
+            stack,
+            split,
+            data,
+            rdm=rdm,
+            compare=compare,
+            over=bootstrap,
+            n_resamples=n_resamples,
+            confidence_level=confidence_level,
+            n_jobs=n_jobs,
+            random_state=random_state,
+            resamples=drawn,
+        )
+
+    every = np.concatenate([stack.reshape(-1, *stack.shape[2:]) for stack in rdms])
+    perm = permutation_test(
+        every, split, method=compare, n_permutations=n_permutations, random_state=random_state
+    )
+    counts = np.zeros((drawn.shape[0] + 1, n_cond))
+    counts[0] = 1.0
+    np.add.at(counts, (1 + np.arange(drawn.shape[0])[:, None], drawn), 1.0)
+    return score_candidates(
+        candidates,
+        rdms,
+        split,
+        bootstrap=boot,
+        null=perm.null,
+        counts=counts,
+        method=compare,
+        n_splits=n_layer_splits,
+        random_state=random_state,
+    )
+
+
+def _check_counts(**counts: int) -> None:
+    """n_seeds and n_layer_splits must be >= 1, n_untrained >= 0."""
+    for name, value in counts.items():
+        least = 0 if name == "n_untrained" else 1
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise NeurodlValueError(f"{name} must be an int >= {least}; got {value!r}.")
 
 
 def _check_options(
@@ -260,37 +382,6 @@ def _check_options(
     return resolve_seed(random_state)
 
 
-def _layer_rdms(
-    module: nn.Module,
-    layers: list[str],
-    stimuli: tuple[NDArray[np.float32], NDArray[np.intp], NDArray[np.intp], int],
-    method: str,
-    device: str,
-) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.float64], list[str]]:
-    """Condition-mean patterns and RDMs of each layer; layers with undefined RDMs are skipped."""
-    images, image_of_trial, index, n_cond = stimuli
-    # condition means of the activations as a weighting of the unique images (no per-trial copy)
-    counts = np.bincount(index, minlength=n_cond).astype(np.float64)
-    weights = scipy.sparse.csr_matrix(
-        (1.0 / counts[index], (index, image_of_trial)), shape=(n_cond, images.shape[0])
-    )
-    acts = extract_activations(module, images, layers, device=device)
-    patterns = {name: np.asarray(weights @ a, dtype=np.float64) for name, a in acts.items()}
-    rdms = {name: compute_rdm(p, method=method) for name, p in patterns.items()}
-    skipped = [name for name, d in rdms.items() if not np.all(np.isfinite(d))]
-    if skipped:
-        logger.warning(
-            "layers %s skipped: their %s RDM is undefined (constant patterns)", skipped, method
-        )
-    patterns = {k: v for k, v in patterns.items() if k not in skipped}
-    if not patterns:
-        raise DataValueError(
-            f"no layer gives a defined {method} RDM (every layer has constant patterns); "
-            "choose other layers or another rdm method."
-        )
-    return patterns, np.stack([rdms[name] for name in patterns]), skipped
-
-
 def _bootstrap(
     model_rdms: NDArray[np.float64],
     split: NDArray[np.float64],
@@ -303,6 +394,7 @@ def _bootstrap(
     confidence_level: float,
     n_jobs: int | None,
     random_state: int,
+    resamples: NDArray[np.intp] | None = None,
 ) -> BootstrapResult:
     """Similarities with their intervals and the noise ceiling, resampling ``over``."""
     if over == "neurons":
@@ -327,4 +419,5 @@ def _bootstrap(
         confidence_level=confidence_level,
         n_jobs=n_jobs,
         random_state=random_state,
+        resamples=resamples,
     )

@@ -65,9 +65,9 @@ def resolve_model(
     if isinstance(model, nn.Module):
         return model, type(model).__name__, None
     if isinstance(model, str) and model in BUILTIN_MODELS:
-        from neurodl.rsa.tilt import train_tilt_network
+        from neurodl.rsa.tilt import quick_settings, train_tilt_network
 
-        kwargs: dict[str, Any] = {"n_train": 256, "n_test": 128, "max_epochs": 4} if quick else {}
+        kwargs: dict[str, Any] = quick_settings(BUILTIN_MODELS[model]) if quick else {}
         module, accuracy, _ = train_tilt_network(
             BUILTIN_MODELS[model],
             image_size=image_size,

@@ -5,7 +5,9 @@ The curriculum's CNN and its brain-like variants: Dale's law, feedback alignment
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -13,7 +15,7 @@ from numpy.typing import NDArray
 
 from neurodl.exceptions import NeurodlValueError, check_option
 from neurodl.models.dale import DaleLinear
-from neurodl.models.learning_rules import with_learning_rule
+from neurodl.models.learning_rules import compute_alignment_angles, with_learning_rule
 from neurodl.models.recurrent import RecurrentConvNet
 from neurodl.models.tilt import TiltCNN
 from neurodl.stimuli import make_filter_bank, make_grating
@@ -21,12 +23,16 @@ from neurodl.training import TrainResult, seed_from, train_module
 
 __all__ = [
     "TILT_NETWORKS",
+    "TiltHistory",
     "TiltTask",
     "make_tilt_network",
     "make_tilt_task",
+    "quick_settings",
     "train_tilt_cnn",
     "train_tilt_network",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,6 +93,38 @@ def make_tilt_task(
 TILT_NETWORKS = ("cnn", "dale", "fa", "rcnn")
 
 
+@dataclass
+class TiltHistory(TrainResult):
+    """A :class:`~neurodl.training.TrainResult` with the alignment angles of feedback alignment.
+
+    Attributes
+    ----------
+    alignment_angles : dict of str to list of float
+        For networks that learn by a rule other than backpropagation (``"fa"``): per layer, the
+        angle in degrees between the rule's weight update and the true gradient on the
+        validation gratings, before training (entry 0) and after each epoch (entries 1 to
+        ``n_epochs``). Empty for the other kinds. The top layer's angle is 0 by construction.
+    """
+
+    alignment_angles: dict[str, list[float]] = field(default_factory=dict)
+
+
+def quick_settings(kind: str) -> dict[str, float | int]:
+    """Training settings of a quick run (about a second on a CPU) for a network ``kind``.
+
+    A small task (256 training and 128 test gratings, 4 epochs). Feedback alignment gets more
+    and larger steps (batches of 16, learning rate 1e-2, 6 epochs): its updates follow the
+    gradient only once the forward weights have aligned with the fixed feedback, and at the
+    default 16 steps half of the seeds never left chance (seeds 0-19 on 24x32 gratings:
+    held-out accuracy >= 0.96 with these settings, 0.45 at worst before).
+    """
+    check_option("kind", kind, TILT_NETWORKS)
+    settings: dict[str, float | int] = {"n_train": 256, "n_test": 128, "max_epochs": 4}
+    if kind == "fa":
+        settings.update(batch_size=16, learning_rate=1e-2, max_epochs=6)
+    return settings
+
+
 def make_tilt_network(
     kind: str, image_size: tuple[int, int] = (48, 64), *, n_blocks: int = 1, random_state: int = 0
 ) -> torch.nn.Module:
@@ -134,6 +172,21 @@ def _accuracy(module: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> floa
     return float(((_probabilities(module, x) > 0.5).float() == y).float().mean())
 
 
+def _logging_alignment(
+    angles: dict[str, list[float]],
+) -> Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], float]:
+    """The validation score (accuracy) that also appends each layer's alignment angle."""
+
+    def score(module: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+        with torch.enable_grad():
+            measured = compute_alignment_angles(module, lambda m: _bce(m, x, y))
+        for name, angle in measured.items():
+            angles.setdefault(name, []).append(angle)
+        return _accuracy(module, x, y)
+
+    return score
+
+
 def train_tilt_network(
     kind: str = "cnn",
     *,
@@ -147,7 +200,7 @@ def train_tilt_network(
     batch_size: int = 64,
     random_state: int | None = 0,
     device: str = "cpu",
-) -> tuple[torch.nn.Module, float, TrainResult]:
+) -> tuple[torch.nn.Module, float, TiltHistory]:
     """Train a network of :func:`make_tilt_network` to tell left from right tilt.
 
     Training uses a validation split of the training gratings for early stopping, through
@@ -169,7 +222,9 @@ def train_tilt_network(
         The trained network (on ``device``).
     test_accuracy : float
         Fraction of held-out gratings classified correctly (chance 0.5).
-    history : TrainResult
+    history : TiltHistory
+        The training curves; for ``"fa"`` also the alignment angle of each layer before
+        training and after every epoch (measured on the validation gratings).
     """
     check_option("kind", kind, TILT_NETWORKS)
     seed = seed_from(random_state)
@@ -180,12 +235,17 @@ def train_tilt_network(
     net = make_tilt_network(kind, image_size, n_blocks=n_blocks, random_state=seed)
     x = torch.from_numpy(train.images)
     y = torch.from_numpy(train.labels)
+    angles: dict[str, list[float]] = {}
+    score: Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], float] = _accuracy
+    if kind == "fa":
+        score = _logging_alignment(angles)
+        score(net, x[:n_val], y[:n_val])  # angles of the untrained network (entry 0)
     history = train_module(
         net,
         [x[n_val:], y[n_val:]],
         _bce,
         validation_data=[x[:n_val], y[:n_val]],
-        score_fn=_accuracy,
+        score_fn=score,
         learning_rate=learning_rate,
         batch_size=batch_size,
         max_epochs=max_epochs,
@@ -194,12 +254,15 @@ def train_tilt_network(
         device=device,
         description=f"tilt {kind}",
     )
+    if angles:
+        last = {name: round(values[-1], 1) for name, values in angles.items()}
+        logger.info("tilt fa: alignment angles after training (degrees) %s", last)
     dev = next(net.parameters()).device
     with torch.no_grad():
         accuracy = _accuracy(
             net, torch.from_numpy(test.images).to(dev), torch.from_numpy(test.labels).to(dev)
         )
-    return net, accuracy, history
+    return net, accuracy, TiltHistory(**vars(history), alignment_angles=angles)
 
 
 def train_tilt_cnn(
