@@ -63,9 +63,9 @@ class BayesDecoder(BaseDecoder):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (2 * n_harmonics + 1, n_features_in_)
+    coef_ : ndarray of shape (2 * n_harmonics + 1, n_features)
         Tuning-curve coefficients of each neuron.
-    noise_var_ : ndarray of shape (n_features_in_,)
+    noise_var_ : ndarray of shape (n_features,)
         Residual variance of each neuron around its tuning curve.
     n_features_in_ : int
 

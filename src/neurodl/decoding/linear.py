@@ -249,7 +249,7 @@ class LinearDecoder(BaseDecoder):
 
     Attributes
     ----------
-    coef_ : ndarray of float32 of shape (n_features_in_, n_basis)
+    coef_ : ndarray of float32 of shape (n_features, n_basis)
     intercept_ : ndarray of shape (n_basis,)
     alpha_, kappa_ : float
         The penalty and bump concentration chosen.

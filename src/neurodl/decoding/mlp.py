@@ -127,13 +127,15 @@ class MLPDecoder(_TorchDecoder):
     Attributes
     ----------
     module_ : MLP
-    loss_curve_ : ndarray of shape (n_iter_,)
-    validation_scores_ : ndarray of shape (n_iter_,)
+    loss_curve_ : ndarray of shape (n_epochs,)
+    validation_scores_ : ndarray of shape (n_epochs,)
         Minus the validation mean absolute error (degrees) per epoch; empty without early stopping.
     coefs_ : list of ndarray
         Weight matrices (n_in, n_out) of each layer, input layer first.
-    n_iter_, best_epoch_ : int
-    mean_, scale_ : ndarray of shape (n_features_in_,)
+    n_iter_ : int
+    best_epoch_ : int
+    mean_ : ndarray of shape (n_features,)
+    scale_ : ndarray of shape (n_features,)
     seed_ : int
     device_ : str
     n_features_in_ : int
@@ -144,7 +146,7 @@ class MLPDecoder(_TorchDecoder):
     >>> theta = rng.uniform(0, 360, 500)
     >>> tuning = np.cos(np.deg2rad(theta[:, None] - np.arange(0, 360, 30)))
     >>> X = tuning + rng.normal(0, 0.2, (500, 12))
-    >>> decoder = MLPDecoder(hidden_layer_sizes=(32,), max_iter=100, random_state=0).fit(X, theta)
+    >>> decoder = MLPDecoder(hidden_layer_sizes=(32,), max_iter=40, random_state=0).fit(X, theta)
     >>> bool(np.median(np.abs(decoder.predict(X) - theta)) < 15)
     True
     """
@@ -307,10 +309,16 @@ class CurriculumDecoder(_TorchDecoder):
     Attributes
     ----------
     module_ : CurriculumNet
-    loss_curve_ : ndarray of shape (n_iter_,)
+    loss_curve_ : ndarray of shape (n_epochs,)
         Mean squared error in degrees² per step.
     coefs_ : list of ndarray
-    mean_, scale_, seed_, device_, n_iter_, best_epoch_, n_features_in_
+    mean_ : ndarray of shape (n_features,)
+    scale_ : ndarray of shape (n_features,)
+    seed_ : int
+    device_ : str
+    n_iter_ : int
+    best_epoch_ : int
+    n_features_in_ : int
     """
 
     def __init__(

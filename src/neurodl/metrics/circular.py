@@ -58,7 +58,7 @@ def _paired(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[NDArray[np.float64], 
 def circular_error(
     y_true: ArrayLike, y_pred: ArrayLike, period: float = 360.0
 ) -> NDArray[np.float64]:
-    """Absolute circular error |y_pred - y_true| wrapped onto the circle, in [0, period/2].
+    """Absolute circular error ``|y_pred - y_true|`` wrapped onto the circle, in [0, period/2].
 
     Parameters
     ----------

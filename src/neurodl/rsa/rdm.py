@@ -171,7 +171,7 @@ def compute_rdm(
 
     Examples
     --------
-    >>> x = np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0], [0.0, 1.0, 2.5]])
+    >>> x = np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0], [0.0, 2.0, 4.0]])
     >>> compute_rdm(x, method="correlation").round(3)
     array([[0., 2., 0.],
            [2., 0., 2.],
