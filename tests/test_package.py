@@ -103,6 +103,7 @@ _LAYERS = {
         "stimuli",
         "training",
     },
+    "rsa": {"data", "exceptions", "metrics", "models", "results", "stimuli", "training"},
 }
 
 

@@ -12,8 +12,9 @@ from typing import Any
 import matplotlib.pyplot as plt
 
 from neurodl.exceptions import NeurodlValueError
+from neurodl.plotting._rsa_figures import rsa_figures
 
-__all__ = ["decoding_figures", "draw_figures", "encoding_figures"]
+__all__ = ["decoding_figures", "draw_figures", "encoding_figures", "rsa_figures"]
 
 
 class _Figures(dict[str, Any]):
@@ -102,6 +103,7 @@ def encoding_figures(data: dict[str, Any], metrics: dict[str, Any]) -> dict[str,
 _FIGURE_SETS: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
     "decoding": decoding_figures,
     "encoding": encoding_figures,
+    "rsa": rsa_figures,
 }
 
 

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from neurodl.rsa._compare_models import Scored, candidate_entry
 from neurodl.rsa.candidates import Candidate
 
-__all__ = ["recovery_section"]
+__all__ = ["closest_setting", "recovery_section", "recovery_sentence"]
 
 
 def recovery_section(
@@ -61,7 +61,7 @@ def recovery_section(
     return out
 
 
-def _closest_setting(rec: dict[str, Any], data_ceiling: float | None) -> tuple[int, int]:
+def closest_setting(rec: dict[str, Any], data_ceiling: float | None) -> tuple[int, int]:
     """The (noise level, neuron count) whose simulated ceiling is nearest the data's."""
     ceiling = np.asarray(rec["noise_ceiling"], dtype=np.float64)
     if data_ceiling is None or not np.isfinite(ceiling).any():
@@ -73,7 +73,7 @@ def _closest_setting(rec: dict[str, Any], data_ceiling: float | None) -> tuple[i
 
 def recovery_sentence(rec: dict[str, Any], data_ceiling: float | None) -> str:
     """Recovery accuracy at the simulated setting most like the data."""
-    i, j = _closest_setting(rec, data_ceiling)
+    i, j = closest_setting(rec, data_ceiling)
     acc = rec["accuracy"][i][j]
     low, high = rec["accuracy_ci_low"][i][j], rec["accuracy_ci_high"][i][j]
     return (
@@ -83,24 +83,3 @@ def recovery_sentence(rec: dict[str, Any], data_ceiling: float | None) -> str:
         f"picked the generating model in {acc:.0%} of simulations ({rec['confidence_level']:.0%} "
         f"CI {low:.0%} to {high:.0%}; chance {rec['chance']:.0%})."
     )
-
-
-def recovery_figures(rec: dict[str, Any], data_ceiling: float | None) -> dict[str, Any]:
-    """The confusion matrix at the setting most like the data, and accuracy by setting."""
-    from neurodl.plotting.brain import plot_recovery_accuracy, plot_recovery_confusion
-
-    i, j = _closest_setting(rec, data_ceiling)
-    confusion = plot_recovery_confusion(
-        np.asarray(rec["confusion"])[i, j],
-        rec["model_names"],
-        title=f"noise {rec['noise_levels'][i]:g}, {rec['n_neurons'][j]} neurons",
-    )
-    accuracy = plot_recovery_accuracy(
-        rec["noise_levels"],
-        rec["n_neurons"],
-        rec["accuracy"],
-        rec["accuracy_ci_low"],
-        rec["accuracy_ci_high"],
-        chance=rec["chance"],
-    )
-    return {"recovery_confusion": confusion.figure, "recovery_accuracy": accuracy.figure}

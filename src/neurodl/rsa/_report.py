@@ -1,4 +1,4 @@
-"""Metrics, figures and sentences of ``run_rsa``."""
+"""Metrics, sentences and figure data of ``run_rsa`` (the figures: neurodl.plotting)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from numpy.typing import NDArray
 
 from neurodl.results import AnalysisResult
 from neurodl.rsa._compare_models import Scored, build_sections, layer_entries
-from neurodl.rsa._recovery_section import recovery_figures, recovery_sentence
-from neurodl.rsa._report_models import model_sentences, model_similarity_figure
+from neurodl.rsa._recovery_section import closest_setting, recovery_sentence
+from neurodl.rsa._report_models import model_sentences
 from neurodl.rsa.comparison import HeldOutChoice
 from neurodl.rsa.inference import pairwise_bootstrap_test
 
@@ -21,104 +21,6 @@ __all__ = ["build_result"]
 def _num(x: Any) -> float | None:
     value = float(x)
     return value if np.isfinite(value) else None
-
-
-def _figures(
-    names: list[str],
-    similarity: NDArray[np.float64],
-    low: NDArray[np.float64],
-    high: NDArray[np.float64],
-    ceiling: NDArray[np.float64],
-    data_rdm: NDArray[np.float64],
-    model_rdms: NDArray[np.float64],
-    layer_patterns: dict[str, NDArray[np.float64]],
-    data_patterns: NDArray[np.float64],
-    cond_theta: NDArray[np.float64],
-    quick: bool,
-    compare: str,
-) -> dict[str, Any]:
-    import matplotlib.pyplot as plt
-
-    from neurodl.plotting.rsa import (
-        plot_embedding,
-        plot_layer_similarity,
-        plot_layer_tuning,
-        plot_rdm,
-        plot_rdm_rows,
-    )
-
-    figures: dict[str, Any] = {}
-    n_panels = len(names) + 1
-    n_cols = int(np.ceil(np.sqrt(n_panels)))
-    n_rows = int(np.ceil(n_panels / n_cols))
-    fig, axes = plt.subplots(
-        n_rows,
-        n_cols,
-        figsize=(2.9 * n_cols + 0.8, 2.7 * n_rows),
-        squeeze=False,
-        layout="constrained",
-    )
-    panels = [("data", data_rdm), *zip(names, model_rdms, strict=True)]
-    for k, ax in enumerate(axes.ravel()):
-        if k >= n_panels:
-            ax.set_axis_off()
-            continue
-        title, rdm = panels[k]
-        plot_rdm(rdm, cond_theta, title=title, rank=True, colorbar=False, ax=ax)
-        if k // n_cols != n_rows - 1 and k + n_cols < n_panels:
-            ax.set_xlabel("")
-        if k % n_cols:
-            ax.set_ylabel("")
-    fig.colorbar(
-        axes[0, 0].images[0], ax=axes, label="Dissimilarity (percentile within RDM)", shrink=0.8
-    )
-    figures["rdms"] = fig
-
-    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.2), layout="constrained")
-    plot_rdm_rows(data_rdm, cond_theta, ax=axes[0])
-    axes[0].set_title("data")
-    best = int(np.nanargmax(similarity)) if np.any(np.isfinite(similarity)) else 0
-    plot_rdm_rows(model_rdms[best], cond_theta, ax=axes[1])
-    axes[1].set_title(names[best])
-    figures["rdm_rows"] = fig
-
-    ax = plot_layer_similarity(
-        names,
-        similarity,
-        low if np.all(np.isfinite(low)) else None,
-        high if np.all(np.isfinite(high)) else None,
-        (float(ceiling[0]), float(ceiling[1])),
-        ylabel=f"{METHOD_NAMES.get(compare, compare)} similarity to data RDM",
-    )
-    figures["layer_similarity"] = ax.figure
-
-    ax = plot_layer_tuning({"data": data_patterns, **layer_patterns}, cond_theta)
-    ax.set_title("Tuning aligned at each unit's preferred orientation")
-    figures["layer_tuning"] = ax.figure
-
-    methods = ["pca"] if quick else ["pca", "mds", "tsne"]
-    patterns_of = {"data": data_patterns, **layer_patterns}
-    n_cols = len(patterns_of) if len(methods) > 1 else int(np.ceil(np.sqrt(len(patterns_of))))
-    n_rows = len(methods) * int(np.ceil(len(patterns_of) / n_cols))
-    fig, axes = plt.subplots(
-        n_rows,
-        n_cols,
-        figsize=(2.7 * n_cols + 0.8, 2.5 * n_rows),
-        squeeze=False,
-        layout="constrained",
-    )
-    flat = axes.ravel()
-    k = 0
-    for method in methods:
-        for name, patterns in patterns_of.items():
-            plot_embedding(patterns, cond_theta, method=method, colorbar=False, ax=flat[k])
-            flat[k].set_title(name if len(methods) == 1 else f"{name} ({method.upper()})")
-            k += 1
-    for ax in flat[k:]:
-        ax.set_axis_off()
-    fig.colorbar(flat[0].collections[0], ax=axes, label="Stimulus orientation (°)", shrink=0.8)
-    figures["embeddings"] = fig
-    return figures
 
 
 METHOD_NAMES = {
@@ -270,38 +172,32 @@ def build_result(
         summary.append(recovery_sentence(recovery, metrics["noise_ceiling_lower"]))
     elif parameters.get("recovery"):
         summary.append("Model recovery was not run: it needs at least two models or controls.")
-    drawn = {}
-    if figures:
-        similarity = np.array([layers[k]["similarity"] for k in names], dtype=np.float64)
-        drawn = _figures(
-            names,
-            np.nan_to_num(similarity, nan=np.nan),
-            np.array([_nan(layers[k]["similarity_ci_low"]) for k in names]),
-            np.array([_nan(layers[k]["similarity_ci_high"]) for k in names]),
-            ceiling,
-            data_rdm,
-            model_rdms,
-            layer_patterns,
-            data_patterns,
-            cond_theta,
-            quick,
-            compare,
-        )
-        if recovery is not None:
-            drawn.update(recovery_figures(recovery, metrics["noise_ceiling_lower"]))
-        if len(models) > 1 or controls or any(e["untrained"] for e in models.values()):
-            drawn["model_similarity"] = model_similarity_figure(
-                metrics, METHOD_NAMES.get(compare, compare)
-            )
     if started is not None:
         metrics["wall_seconds"] = round(time.perf_counter() - started, 3)
-    return AnalysisResult(
+    result = AnalysisResult(
         metrics=metrics,
-        figures=drawn,
         summary=summary,
         parameters=parameters,
         title="Comparison (RSA)",
+        kind="rsa",
+        data={
+            "names": names,
+            "data_rdm": data_rdm,
+            "model_rdms": model_rdms,
+            "layer_patterns": layer_patterns,
+            "data_patterns": data_patterns,
+            "cond_theta": cond_theta,
+            "quick": quick,
+            **(
+                {"recovery_setting": closest_setting(recovery, metrics["noise_ceiling_lower"])}
+                if recovery is not None
+                else {}
+            ),
+        },
     )
+    if figures:
+        result.draw()
+    return result
 
 
 def _nan(x: float | None) -> float:

@@ -1,12 +1,10 @@
-"""Sentences and the figure of ``run_rsa``'s model comparison (models, twins, controls)."""
+"""Sentences of ``run_rsa``'s model comparison (models, twins, controls)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-__all__ = ["model_sentences", "model_similarity_figure"]
+__all__ = ["model_sentences"]
 
 
 def _f(x: float | None) -> str:
@@ -61,67 +59,3 @@ def model_sentences(metrics: dict[str, Any]) -> list[str]:
             f"{_f(half[0])} (lower) to {_f(half[1])} (upper)."
         )
     return out
-
-
-def _layer_arrays(entry: dict[str, Any], key_low: str, key_high: str) -> tuple[Any, ...]:
-    layers = list(entry["layers"])
-    mean = np.array([_nan(entry["layers"][k]["similarity"]) for k in layers])
-    low = np.array([_nan(entry["layers"][k][key_low]) for k in layers])
-    high = np.array([_nan(entry["layers"][k][key_high]) for k in layers])
-    return layers, mean, low, high
-
-
-def _nan(x: float | None) -> float:
-    return np.nan if x is None else float(x)
-
-
-def _band(entry: dict[str, Any]) -> tuple[Any, Any]:
-    """Minimum and maximum over instances per layer."""
-    values = np.array(
-        [[_nan(v) for v in layer["similarity_per_instance"]] for layer in entry["layers"].values()]
-    )
-    return values.min(axis=1), values.max(axis=1)
-
-
-def model_similarity_figure(metrics: dict[str, Any], method: str) -> Any:
-    """One panel per model: similarity by layer, its untrained twin, controls, ceiling."""
-    import matplotlib.pyplot as plt
-
-    from neurodl.plotting.rsa import plot_model_similarity
-
-    models = metrics["models"]
-    controls = {
-        name: entry["layers"][name]["similarity"] for name, entry in metrics["controls"].items()
-    }
-    ceiling = (metrics["noise_ceiling_lower"], metrics["noise_ceiling_upper"])
-    n = len(models)
-    fig, axes = plt.subplots(
-        1, n, figsize=(3.6 * n + 0.6, 3.4), squeeze=False, layout="constrained", sharey=True
-    )
-    for ax, (name, entry) in zip(axes[0], models.items(), strict=True):
-        layers, mean, low, high = _layer_arrays(entry, "similarity_ci_low", "similarity_ci_high")
-        twin = entry.get("untrained")
-        untrained = None
-        if twin is not None:
-            t_low, t_high = _band(twin)
-            untrained = (
-                _layer_arrays(twin, "similarity_ci_low", "similarity_ci_high")[1],
-                t_low,
-                t_high,
-            )
-        plot_model_similarity(
-            layers,
-            mean,
-            low,
-            high,
-            untrained=untrained,
-            controls=controls,
-            noise_ceiling=ceiling if None not in ceiling else None,
-            title=name,
-            ylabel=f"{method} similarity to data RDM",
-            ax=ax,
-        )
-        if ax is not axes[0, 0]:
-            ax.set_ylabel("")
-            ax.get_legend().remove()
-    return fig
