@@ -124,7 +124,11 @@ def compare_risk_on_detections(
 
     start = time.perf_counter()
     rng = np.random.default_rng(random_state)
-    truth, detected, all_true, all_pred, examples = [], [], [], [], []
+    truth: list[Pose] = []
+    detected: list[Pose] = []
+    all_true: list[NDArray[np.float64]] = []
+    all_pred: list[NDArray[np.float64]] = []
+    examples: list[tuple[Any, Any, Any]] = []
     for pose in poses:
         points = place_in_frame(pose.positions[:, : len(BODY_KEYPOINTS)], image_size)
         frames, _ = render_infant_frames(
