@@ -50,17 +50,6 @@ def _load(path: str, options: dict[str, Any]) -> Any:
     return load(path, **{k: options.pop(k) for k in LOAD_OPTIONS if k in options})
 
 
-def _without_figures(result: Any, figures: bool) -> Any:
-    """Drop the figures of an analysis that has no ``figures`` switch yet (not saved then)."""
-    if not figures and result.figures:
-        import matplotlib.pyplot as plt
-
-        for fig in result.figures.values():
-            plt.close(fig)
-        result.figures = {}
-    return result
-
-
 def _decode(path: str, options: dict[str, Any], random_state: int, figures: bool) -> Any:
     from neurodl.decoding import run_decoding
 
@@ -72,7 +61,7 @@ def _encode(path: str, options: dict[str, Any], random_state: int, figures: bool
     from neurodl.encoding import run_encoding
 
     recording = _load(path, options)
-    return _without_figures(run_encoding(recording, random_state=random_state, **options), figures)
+    return run_encoding(recording, random_state=random_state, figures=figures, **options)
 
 
 def _rsa(path: str, options: dict[str, Any], random_state: int, figures: bool) -> Any:
