@@ -12,7 +12,7 @@ keypoints, and the anchors from the literature.
     python benchmarks/bench_pose_video.py                        # seeds 0 1 2, the targets
     python benchmarks/bench_pose_video.py --seeds 0 --train-infants 20 --epochs 3   # a quick look
 
-The detector shipped with neurodl (``neurodl.pose.detector.load_infant_detector``) is seed 0's:
+A detector to ship with neurodl (``neurodl.pose.detector.load_infant_detector``) is seed 0's:
 ``python benchmarks/bench_pose_video.py --seeds 0 --threads 2 --save-model
 src/neurodl/pose/_models/infant14`` (rendered infants only; no real images, no downloaded weights).
 
