@@ -12,6 +12,10 @@ keypoints, and the anchors from the literature.
     python benchmarks/bench_pose_video.py                        # seeds 0 1 2, the targets
     python benchmarks/bench_pose_video.py --seeds 0 --train-infants 20 --epochs 3   # a quick look
 
+A detector to ship with neurodl (``neurodl.pose.detector.load_infant_detector``) is seed 0's:
+``python benchmarks/bench_pose_video.py --seeds 0 --threads 2 --save-model
+src/neurodl/pose/_models/infant14`` (rendered infants only; no real images, no downloaded weights).
+
 Infant length (for the percentage) is the sum of nose–neck, neck–mid-hip, and the mean of the two
 legs' hip–knee + knee–ankle, per frame: a posture-independent body length.
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -95,6 +100,13 @@ def _run_seed(seed: int, args: argparse.Namespace) -> dict:
     summary = pose_error_summary(test_y, predicted, names)
     errors = np.linalg.norm(predicted - test_y, axis=-1)
     percent = 100 * np.mean(errors / _body_length(test_y, names)[:, None])
+    if args.save_model is not None:
+        from neurodl.pose.skeleton import CANONICAL_SKELETON
+
+        edges = [(a, b) for a, b in CANONICAL_SKELETON if a in names and b in names]
+        detector.save(
+            args.save_model, skeleton=[(names.index(a), names.index(b)) for a, b in edges]
+        )
     return {
         "seed": seed,
         "n_train": len(train_x),
@@ -143,6 +155,9 @@ def _print_spread(rows: list[dict]) -> None:
     for r in rows:
         for name, values in r["summary"]["per_keypoint"].items():
             per.setdefault(name, []).append(values["pck"])
+    print("  PCK per keypoint (per seed): " + "; ".join(
+        f"{n} " + "/".join(f"{v:.3f}" for v in per[n]) for n in per
+    ))  # fmt: skip
     worst = sorted(per, key=lambda n: np.mean(per[n]))[:4]
     print("  worst keypoints (mean PCK): " + ", ".join(f"{n} {np.mean(per[n]):.3f}" for n in worst))
 
@@ -157,6 +172,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=None, help="default: the detector's")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for training")
+    parser.add_argument("--save-model", type=Path, default=None, help="save the last seed's model")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(

@@ -398,7 +398,7 @@ def _movement_section(*, seed: int, quick: bool) -> tuple[ReportSection, dict[st
     intro = (
         "Can movement flag infants at risk? Keypoints of simulated infants are turned into the 32 "
         "kinematic features of Chambers et al. (2020) and scored by how surprising they are "
-        "under a normative model of typical movers (shrinkage covariance, age covariate)."
+        "under a normative model of typical movers (one Gaussian per feature and age group)."
     )
     return ReportSection.from_result("Movement", intro, done, rows), m
 

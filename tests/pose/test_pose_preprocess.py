@@ -99,3 +99,17 @@ def test_pipeline_records_every_step():
         "normalise_body",
     ]
     assert steps[0]["threshold"] == 0.5 and steps[1]["max_gap"] == 0.2
+
+
+@pytest.mark.parametrize(("n", "size"), [(40, 1), (40, 3), (200, 15), (5, 9), (1, 3)])
+def test_running_median_equals_numpy_median_of_edge_padded_windows(n, size):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    from neurodl.pose.preprocess import _running_median
+
+    rng = np.random.default_rng(size)
+    x = np.round(rng.normal(size=(n, 4)), 1)  # rounded: ties in the windows
+    half = size // 2
+    padded = np.pad(x, ((half, half), (0, 0)), mode="edge")
+    expected = np.median(sliding_window_view(padded, size, axis=0), axis=-1)
+    np.testing.assert_array_equal(_running_median(x, size), expected)

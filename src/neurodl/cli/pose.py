@@ -21,8 +21,8 @@ __all__ = ["KeypointFormat", "NormativeModel", "pose_app"]
 class NormativeModel(StrEnum):
     """``neurodl pose score --model`` (``neurodl.pose.NORMATIVE_MODELS``)."""
 
-    shrinkage = "shrinkage"
     gaussian = "gaussian"
+    shrinkage = "shrinkage"
 
 
 class KeypointFormat(StrEnum):
@@ -88,7 +88,7 @@ def score(
     ),
     output: Path = typer.Option(..., "-o", "--output", help="Directory for the outputs."),
     model: NormativeModel = typer.Option(
-        NormativeModel.shrinkage, "--model", help="Normative model."
+        NormativeModel.gaussian, "--model", help="Normative model."
     ),
     resamples: int = typer.Option(1000, "--resamples", min=10, help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),

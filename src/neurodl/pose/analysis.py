@@ -129,7 +129,7 @@ def _score_rows(
 def run_movement_risk(
     data: Any,
     *,
-    model: str = "shrinkage",
+    model: str = "gaussian",
     confidence_threshold: float = 0.3,
     max_gap: float = 0.5,
     smoothing_window: float = 0.5,
@@ -148,10 +148,11 @@ def run_movement_risk(
         A manifest CSV (see :func:`neurodl.pose.io.load_manifest`) or poses whose ``meta`` has
         ``infant``, ``group`` (``"reference"`` or ``"test"``) and optionally ``age_weeks`` and
         ``label`` (1 atypical, 0 typical).
-    model : {"shrinkage", "gaussian"}
-        Normative model, both on transformed features (:func:`transform_features`): Ledoit–Wolf
-        shrinkage covariance with an age covariate (default), or the paper's independent
-        Gaussians per age group (<= 10, > 10 weeks).
+    model : {"gaussian", "shrinkage"}
+        Normative model, both on transformed features (:func:`transform_features`): the paper's
+        independent Gaussians per age group (<= 10, > 10 weeks; default: the better of the two on
+        the simulator, ``benchmarks/bench_pose.py``), or a Ledoit–Wolf shrinkage covariance with
+        an age covariate.
     confidence_threshold, max_gap, smoothing_window : float
         Preprocessing (see :func:`neurodl.pose.preprocess_pose`); seconds for the last two.
     n_resamples : int

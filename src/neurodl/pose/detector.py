@@ -40,9 +40,12 @@ from neurodl.pose._augment import augment_batch
 from neurodl.pose.skeleton import mirror_permutation
 from neurodl.training import resolve_device, seed_from, train_module
 
-__all__ = ["KeypointDetector"]
+__all__ = ["SHIPPED_DETECTOR", "KeypointDetector", "load_infant_detector"]
 
 _FORMAT = "neurodl-keypoint-detector"
+SHIPPED_DETECTOR = Path(__file__).parent / "_models" / "infant14"
+"""Folder for a detector shipped with neurodl, written by ``benchmarks/bench_pose_video.py --seeds
+0 --save-model ...`` (rendered infants only). Not in the package yet: the run did not finish."""
 
 
 def _as_images(images: Any, name: str = "images") -> np.ndarray:
@@ -324,6 +327,17 @@ class KeypointDetector(BaseEstimator):
             ) from None
         detector.module_ = module.to(detector.device_).eval()
         return detector
+
+
+def load_infant_detector(*, device: str = "cpu") -> KeypointDetector:
+    """The detector in :data:`SHIPPED_DETECTOR`: the 14 body keypoints of rendered supine infants.
+
+    Not shipped yet (a one-line ``DataFormatError`` says the folder lacks ``config.json``).
+    Trained from scratch by ``benchmarks/bench_pose_video.py --seeds 0 --save-model ...`` (the
+    defaults of :class:`KeypointDetector`, 1,000 rendered 128×128 frames of 100 infants): for
+    the demo and for trying the pipeline; train your own on labelled frames of your videos.
+    """
+    return KeypointDetector.load(SHIPPED_DETECTOR, device=device)
 
 
 def _read_config(directory: Path) -> dict[str, Any]:

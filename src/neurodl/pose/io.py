@@ -1,8 +1,9 @@
 """Loading and saving poses: format detection, neurodl's ``.npz``, manifests, ``movement`` export.
 
 Formats told from the path: a directory of JSON frames → OpenPose; ``.csv`` → DeepLabCut;
-``.h5``/``.hdf5`` → SLEAP analysis (has ``tracks``) or DeepLabCut (pandas table); ``.nwb`` → NWB
-with ndx-pose; ``.npz`` → neurodl.
+``.h5``/``.hdf5`` → SLEAP analysis (has ``tracks``) or DeepLabCut (pandas table); ``.slp`` → SLEAP
+through sleap-io (optional extra ``neurodl[sleap]``); ``.nwb`` → NWB with ndx-pose; ``.npz`` →
+neurodl.
 
 neurodl ``.npz``: ``positions`` (frames, keypoints, 2) float, ``confidence`` (frames, keypoints),
 ``keypoints`` (keypoints,) str, ``fps`` scalar, ``meta`` a JSON string (``infant``,
@@ -22,6 +23,7 @@ import numpy as np
 
 from neurodl.exceptions import DataFormatError, DataValueError
 from neurodl.pose.data import REQUIRED_KEYPOINTS, Pose
+from neurodl.pose.readers import OptionalDependencyError
 
 __all__ = [
     "KEYPOINT_FORMATS",
@@ -33,11 +35,12 @@ __all__ = [
     "write_study",
 ]
 
-_NEEDS_FPS = {"openpose", "dlc_csv", "dlc_h5", "sleap"}
+_NEEDS_FPS = {"openpose", "dlc_csv", "dlc_h5", "sleap", "slp"}
 
 
 def detect_format(path: str | Path) -> str:
-    """``openpose``, ``dlc_csv``, ``dlc_h5``, ``sleap``, ``nwb`` or ``npz`` from the path."""
+    """The format of ``path``: ``openpose``, ``dlc_csv``, ``dlc_h5``, ``sleap`` (analysis ``.h5``),
+    ``slp``, ``nwb`` or ``npz``."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(2, "No such file or directory", str(path))
@@ -52,11 +55,11 @@ def detect_format(path: str | Path) -> str:
                 return "sleap" if "tracks" in f else "dlc_h5"
         except OSError:
             raise DataFormatError(f"{path}: not an HDF5 file.") from None
-    formats = {".csv": "dlc_csv", ".nwb": "nwb", ".npz": "npz"}
+    formats = {".csv": "dlc_csv", ".nwb": "nwb", ".npz": "npz", ".slp": "slp"}
     if suffix not in formats:
         raise DataFormatError(
             f"{path}: unknown keypoint format {suffix!r}; expected a directory of OpenPose JSON, "
-            ".csv, .h5, .nwb or .npz."
+            ".csv, .h5, .slp, .nwb or .npz."
         )
     return formats[suffix]
 
@@ -134,6 +137,7 @@ def load_pose(
         "dlc_csv": readers.read_dlc_csv,
         "dlc_h5": readers.read_dlc_h5,
         "sleap": readers.read_sleap_h5,
+        "slp": readers.read_sleap_slp,
     }
     if kind == "npz":
         pose = _read_npz(path)
@@ -222,7 +226,7 @@ def to_movement(pose: Pose) -> Any:
     try:
         import xarray as xr
     except ImportError:
-        raise ImportError(
+        raise OptionalDependencyError(
             "to_movement needs xarray: pip install 'neurodl[pose]' (or xarray)."
         ) from None
     time = np.arange(pose.n_frames) / pose.fps

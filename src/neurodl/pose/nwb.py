@@ -9,7 +9,7 @@ import numpy as np
 
 from neurodl.exceptions import DataFormatError
 from neurodl.pose.data import Pose
-from neurodl.pose.readers import _assemble
+from neurodl.pose.readers import OptionalDependencyError, _assemble
 
 __all__ = ["read_nwb_pose", "write_nwb_pose"]
 
@@ -18,7 +18,9 @@ def _import_ndx_pose() -> None:
     try:
         import ndx_pose  # noqa: F401
     except ImportError:
-        raise ImportError("NWB pose files need ndx-pose: pip install ndx-pose.") from None
+        raise OptionalDependencyError(
+            "NWB pose files need ndx-pose: pip install ndx-pose."
+        ) from None
 
 
 def write_nwb_pose(pose: Pose, path: str | Path) -> None:

@@ -19,18 +19,25 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from neurodl.exceptions import DataFormatError
+from neurodl.exceptions import DataFormatError, NeurodlError
 from neurodl.pose.data import Pose
 from neurodl.pose.skeleton import CANONICAL_KEYPOINTS
 
 __all__ = [
     "BODY_25_KEYPOINTS",
+    "OptionalDependencyError",
     "canonical_name",
     "read_dlc_csv",
     "read_dlc_h5",
     "read_openpose",
     "read_sleap_h5",
+    "read_sleap_slp",
 ]
+
+
+class OptionalDependencyError(NeurodlError, ImportError):
+    """A format needs a package from an optional extra that is not installed."""
+
 
 BODY_25_KEYPOINTS: tuple[str, ...] = (
     "nose",
@@ -234,7 +241,7 @@ def read_dlc_h5(path: str | Path, *, fps: float) -> Pose:
         import pandas as pd
         import tables  # noqa: F401
     except ImportError:
-        raise ImportError(
+        raise OptionalDependencyError(
             "reading DeepLabCut .h5 files needs PyTables: pip install 'neurodl[pose]' (or tables)."
         ) from None
     try:
@@ -287,3 +294,44 @@ def read_sleap_h5(path: str | Path, *, fps: float) -> Pose:
     if conf.shape != xy.shape[:2]:
         raise DataFormatError(f"{path}: 'point_scores' does not match 'tracks'.")
     return _assemble(nodes, xy, np.nan_to_num(conf), fps, str(path))
+
+
+def _best_track(xy: NDArray[np.float64], source: str) -> int:
+    """Index of the track (axis 1 of (frames, tracks, nodes, 2)) with the most tracked points."""
+    if xy.ndim != 4 or xy.shape[1] == 0 or xy.shape[0] == 0:
+        raise DataFormatError(f"{source}: holds no tracked instance.")
+    return int(np.argmax(np.isfinite(xy).all(axis=-1).sum(axis=(0, 2))))
+
+
+def read_sleap_slp(path: str | Path, *, fps: float) -> Pose:
+    """A SLEAP project or predictions file ``.slp``, read with sleap-io (``neurodl[sleap]``).
+
+    The instances of the file's first video, one row per frame from frame 0 to the last labelled
+    one (frames without an instance are missing points). Several tracks: the one with most tracked
+    points; a file without tracks: its instances in each frame, the first per frame. User-labelled
+    instances are preferred over predictions of the same track; the confidence of a point is
+    SLEAP's score (1 for user-labelled points).
+    """
+    try:
+        import sleap_io
+    except ImportError:
+        raise OptionalDependencyError(
+            "reading SLEAP .slp files needs sleap-io: pip install 'neurodl[sleap]' (or sleap-io)."
+        ) from None
+    try:
+        labels = sleap_io.load_slp(str(path), open_videos=False)
+        untracked = len(labels.tracks) == 0
+        data = labels.numpy(untracked=untracked, return_confidence=True) if labels.videos else None
+        nodes = list(labels.skeletons[0].node_names) if labels.skeletons else []
+    except (OSError, KeyError, ValueError, TypeError, IndexError) as exc:
+        raise DataFormatError(f"{path}: not a SLEAP .slp file ({exc}).") from None
+    if data is None or not nodes:
+        raise DataFormatError(f"{path}: the .slp file holds no video or no skeleton.")
+    data = np.asarray(data, dtype=np.float64)
+    t = _best_track(data[..., :2], str(path))
+    xy, conf = data[:, t, :, :2], data[:, t, :, 2]
+    if xy.shape[1] != len(nodes):
+        raise DataFormatError(
+            f"{path}: instances have {xy.shape[1]} nodes; the skeleton {len(nodes)}."
+        )
+    return _assemble(nodes, xy, np.nan_to_num(conf, nan=0.0), fps, str(path))
