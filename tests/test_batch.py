@@ -265,12 +265,21 @@ def test_cli_batch_bad_usage_exits_2(tmp_path, args, message):
     assert message in " ".join(result.output.replace("│", " ").split())
 
 
-def test_local_cluster_listens_on_loopback_only():
+def _worker_setup() -> tuple[str | None, bool]:
+    import dask
+
+    enabled = dask.config.get("distributed.worker.profile.enabled")
+    return os.environ.get("MALLOC_MMAP_THRESHOLD_"), enabled
+
+
+def test_local_cluster_listens_on_loopback_only_and_sets_up_its_workers():
     psutil = pytest.importorskip("psutil")
     from neurodl.batch._run import _connect
 
     with _connect(None, "local", 1, 1) as local:
         assert local.scheduler.address.startswith("tcp://127.0.0.1:")
+        # neurodl.batch.nanny: large arrays reuse the heap, no stack sampling
+        assert list(local.run(_worker_setup).values()) == [(str(2**25), False)]
         me = psutil.Process()
         listening = [
             c.laddr.ip

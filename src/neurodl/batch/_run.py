@@ -75,6 +75,7 @@ def _connect(client: Any, scheduler: str, n_workers: int | None, n_tasks: int) -
         dashboard_address="127.0.0.1:0",  # any free port, loopback only
         worker_dashboard_address=None,
         silence_logs=logging.ERROR,
+        preload_nanny=["neurodl.batch.nanny"],  # worker set-up for long numerical tasks
     )
     try:
         with Client(cluster) as local:
