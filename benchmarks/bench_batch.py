@@ -7,7 +7,9 @@ cluster):
 
 1. the single command, session after session in this process: load, ``run_decoding``,
    ``AnalysisResult.save`` (what ``neurodl decode FILE -o DIR`` does, without its start-up);
-2. ``run_batch`` with 1 worker, then with 2 workers (one thread per task in all three);
+2. ``run_batch`` with 1 worker, then with 2 workers (``--threads`` per task in all three, 1 by
+   default: like with like; the workers are started with ``--preload-nanny neurodl.batch.nanny``
+   as the README says and as ``--scheduler local`` does);
 3. the scheduler's resident memory after each run, and after runs of 12, 24 and 48 small
    sessions (it holds only the small records of each task, never the data).
 
@@ -15,6 +17,7 @@ Targets: 2 workers >= 1.7x faster than 1; per-session overhead of the batch (1 w
 single command <= 10%; scheduler memory flat as sessions grow.
 
 Usage: python benchmarks/bench_batch.py [--sessions 12] [--neurons 2000] [--trials 2000] [--full]
+[--threads 1]
 (``--full`` runs the decode analysis in full instead of ``--quick``.)
 """
 
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -47,17 +51,17 @@ def _simulate(folder: Path, n: int, neurons: int, trials: int) -> list[Path]:
     return paths
 
 
-def _single(paths: list[Path], out: Path, options: dict) -> list[float]:
-    """The single command's work per session, in this process, one thread."""
+def _single(paths: list[Path], out: Path, options: dict, threads: int) -> list[float]:
+    """The single command's work per session, in this process, ``threads`` threads."""
     import torch
     from threadpoolctl import threadpool_limits
 
     from neurodl.data import load
     from neurodl.decoding import run_decoding
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     seconds = []
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=threads):
         for path in paths:
             tic = time.perf_counter()
             result = run_decoding(load(path), random_state=0, n_jobs=1, **options)
@@ -90,6 +94,8 @@ class Cluster:
         self.stop_workers()
         command = [sys.executable, "-m", "distributed.cli.dask_worker", self.address]
         options = ["--nworkers", str(n), "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"]
+        # the worker set-up run_batch's own LocalCluster gets, as the README tells cluster users
+        options += ["--preload-nanny", "neurodl.batch.nanny"]
         self.workers = subprocess.Popen(
             [*command, *options],
             stdout=subprocess.DEVNULL,
@@ -116,7 +122,9 @@ class Cluster:
         self.scheduler.wait(60)
 
 
-def _batch(paths, out: Path, address: str, options: dict, **kwargs) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def _batch(
+    paths: list[Path], out: Path, address: str, options: dict, threads: int = 1, **kwargs: Any
+) -> tuple[float, float]:
     from neurodl.batch import run_batch
 
     tic = time.perf_counter()
@@ -125,7 +133,7 @@ def _batch(paths, out: Path, address: str, options: dict, **kwargs) -> tuple[flo
         options={"decode": options},
         output=out,
         scheduler=address,
-        threads_per_task=1,
+        threads_per_task=threads,
         resume=False,
         **kwargs,
     )
@@ -152,20 +160,23 @@ def main() -> None:
     parser.add_argument("--neurons", type=int, default=2000)
     parser.add_argument("--trials", type=int, default=2000)
     parser.add_argument("--full", action="store_true", help="decode in full, not --quick")
+    parser.add_argument("--threads", type=int, default=1, help="threads per session, all runs")
     args = parser.parse_args()
     options = {} if args.full else {"quick": True}
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         paths = _simulate(root, args.sessions, args.neurons, args.trials)
-        single = _single(paths, root / "single", options)
+        single = _single(paths, root / "single", options, args.threads)
         cluster = Cluster(root)
         try:
             rss = [("scheduler started", cluster.rss_mib())]
             walls, tasks = {}, {}
             for n in (1, 2):
                 cluster.start_workers(n)
-                walls[n], tasks[n] = _batch(paths, root / f"batch{n}", cluster.address, options)
+                walls[n], tasks[n] = _batch(
+                    paths, root / f"batch{n}", cluster.address, options, args.threads
+                )
                 rss.append((f"after {args.sessions} sessions, {n} worker(s)", cluster.rss_mib()))
             memory = _memory_rows(cluster, root)
         finally:
@@ -173,6 +184,7 @@ def main() -> None:
     n = args.sessions
     mode = "full" if args.full else "--quick"
     print(f"\n{n} sessions of {args.neurons} neurons x {args.trials} trials, decode ({mode})")
+    print(f"{args.threads} thread(s) per session in every run")
     header = f"{'run':<34}{'wall (s)':>10}{'wall/session':>14}{'task s/session':>16}"
     print(header + "  (task s: measured on the worker, inside the task)")
     print(f"{'single command, sequential':<34}{sum(single):>10.1f}{sum(single) / n:>14.2f}{'':>16}")
