@@ -51,8 +51,10 @@ def _simulate(folder: Path, n: int, neurons: int, trials: int) -> list[Path]:
     return paths
 
 
-def _single(paths: list[Path], out: Path, options: dict, threads: int) -> list[float]:
-    """The single command's work per session, in this process, ``threads`` threads."""
+def _single(
+    paths: list[Path], out: Path, options: dict, threads: int
+) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of the single command's work per session, in this process."""
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -60,14 +62,15 @@ def _single(paths: list[Path], out: Path, options: dict, threads: int) -> list[f
     from neurodl.decoding import run_decoding
 
     torch.set_num_threads(threads)
-    seconds = []
+    seconds, cpu = [], []
     with threadpool_limits(limits=threads):
         for path in paths:
-            tic = time.perf_counter()
+            tic, cpu_tic = time.perf_counter(), time.process_time()
             result = run_decoding(load(path), random_state=0, n_jobs=1, **options)
             result.save(out / path.stem, command="decode", inputs={"file": str(path)})
             seconds.append(time.perf_counter() - tic)
-    return seconds
+            cpu.append(time.process_time() - cpu_tic)
+    return seconds, cpu
 
 
 class Cluster:
@@ -124,7 +127,7 @@ class Cluster:
 
 def _batch(
     paths: list[Path], out: Path, address: str, options: dict, threads: int = 1, **kwargs: Any
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     from neurodl.batch import run_batch
 
     tic = time.perf_counter()
@@ -140,7 +143,8 @@ def _batch(
     wall = time.perf_counter() - tic
     assert result.n_failed == 0, [r["reason"] for r in result.records if r["reason"]]
     result.save()
-    return wall, sum(r["seconds"] for r in result.records)
+    records = result.records
+    return wall, sum(r["seconds"] for r in records), sum(r["cpu_seconds"] for r in records)
 
 
 def _memory_rows(cluster: Cluster, root: Path) -> list[tuple[int, float]]:
@@ -167,14 +171,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         paths = _simulate(root, args.sessions, args.neurons, args.trials)
-        single = _single(paths, root / "single", options, args.threads)
+        single, single_cpu = _single(paths, root / "single", options, args.threads)
         cluster = Cluster(root)
         try:
             rss = [("scheduler started", cluster.rss_mib())]
-            walls, tasks = {}, {}
+            walls, tasks, cpus = {}, {}, {}
             for n in (1, 2):
                 cluster.start_workers(n)
-                walls[n], tasks[n] = _batch(
+                walls[n], tasks[n], cpus[n] = _batch(
                     paths, root / f"batch{n}", cluster.address, options, args.threads
                 )
                 rss.append((f"after {args.sessions} sessions, {n} worker(s)", cluster.rss_mib()))
@@ -185,18 +189,22 @@ def main() -> None:
     mode = "full" if args.full else "--quick"
     print(f"\n{n} sessions of {args.neurons} neurons x {args.trials} trials, decode ({mode})")
     print(f"{args.threads} thread(s) per session in every run")
-    header = f"{'run':<34}{'wall (s)':>10}{'wall/session':>14}{'task s/session':>16}"
-    print(header + "  (task s: measured on the worker, inside the task)")
-    print(f"{'single command, sequential':<34}{sum(single):>10.1f}{sum(single) / n:>14.2f}{'':>16}")
+    header = f"{'run':<30}{'wall (s)':>9}{'wall/session':>14}{'task s/session':>16}"
+    print(header + f"{'CPU s/session':>15}")
+    row = f"{'single command, sequential':<30}{sum(single):>9.1f}{sum(single) / n:>14.2f}"
+    print(row + f"{'':>16}{sum(single_cpu) / n:>15.2f}")
     for k in (1, 2):
-        row = f"{f'neurodl batch, {k} worker(s)':<34}{walls[k]:>10.1f}{walls[k] / n:>14.2f}"
-        print(row + f"{tasks[k] / n:>16.2f}")
+        row = f"{f'neurodl batch, {k} worker(s)':<30}{walls[k]:>9.1f}{walls[k] / n:>14.2f}"
+        print(row + f"{tasks[k] / n:>16.2f}{cpus[k] / n:>15.2f}")
+    print("(task s and CPU s: measured inside each task; CPU s of the whole worker process)")
     overhead = walls[1] / sum(single) - 1
     in_task = tasks[1] / sum(single) - 1
+    in_cpu = cpus[1] / sum(single_cpu) - 1
     speedup = walls[1] / walls[2]
     print(f"\nspeed-up, 2 workers over 1: {speedup:.2f}x (target >= 1.7x)")
     print(f"overhead per session, batch (1 worker) over single: {overhead:+.1%} (target <= 10%)")
     print(f"  of which inside the tasks (hashing, loading, analysis, saving): {in_task:+.1%}")
+    print(f"  CPU time per session, batch (1 worker) over single: {in_cpu:+.1%}")
     print(f"\n{'scheduler resident memory':<40}{'MiB':>8}")
     for label, mib in rss:
         print(f"{label:<40}{mib:>8.1f}")

@@ -6,8 +6,10 @@ import csv
 import itertools
 import json
 import os
+import time
 from collections import Counter
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,6 +29,7 @@ from neurodl.data import Recording, save
 from neurodl.exceptions import DataFormatError, NeurodlValueError
 
 distributed = pytest.importorskip("distributed")
+WorkerPlugin = pytest.importorskip("distributed.diagnostics.plugin").WorkerPlugin
 
 
 # ---------------------------------------------------------------- the nested bootstrap
@@ -249,6 +252,113 @@ def test_cli_batch_on_a_scheduler_address(client, files, tmp_path):
         app, ["batch", str(files[3]), "-o", str(out), "--quick", "--scheduler", address]
     )
     assert bad.exit_code == 1 and "failed: broken (decode)" in bad.output
+
+
+def test_cli_batch_passes_the_nwb_options_to_each_load(client, files, tmp_path):
+    pytest.importorskip("pynwb")
+    rng = np.random.default_rng(0)
+    theta = rng.uniform(0, 360, 160)
+    preferred = rng.uniform(0, 360, 24)
+    mean = np.exp(2 * (np.cos(np.deg2rad(theta[:, None] - preferred)) - 1)) * 2
+    rec = Recording(
+        mean + 0.4 * rng.standard_normal(mean.shape),
+        {"orientation": theta, "block": np.repeat(["a", "b"], 80)},
+        meta={"subject": "m3", "session": "m3-day1"},
+    )
+    save(rec, tmp_path / "m3.nwb")
+    out = tmp_path / "out"
+    args = ["batch", str(tmp_path / "m3.nwb"), str(files[0]), "-o", str(out), "--quick"]
+    args += ["--decoder", "bayes", "--no-figures", "--where", "block=a"]
+    result = CliRunner().invoke(app, [*args, "--scheduler", client.scheduler.address])
+    assert result.exit_code == 1, result.output  # the .npz session: NWB options refused
+    assert "failed: a (decode): " in result.output and "apply only to NWB" in result.output
+    manifest = json.loads((out / "m3-day1" / "decode" / "manifest.json").read_text())
+    loading = manifest["parameters"]["loading"]  # as neurodl decode records it
+    assert loading["where"] == {"block": "a"} and loading["rows_read"] == 80
+    assert manifest["parameters"]["batch"]["options"]["where"] == {"block": "a"}
+
+
+def _die_or_decode(recording, options, random_state, figures):
+    """A test analysis: the worker process dies mid-task (always, or on the first try only)."""
+    from neurodl.batch import ANALYSES
+
+    marker = Path(options.pop("marker")) / recording.meta["session"]
+    if recording.meta["session"] == "m1-day1" or not marker.exists():
+        marker.touch()
+        os._exit(1)  # no exception, no clean-up: the process is gone
+    return ANALYSES["decode"].run(recording, options, random_state, figures)
+
+
+class _DyingAnalysis(WorkerPlugin):
+    """Adds the analysis "die" on every worker, restarted ones included."""
+
+    def setup(self, worker):
+        from neurodl.batch import ANALYSES, Analysis
+
+        ANALYSES["die"] = Analysis(_die_or_decode, ANALYSES["decode"].headline)
+
+
+def test_a_worker_that_dies_mid_task_is_retried_then_reported(files, tmp_path, monkeypatch):
+    from neurodl.batch import ANALYSES, Analysis
+    from neurodl.batch._run import _connect
+
+    monkeypatch.setitem(ANALYSES, "die", Analysis(_die_or_decode, ANALYSES["decode"].headline))
+    options = {"die": {**DECODE, "marker": str(tmp_path)}}
+    with _connect(None, "local", 1, 3, retries=1) as local:  # one retry after a worker death
+        local.register_plugin(_DyingAnalysis(), name="die")
+        result = run_batch(
+            files[:3], analysis="die", options=options, output=tmp_path / "o", client=local
+        )
+    by = {r["session"]: r for r in result.records}
+    assert by["m1-day1"]["status"] == "failed"  # died on both tries: reported, not hung
+    assert by["m1-day1"]["reason"].startswith("task lost: ")
+    # retried after its worker died; the other unharmed ("skipped" when a worker died after it
+    # finished, before its record left: the rerun finds its outputs complete)
+    assert {by["m1-day2"]["status"], by["m2-day1"]["status"]} <= {"done", "skipped"}
+    for session in ("m1-day2", "m2-day1"):
+        assert (tmp_path / "o" / session / "die" / "decoded_vs_true.png").is_file()
+    assert not list((tmp_path / "o").glob("*/.*"))  # nothing half-written is left
+
+
+class _Interrupt:
+    """A progress bar whose first update is a Ctrl-C (KeyboardInterrupt) in the client."""
+
+    def update(self):
+        raise KeyboardInterrupt
+
+    def set_postfix(self, *args, **kwargs):
+        pass
+
+    def close(self):
+        pass
+
+
+def _idle(dask_worker):
+    return not dask_worker.state.executing
+
+
+def test_ctrl_c_keeps_complete_sessions_only_and_a_rerun_resumes(client, tmp_path, monkeypatch):
+    from neurodl.batch import _run
+    from neurodl.batch._tasks import read_complete
+
+    inputs = [_write(tmp_path / f"{k}.npz", k, f"m{k}", f"s{k}") for k in range(4)]
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(_run, "_progress", lambda total, verbose: _Interrupt())
+        with pytest.raises(KeyboardInterrupt):
+            run_batch(inputs, options=QUICK, output=out, client=client, figures=False)
+    for _ in range(300):  # the cancelled task that was running finishes on its worker
+        if all(client.run(_idle).values()):
+            break
+        time.sleep(0.1)
+    folders = [p for p in out.glob("*/decode")]
+    assert 1 <= len(folders) < 4  # the first finished session, perhaps the one running beside it
+    assert all(read_complete(folder) is not None for folder in folders)
+    assert not list(out.glob("*/.*"))  # no half-written folder
+    again = run_batch(inputs, options=QUICK, output=out, client=client, figures=False)
+    status = {r["session"]: r["status"] for r in again.records}
+    assert sorted(status.values()).count("skipped") == len(folders)
+    assert set(status.values()) == {"skipped", "done"}
 
 
 @pytest.mark.parametrize(
