@@ -278,14 +278,15 @@ def test_cli_batch_passes_the_nwb_options_to_each_load(client, files, tmp_path):
     assert manifest["parameters"]["batch"]["options"]["where"] == {"block": "a"}
 
 
-def _die_or_decode(recording, options, random_state, figures):
-    """A test analysis: the worker process dies mid-task (always, or on the first try only)."""
+def _die(recording, options, random_state, figures):
+    """A test analysis: session m1-day1's worker process dies mid-task, on every try."""
     from neurodl.batch import ANALYSES
 
-    marker = Path(options.pop("marker")) / recording.meta["session"]
-    if recording.meta["session"] == "m1-day1" or not marker.exists():
-        marker.touch()
+    if recording.meta["session"] == "m1-day1":
+        attempts = Path(options["marker"])
+        attempts.write_text(attempts.read_text() + "x" if attempts.exists() else "x")
         os._exit(1)  # no exception, no clean-up: the process is gone
+    options.pop("marker")
     return ANALYSES["decode"].run(recording, options, random_state, figures)
 
 
@@ -295,25 +296,35 @@ class _DyingAnalysis(WorkerPlugin):
     def setup(self, worker):
         from neurodl.batch import ANALYSES, Analysis
 
-        ANALYSES["die"] = Analysis(_die_or_decode, ANALYSES["decode"].headline)
+        ANALYSES["die"] = Analysis(_die, ANALYSES["decode"].headline)
 
 
 def test_a_worker_that_dies_mid_task_is_retried_then_reported(files, tmp_path, monkeypatch):
+    import sys
+
+    import cloudpickle
+
     from neurodl.batch import ANALYSES, Analysis
     from neurodl.batch._run import _connect
 
-    monkeypatch.setitem(ANALYSES, "die", Analysis(_die_or_decode, ANALYSES["decode"].headline))
-    options = {"die": {**DECODE, "marker": str(tmp_path)}}
-    with _connect(None, "local", 1, 3, retries=1) as local:  # one retry after a worker death
-        local.register_plugin(_DyingAnalysis(), name="die")
-        result = run_batch(
-            files[:3], analysis="die", options=options, output=tmp_path / "o", client=local
-        )
+    monkeypatch.setitem(ANALYSES, "die", Analysis(_die, ANALYSES["decode"].headline))
+    attempts = tmp_path / "attempts"
+    options = {"die": {**DECODE, "marker": str(attempts)}}
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # restarted workers: no import
+    try:
+        with _connect(None, "local", 1, 3, retries=1) as local:  # one retry after a death
+            local.register_plugin(_DyingAnalysis(), name="die")
+            result = run_batch(
+                files[:3], analysis="die", options=options, output=tmp_path / "o", client=local
+            )
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     by = {r["session"]: r for r in result.records}
-    assert by["m1-day1"]["status"] == "failed"  # died on both tries: reported, not hung
+    assert attempts.read_text() == "xx"  # the first try and one retry, each on a fresh worker
+    assert by["m1-day1"]["status"] == "failed"  # then reported, not hung
     assert by["m1-day1"]["reason"].startswith("task lost: ")
-    # retried after its worker died; the other unharmed ("skipped" when a worker died after it
-    # finished, before its record left: the rerun finds its outputs complete)
+    # the others unharmed ("skipped" when a worker died after one finished, before its record
+    # left: its rerun found its outputs complete)
     assert {by["m1-day2"]["status"], by["m2-day1"]["status"]} <= {"done", "skipped"}
     for session in ("m1-day2", "m2-day1"):
         assert (tmp_path / "o" / session / "die" / "decoded_vs_true.png").is_file()
@@ -352,13 +363,13 @@ def test_ctrl_c_keeps_complete_sessions_only_and_a_rerun_resumes(client, tmp_pat
             break
         time.sleep(0.1)
     folders = [p for p in out.glob("*/decode")]
-    assert 1 <= len(folders) < 4  # the first finished session, perhaps the one running beside it
+    assert folders  # the first finished session, and any that finished before the interrupt
     assert all(read_complete(folder) is not None for folder in folders)
     assert not list(out.glob("*/.*"))  # no half-written folder
     again = run_batch(inputs, options=QUICK, output=out, client=client, figures=False)
     status = {r["session"]: r["status"] for r in again.records}
-    assert sorted(status.values()).count("skipped") == len(folders)
-    assert set(status.values()) == {"skipped", "done"}
+    assert list(status.values()).count("skipped") == len(folders)
+    assert set(status.values()) <= {"skipped", "done"}
 
 
 @pytest.mark.parametrize(
