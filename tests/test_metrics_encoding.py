@@ -126,9 +126,9 @@ def test_errors():
         split_half_reliability(HAND, n_splits=0)
     with pytest.raises(NeurodlValueError, match="share their first dimension"):
         bootstrap_ci(np.mean, np.zeros(3), np.zeros(4))
-    with pytest.raises(NeurodlValueError, match="confidence must lie"):
-        bootstrap_ci(np.mean, np.zeros(3), confidence=1.5)
-    with pytest.raises(NeurodlValueError, match="n_resamples must be >= 2"):
+    with pytest.raises(NeurodlValueError, match="confidence_level must lie"):
+        bootstrap_ci(np.mean, np.zeros(3), confidence_level=1.5)
+    with pytest.raises(NeurodlValueError, match="n_resamples must be an int >= 2"):
         bootstrap_ci(np.mean, np.zeros(3), n_resamples=1)
     with pytest.raises(NeurodlValueError, match="at least one array"):
         bootstrap_ci(np.mean)
@@ -174,7 +174,7 @@ def test_bootstrap_feve_ci_errors(rng):
     repeats, prediction = _noisy_population(rng, n_images=5, n_neurons=3)
     with pytest.raises(NeurodlValueError, match="predictions must have shape"):
         bootstrap_feve_ci(repeats, prediction[:, :2])
-    with pytest.raises(NeurodlValueError, match="confidence must lie"):
-        bootstrap_feve_ci(repeats, prediction, confidence=0.0)
-    with pytest.raises(NeurodlValueError, match="n_resamples must be >= 2"):
+    with pytest.raises(NeurodlValueError, match="confidence_level must lie"):
+        bootstrap_feve_ci(repeats, prediction, confidence_level=0.0)
+    with pytest.raises(NeurodlValueError, match="n_resamples must be an int >= 2"):
         bootstrap_feve_ci(repeats, prediction, n_resamples=1)

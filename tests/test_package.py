@@ -79,3 +79,54 @@ def test_option_errors_list_sorted_choices():
         check_option("x", "d", ("c", "a", "b"))
     with pytest.raises(NeurodlValueError, match=r"got 3\.$"):
         check_option("x", 3, ("a",))
+
+
+# which neurodl packages each layer may import (the architecture in the README); a package
+# missing here is not checked yet
+_LAYERS = {
+    "exceptions": set(),
+    "_linalg": set(),
+    "files": {"exceptions"},
+    "stimuli": {"exceptions"},
+    "metrics": {"exceptions"},
+    "training": {"exceptions"},
+    "models": {"exceptions"},
+    "data": {"exceptions", "files", "stimuli"},
+    "decoding": {"_linalg", "data", "exceptions", "metrics", "models", "results", "training"},
+    "encoding": {
+        "_linalg",
+        "data",
+        "exceptions",
+        "metrics",
+        "models",
+        "results",
+        "stimuli",
+        "training",
+    },
+}
+
+
+def _imported_packages(package: str) -> set[str]:
+    import ast
+    from pathlib import Path
+
+    import neurodl
+
+    root = Path(neurodl.__file__).parent
+    files = [root / f"{package}.py"] if (root / f"{package}.py").exists() else []
+    files += sorted((root / package).rglob("*.py")) if (root / package).is_dir() else []
+    found = set()
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            found |= {n.split(".")[1] for n in names if n.startswith("neurodl.")}
+    return found - {package}
+
+
+@pytest.mark.parametrize("package", sorted(_LAYERS))
+def test_layers_import_only_what_lies_beneath(package):
+    assert _imported_packages(package) <= _LAYERS[package]

@@ -140,7 +140,12 @@ def test_analyses_without_figures_import_no_matplotlib():
         "a = run_decoding(rec, quick=True, folds=3, curves=False, figures=False, random_state=0)\n"
         "b = run_rsa(rec, quick=True, figures=False, random_state=0, n_resamples=20,\n"
         "            n_permutations=20)\n"
-        "assert a.figures == {} and b.figures == {}\n"
+        "from neurodl.encoding import run_encoding\n"
+        "img = simulate_v1(30, 300, test_images=10, test_repeats=3, image_size=(16, 24),\n"
+        "                  random_state=0)\n"
+        "c = run_encoding(img, model='linear', figures=False, random_state=0, n_resamples=20)\n"
+        "assert a.figures == {} and b.figures == {} and c.figures == {}\n"
+        "assert c.data and c.kind == 'encoding'\n"
         "assert 'wall_seconds' in a.metrics and 'wall_seconds' in b.metrics\n"
         "print('matplotlib' in sys.modules)\n"
     )
@@ -148,3 +153,34 @@ def test_analyses_without_figures_import_no_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     )
     assert done.stdout.strip() == "False"
+
+
+def test_figures_are_drawn_later_from_the_result_numbers():
+    import matplotlib.pyplot as plt
+
+    from neurodl.data import simulate_v1
+    from neurodl.decoding import run_decoding
+    from neurodl.exceptions import NeurodlValueError
+
+    rec = simulate_v1(40, 200, random_state=0)
+    options = dict(decoder="linear", quick=True, folds=3, curves=False, random_state=0)
+    drawn = run_decoding(rec, figures=True, **options)
+    later = run_decoding(rec, figures=False, **options)
+    assert later.figures == {}
+    timeless = [
+        {k: v for k, v in r.metrics.items() if k not in ("wall_seconds", "fit_seconds")}
+        for r in (drawn, later)
+    ]
+    assert timeless[0] == timeless[1]
+    figures = later.draw()
+    assert figures is later.figures
+    assert sorted(figures) == sorted(drawn.figures)
+    for stem, fig in figures.items():
+        ours, theirs = fig.axes[0], drawn.figures[stem].axes[0]
+        assert ours.get_xlabel() == theirs.get_xlabel() and ours.get_xlabel()
+        assert len(ours.lines) == len(theirs.lines)
+        for a, b in zip(ours.lines, theirs.lines, strict=True):
+            np.testing.assert_array_equal(a.get_xydata(), b.get_xydata())
+    plt.close("all")
+    with pytest.raises(NeurodlValueError, match="carries no figure data"):
+        AnalysisResult({"x": 1.0}).draw()

@@ -161,14 +161,6 @@ def _decoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _ci_text(m: dict[str, Any], key: str, ci_key: str) -> str:
-    ci = m.get(ci_key)
-    text = _fmt(m.get(key))
-    if isinstance(ci, (list, tuple)) and len(ci) == 2:
-        text += f" [{_fmt(ci[0])}, {_fmt(ci[1])}]"
-    return text
-
-
 def _encoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
     fitted = m.get("n_neurons_fitted", m.get("n_neurons"))
     recorded = m.get("n_neurons_recorded", m.get("n_neurons"))
@@ -178,13 +170,13 @@ def _encoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows = [
         (
             "FEVE, CNN (mean)",
-            _ci_text(m, "feve_mean", "feve_ci95"),
+            _with_ci(m, "feve_mean", "feve_mean_ci_low", "feve_mean_ci_high"),
             f"Fraction of the explainable variance the CNN predicts on held-out images, over the "
             f"{scored} whose FEV exceeds {m.get('fev_threshold', 0.15)}; 1 is the noise ceiling.",
         ),
         (
             "FEVE, linear filter-bank model (mean)",
-            _ci_text(m, "linear_feve_mean", "linear_feve_ci95"),
+            _with_ci(m, "linear_feve_mean", "linear_feve_mean_ci_low", "linear_feve_mean_ci_high"),
             "The curriculum's model (fixed filters and a linear readout), the baseline.",
         ),
         (

@@ -18,6 +18,7 @@ __all__ = [
     "NeurodlValueError",
     "UnsafeFileError",
     "check_option",
+    "check_resampling",
 ]
 
 
@@ -60,3 +61,33 @@ def check_option(name: str, value: Any, options: Iterable[str]) -> str:
         listed = ", ".join(repr(option) for option in valid)
         raise NeurodlValueError(f"{name} must be one of {{{listed}}}; got {value!r}.")
     return value
+
+
+def check_resampling(n_resamples: Any, confidence_level: Any, *, minimum: int = 2) -> None:
+    """One clear line when ``n_resamples`` is below ``minimum`` or ``confidence_level`` is
+    outside (0, 1): the two settings every interval of neurodl shares.
+
+    Examples
+    --------
+    >>> check_resampling(1000, 0.95)
+    >>> check_resampling(1000, 95)
+    Traceback (most recent call last):
+    ...
+    neurodl.exceptions.NeurodlValueError: confidence_level must lie in (0, 1); got 95.
+    """
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < minimum:
+        try:
+            import numpy as np
+
+            if isinstance(n_resamples, np.integer) and n_resamples >= minimum:
+                n_resamples = int(n_resamples)
+            else:
+                raise TypeError
+        except TypeError:
+            raise NeurodlValueError(
+                f"n_resamples must be an int >= {minimum}; got {n_resamples!r}."
+            ) from None
+    if isinstance(confidence_level, bool) or not (
+        isinstance(confidence_level, (int, float)) and 0.0 < confidence_level < 1.0
+    ):
+        raise NeurodlValueError(f"confidence_level must lie in (0, 1); got {confidence_level!r}.")

@@ -60,6 +60,13 @@ class AnalysisResult:
         The analysis, as a heading ("Decoding", "Movement risk", ...).
     descriptions : dict of str to str
         Optional: what a metric means, by metric name (the third column of the HTML table).
+    kind : str
+        Which analysis made it ("decoding", "encoding", ...): names the figure set that
+        :meth:`draw` draws.
+    data : dict
+        The arrays the figures are drawn from (predictions, curves, maps: not written to
+        ``metrics.json``). Kept also when the run was made with ``figures=False``, so the figures
+        can be drawn later with :meth:`draw`.
 
     Examples
     --------
@@ -76,6 +83,24 @@ class AnalysisResult:
     parameters: dict[str, Any] = field(default_factory=dict)
     title: str = "Analysis"
     descriptions: dict[str, str] = field(default_factory=dict)
+    kind: str = ""
+    data: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def draw(self) -> dict[str, Any]:
+        """Draw the figures from the result's numbers (``data`` and ``metrics``) and keep them.
+
+        The analyses call this when run with ``figures=True``; a result made with
+        ``figures=False`` (on a cluster, say) can be drawn afterwards the same way.
+
+        Returns
+        -------
+        dict of str to matplotlib Figure
+            The figures by file stem, also stored in :attr:`figures`.
+        """
+        from neurodl.plotting.figures import draw_figures
+
+        self.figures = draw_figures(self)
+        return self.figures
 
     def _section(self, figures: dict[str, Any] | None = None) -> Any:
         from neurodl.report import ReportSection, metric_rows

@@ -177,15 +177,7 @@ def train_module(
         the rate falls from ``learning_rate`` to 0 along a half cosine over ``max_epochs``
         epochs, updated after every batch (``lr_decay_steps`` is then not used).
     """
-    check_option("optimizer", optimizer, _OPTIMIZERS)
-    check_option("lr_schedule", lr_schedule, ("plateau", "cosine"))
-    if max_epochs < 1:
-        raise NeurodlValueError(f"max_epochs must be >= 1; got {max_epochs!r}.")
-    if lr_decay_steps < 0 or not 0.0 < lr_decay_factor < 1.0:
-        raise NeurodlValueError(
-            "lr_decay_steps must be >= 0 and lr_decay_factor in (0, 1); got "
-            f"{lr_decay_steps!r} and {lr_decay_factor!r}."
-        )
+    _check_options(optimizer, lr_schedule, max_epochs, lr_decay_steps, lr_decay_factor)
     device = resolve_device(device)
     n = int(train_data[0].shape[0])
     if any(int(t.shape[0]) != n for t in train_data):
@@ -196,80 +188,46 @@ def train_module(
     module.to(device)
     devices = [device.index or 0] if device.type == "cuda" else []
     result = TrainResult()
-    best_value, best_state, since_best = -math.inf, None, 0
-    reference = -math.inf  # last value that improved by more than tol (for patience)
-    decays_left = int(lr_decay_steps) if lr_schedule == "plateau" else 0
-    total_steps, step = max_epochs * math.ceil(n / batch), 0
-
+    stopper = _EarlyStopping(
+        patience, tol, int(lr_decay_steps) if lr_schedule == "plateau" else 0, lr_decay_factor
+    )
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         generator = torch.Generator(device="cpu").manual_seed(seed)
         opt = _make_optimizer(module, optimizer, learning_rate, weight_decay)
+        scheduler = (
+            torch.optim.lr_scheduler.LambdaLR(opt, _half_cosine(max_epochs * math.ceil(n / batch)))
+            if lr_schedule == "cosine"
+            else None
+        )
         bar = _progress(max_epochs, progress, description)
         try:
             for epoch in range(max_epochs):
-                module.train()
                 order = torch.randperm(n, generator=generator).to(device) if batch < n else None
-                total, count = 0.0, 0
-                for start in range(0, n, batch):
-                    rows = None if order is None else order[start : start + batch]
-                    parts = train_data if rows is None else [t[rows] for t in train_data]
-                    loss = loss_fn(module, *parts)
-                    if penalty_fn is not None:
-                        loss = loss + penalty_fn(module)
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    opt.step()
-                    if lr_schedule == "cosine":
-                        step += 1
-                        rate = learning_rate * 0.5 * (1 + math.cos(math.pi * step / total_steps))
-                        for group in opt.param_groups:
-                            group["lr"] = rate
-                    size = int(parts[0].shape[0])
-                    total += float(loss.detach()) * size
-                    count += size
-                epoch_loss = total / count
+                epoch_loss = _train_epoch(
+                    module, train_data, (loss_fn, penalty_fn), opt, scheduler, (order, batch)
+                )
                 if not math.isfinite(epoch_loss):
                     raise NeurodlValueError(
                         f"training diverged at epoch {epoch} (loss {epoch_loss}); lower the "
                         "learning rate."
                     )
                 result.loss_curve.append(epoch_loss)
+                value = -epoch_loss
                 if validation is not None:
-                    module.eval()
-                    with torch.no_grad():
-                        value = (
-                            float(score_fn(module, *validation))
-                            if score_fn is not None
-                            else -float(loss_fn(module, *validation))
-                        )
+                    value = _validation_score(module, validation, score_fn, loss_fn)
                     result.validation_curve.append(value)
-                else:
-                    value = -epoch_loss
                 result.n_epochs = epoch + 1
                 bar.update(1)
                 bar.set_postfix(loss=f"{epoch_loss:.4g}")
-                if value > best_value or best_state is None:
-                    best_value, result.best_epoch = value, epoch
-                    best_state = copy.deepcopy(module.state_dict())
-                if value > reference + tol:
-                    reference, since_best = value, 0
-                else:
-                    since_best += 1
-                    if patience is not None and since_best >= patience:
-                        if decays_left > 0 and best_state is not None:
-                            decays_left -= 1
-                            since_best = 0
-                            module.load_state_dict(best_state)
-                            for group in opt.param_groups:
-                                group["lr"] *= lr_decay_factor
-                            continue
-                        result.stopped_early = True
-                        break
+                if stopper.update(value, epoch, module, opt):
+                    result.stopped_early = True
+                    break
         finally:
             bar.close()
-    if best_state is not None:
-        module.load_state_dict(best_state)
+    result.best_epoch = stopper.best_epoch
+    if stopper.best_state is not None:
+        module.load_state_dict(stopper.best_state)
     module.eval()
     logger.debug(
         "%s: %d epochs, best %d, final loss %.4g",
@@ -279,3 +237,109 @@ def train_module(
         result.loss_curve[-1],
     )
     return result
+
+
+def _check_options(
+    optimizer: str,
+    lr_schedule: str,
+    max_epochs: int,
+    lr_decay_steps: int,
+    lr_decay_factor: float,
+) -> None:
+    check_option("optimizer", optimizer, _OPTIMIZERS)
+    check_option("lr_schedule", lr_schedule, ("plateau", "cosine"))
+    if max_epochs < 1:
+        raise NeurodlValueError(f"max_epochs must be >= 1; got {max_epochs!r}.")
+    if lr_decay_steps < 0 or not 0.0 < lr_decay_factor < 1.0:
+        raise NeurodlValueError(
+            "lr_decay_steps must be >= 0 and lr_decay_factor in (0, 1); got "
+            f"{lr_decay_steps!r} and {lr_decay_factor!r}."
+        )
+
+
+def _half_cosine(total_steps: int) -> Callable[[int], float]:
+    """Factor of the learning rate after ``step`` batches: from 1 to 0 along a half cosine."""
+
+    def factor(step: int) -> float:
+        return 0.5 * (1 + math.cos(math.pi * step / total_steps))
+
+    return factor
+
+
+def _train_epoch(
+    module: nn.Module,
+    train_data: Sequence[torch.Tensor],
+    losses: tuple[LossFn, Callable[[nn.Module], torch.Tensor] | None],
+    opt: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    batches: tuple[torch.Tensor | None, int],
+) -> float:
+    """One pass over the training rows in mini-batches; the mean loss (with penalties)."""
+    loss_fn, penalty_fn = losses
+    order, batch = batches
+    n = int(train_data[0].shape[0])
+    module.train()
+    total, count = 0.0, 0
+    for start in range(0, n, batch):
+        rows = None if order is None else order[start : start + batch]
+        parts = train_data if rows is None else [t[rows] for t in train_data]
+        loss = loss_fn(module, *parts)
+        if penalty_fn is not None:
+            loss = loss + penalty_fn(module)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
+        size = int(parts[0].shape[0])
+        total += float(loss.detach()) * size
+        count += size
+    return total / count
+
+
+def _validation_score(
+    module: nn.Module,
+    validation: Sequence[torch.Tensor],
+    score_fn: ScoreFn | None,
+    loss_fn: LossFn,
+) -> float:
+    """The validation score (higher is better), in eval mode without gradients."""
+    module.eval()
+    with torch.no_grad():
+        if score_fn is not None:
+            return float(score_fn(module, *validation))
+        return -float(loss_fn(module, *validation))
+
+
+class _EarlyStopping:
+    """Keeps the best weights; says when to stop, after lowering the rate on plateaus."""
+
+    def __init__(self, patience: int | None, tol: float, decays: int, decay_factor: float) -> None:
+        self.patience, self.tol = patience, tol
+        self.decays_left, self.decay_factor = decays, decay_factor
+        self.best_value, self.best_epoch = -math.inf, 0
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.reference = -math.inf  # last value that improved by more than tol (for patience)
+        self.since_best = 0
+
+    def update(
+        self, value: float, epoch: int, module: nn.Module, opt: torch.optim.Optimizer
+    ) -> bool:
+        """Record an epoch's monitored value; True when training should stop."""
+        if value > self.best_value or self.best_state is None:
+            self.best_value, self.best_epoch = value, epoch
+            self.best_state = copy.deepcopy(module.state_dict())
+        if value > self.reference + self.tol:
+            self.reference, self.since_best = value, 0
+            return False
+        self.since_best += 1
+        if self.patience is None or self.since_best < self.patience:
+            return False
+        if self.decays_left > 0:
+            self.decays_left -= 1
+            self.since_best = 0
+            module.load_state_dict(self.best_state)
+            for group in opt.param_groups:
+                group["lr"] *= self.decay_factor
+            return False
+        return True

@@ -36,7 +36,8 @@ def test_run_encoding_quick(recording):
     assert m["test_images_chosen_by"] == "test_set"
     assert (m["n_train_images"], m["n_test_images"]) == (600, 40)
     assert 0.0 < m["fev_mean"] < 1.0
-    assert m["feve_ci95"][0] <= m["feve_mean"] <= m["feve_ci95"][1] + 1e-9
+    assert m["feve_mean_ci_low"] <= m["feve_mean"] <= m["feve_mean_ci_high"] + 1e-9
+    assert m["confidence_level"] == 0.95
     assert set(result.figures) >= {
         "feve_vs_fev",
         "feve_histogram",
@@ -160,7 +161,7 @@ def test_run_encoding_fits_a_seeded_random_subset_and_says_so():
 
 
 def test_summary_says_when_the_baseline_wins():
-    from neurodl.encoding._figures import summarise
+    from neurodl.encoding._summary import summarise
 
     metrics = {
         "model": "cnn",
@@ -173,11 +174,14 @@ def test_summary_says_when_the_baseline_wins():
         "fev_mean": 0.2,
         "n_neurons_used": 45,
         "feve_mean": 0.69,
-        "feve_ci95": [0.6, 0.75],
+        "feve_mean_ci_low": 0.6,
+        "feve_mean_ci_high": 0.75,
         "feve_median": 0.8,
-        "feve_median_ci95": [0.7, 0.85],
+        "feve_median_ci_low": 0.7,
+        "feve_median_ci_high": 0.85,
         "linear_feve_mean": 0.78,
-        "linear_feve_ci95": [0.7, 0.83],
+        "linear_feve_mean_ci_low": 0.7,
+        "linear_feve_mean_ci_high": 0.83,
         "corr_to_average_mean": 0.7,
         "single_trial_corr_mean": 0.5,
         "oracle_corr_mean": 0.45,
@@ -195,7 +199,7 @@ def test_summary_says_when_the_baseline_wins():
 
 
 def test_measured_tuning_comes_from_trials_not_the_simulators_truth(rng):
-    from neurodl.encoding._figures import _measured_tuning
+    from neurodl.encoding._figure_data import _measured_tuning
 
     orientation = np.repeat(np.arange(0.0, 360.0, 10.0), 4)
     responses = rng.poisson(3.0, (orientation.size, 2)).astype(np.float32)

@@ -152,7 +152,7 @@ def test_cnn_attributes_and_mse_for_negative_responses(ln_data):
     first = model.member_results_[0]
     assert len(model.member_results_) == 2  # the default ensemble
     assert model.n_iter_ == sum(r.n_epochs for r in model.member_results_)
-    assert first.n_epochs == len(model.loss_curve_) == len(model.validation_curve_)
+    assert first.n_epochs == len(model.loss_curve_) == len(model.validation_scores_)
     assert model.readout_masks().shape == (ln_data.filters.shape[0], 10, 12)  # downsample=2
     assert model.first_layer_filters().shape == (4, 5, 5)
     assert np.isfinite(model.score(ln_data.test_images, ln_data.test_rates))

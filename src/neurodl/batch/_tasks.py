@@ -66,17 +66,6 @@ def load_session(path: str, options: dict[str, Any]) -> Any:
     return load(path, **reader)
 
 
-def _without_figures(result: Any, figures: bool) -> Any:
-    """Drop the figures of an analysis that has no ``figures`` switch yet (not saved then)."""
-    if not figures and result.figures:
-        import matplotlib.pyplot as plt
-
-        for fig in result.figures.values():
-            plt.close(fig)
-        result.figures = {}
-    return result
-
-
 def _decode(recording: Any, options: dict[str, Any], random_state: int, figures: bool) -> Any:
     from neurodl.decoding import run_decoding
 
@@ -88,7 +77,7 @@ def _encode(recording: Any, options: dict[str, Any], random_state: int, figures:
     from neurodl.encoding import run_encoding
 
     options.pop("allow_pickle", None)
-    return _without_figures(run_encoding(recording, random_state=random_state, **options), figures)
+    return run_encoding(recording, random_state=random_state, figures=figures, **options)
 
 
 def _rsa(recording: Any, options: dict[str, Any], random_state: int, figures: bool) -> Any:

@@ -240,6 +240,45 @@ _STRINGER_NEURON_KEYS = ("xpos", "ypos", "zpos", "depth", "iplane", "redcell")
 
 def read_npy(path: Path, *, allow_pickle: bool, trials: Any, neurons: Any) -> Recording:
     """Read a Stringer et al. (2021) per-recording ``.npy`` (a pickled dict); needs trust."""
+    data = _load_pickled_dict(path, allow_pickle)
+    for key, expected in (("sresp", "responses (n_neurons, n_trials)"), ("istim", "radians")):
+        if key not in data:
+            raise DataFormatError(
+                f"{path}: missing key {key!r} ({expected}); found {sorted(map(str, data))}."
+            )
+    sresp = np.asarray(data["sresp"])
+    check_responses_shape(path, "sresp", sresp.shape, sresp.dtype)
+    n_neurons, n_trials = sresp.shape
+    istim = np.asarray(data["istim"])
+    check_per_trial(path, "istim", istim.shape, n_trials)
+    if istim.dtype.kind not in "iuf":
+        raise DataValueError(f"{path}: 'istim' must hold numeric radians; got {istim.dtype}.")
+    stimulus: dict[str, NDArray[Any]] = {"orientation": np.degrees(istim.astype(float)) % 360.0}
+    neuron_info, extra, ignored = _stringer_variables(data, n_neurons, n_trials)
+    stimulus.update(extra)
+    t_index = normalize_index(trials, n_trials, "trials")
+    n_index = normalize_index(neurons, n_neurons, "neurons")
+    responses = _take(_take(sresp, n_index).T, t_index)
+    meta = {
+        "source": "Stringer et al. 2021 .npy",
+        "file": path.name,
+        "preprocessing": [
+            "responses = sresp transposed to (n_trials, n_neurons)",
+            "orientation = degrees(istim) mod 360",
+        ],
+        "ignored_keys": sorted(ignored),
+    }
+    return make_recording(
+        path,
+        responses=responses,
+        stimulus={k: _take(v, t_index) for k, v in stimulus.items()},
+        neurons={k: _take(v, n_index) for k, v in neuron_info.items()},
+        meta=meta,
+    )
+
+
+def _load_pickled_dict(path: Path, allow_pickle: bool) -> dict[Any, Any]:
+    """The dict pickled in an object ``.npy``: the header is read first, unpickled if trusted."""
     try:
         with open(path, "rb") as handle:
             version = npformat.read_magic(handle)
@@ -267,20 +306,15 @@ def read_npy(path: Path, *, allow_pickle: bool, trials: Any, neurons: Any) -> Re
         raise DataFormatError(
             f"{path}: expected a pickled dict with 'sresp' and 'istim'; got {type(data).__name__}."
         )
-    for key, expected in (("sresp", "responses (n_neurons, n_trials)"), ("istim", "radians")):
-        if key not in data:
-            raise DataFormatError(
-                f"{path}: missing key {key!r} ({expected}); found {sorted(map(str, data))}."
-            )
-    sresp = np.asarray(data["sresp"])
-    check_responses_shape(path, "sresp", sresp.shape, sresp.dtype)
-    n_neurons, n_trials = sresp.shape
-    istim = np.asarray(data["istim"])
-    check_per_trial(path, "istim", istim.shape, n_trials)
-    if istim.dtype.kind not in "iuf":
-        raise DataValueError(f"{path}: 'istim' must hold numeric radians; got {istim.dtype}.")
-    stimulus: dict[str, NDArray[Any]] = {"orientation": np.degrees(istim.astype(float)) % 360.0}
+    return data
+
+
+def _stringer_variables(
+    data: dict[Any, Any], n_neurons: int, n_trials: int
+) -> tuple[dict[str, NDArray[Any]], dict[str, NDArray[Any]], list[str]]:
+    """The dict's other arrays: per neuron, per trial, and the names of those ignored."""
     neuron_info: dict[str, NDArray[Any]] = {}
+    stimulus: dict[str, NDArray[Any]] = {}
     ignored = []
     for key, value in data.items():
         if key in ("sresp", "istim"):
@@ -298,25 +332,7 @@ def read_npy(path: Path, *, allow_pickle: bool, trials: Any, neurons: Any) -> Re
             ignored.append(str(key))
     if "xpos" in neuron_info and "ypos" in neuron_info:
         neuron_info["position"] = np.column_stack([neuron_info["xpos"], neuron_info["ypos"]])
-    t_index = normalize_index(trials, n_trials, "trials")
-    n_index = normalize_index(neurons, n_neurons, "neurons")
-    responses = _take(_take(sresp, n_index).T, t_index)
-    meta = {
-        "source": "Stringer et al. 2021 .npy",
-        "file": path.name,
-        "preprocessing": [
-            "responses = sresp transposed to (n_trials, n_neurons)",
-            "orientation = degrees(istim) mod 360",
-        ],
-        "ignored_keys": sorted(ignored),
-    }
-    return make_recording(
-        path,
-        responses=responses,
-        stimulus={k: _take(v, t_index) for k, v in stimulus.items()},
-        neurons={k: _take(v, n_index) for k, v in neuron_info.items()},
-        meta=meta,
-    )
+    return neuron_info, stimulus, ignored
 
 
 # ---------------------------------------------------------------------------- writer

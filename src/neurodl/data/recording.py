@@ -68,75 +68,24 @@ class Recording:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        responses = np.asarray(self.responses)
-        _check_numeric("responses", responses)
-        if responses.ndim != 2:
-            raise DataValueError(
-                f"responses must be 2-D (n_trials, n_neurons); got shape {responses.shape}."
-            )
-        if responses.shape[0] == 0 or responses.shape[1] == 0:
-            raise DataValueError(
-                f"responses must have at least one trial and one neuron; got shape "
-                f"{responses.shape}."
-            )
-        self.responses = np.asarray(responses, dtype=np.float32)
-        if not _all_finite(self.responses):
-            raise DataValueError("responses contain NaN or inf values.")
+        self.responses = _checked_responses(self.responses)
         n_trials, n_neurons = self.responses.shape
-
-        stimulus: dict[str, NDArray[Any]] = {}
-        for name, values in dict(self.stimulus).items():
-            array = np.asarray(values)
-            _check_numeric(f"stimulus variable {name!r}", array, allow_str=True)
-            if array.ndim != 1 or array.shape[0] != n_trials:
-                raise DataValueError(
-                    f"stimulus variable {name!r} must have shape ({n_trials},) to match "
-                    f"responses; got {array.shape}."
-                )
-            if array.dtype.kind == "f" and not _all_finite(array):
-                raise DataValueError(f"stimulus variable {name!r} contains NaN or inf values.")
-            stimulus[name] = array
-        self.stimulus = stimulus
-
+        stimulus = {
+            name: _checked_variable(f"stimulus variable {name!r}", values, n_trials, "shape")
+            for name, values in dict(self.stimulus).items()
+        }
         if self.images is not None:
-            images = np.asarray(self.images)
-            _check_numeric("images", images)
-            if images.ndim != 3 or images.shape[0] == 0:
-                raise DataValueError(
-                    f"images must be 3-D (n_images, height, width) with at least one image; got "
-                    f"shape {images.shape}."
-                )
-            self.images = np.asarray(images, dtype=np.float32)
-            if not _all_finite(self.images):
-                raise DataValueError("images contain NaN or inf values.")
+            self.images = _checked_images(self.images)
             if "image_id" not in stimulus:
                 raise DataValueError("images are given but stimulus has no 'image_id' per trial.")
         if "image_id" in stimulus:
-            ids = stimulus["image_id"]
-            if ids.dtype.kind not in "iu":
-                if ids.dtype.kind == "f" and np.array_equal(ids, np.round(ids)):
-                    ids = ids.astype(np.int64)
-                else:
-                    raise DataValueError(f"image_id must hold integers; got dtype {ids.dtype}.")
-            stimulus["image_id"] = ids
             n_images = None if self.images is None else self.images.shape[0]
-            if ids.min() < 0 or (n_images is not None and ids.max() >= n_images):
-                raise DataValueError(
-                    f"image_id must lie in [0, {n_images if n_images is not None else 'inf'}); got "
-                    f"values from {ids.min()} to {ids.max()}."
-                )
-
-        neurons: dict[str, NDArray[Any]] = {}
-        for name, values in dict(self.neurons).items():
-            array = np.asarray(values)
-            _check_numeric(f"neuron variable {name!r}", array, allow_str=True)
-            if array.ndim == 0 or array.shape[0] != n_neurons:
-                raise DataValueError(
-                    f"neuron variable {name!r} must have first dimension {n_neurons} to match "
-                    f"responses; got shape {array.shape}."
-                )
-            neurons[name] = array
-        self.neurons = neurons
+            stimulus["image_id"] = _checked_image_ids(stimulus["image_id"], n_images)
+        self.stimulus = stimulus
+        self.neurons = {
+            name: _checked_variable(f"neuron variable {name!r}", values, n_neurons, "first")
+            for name, values in dict(self.neurons).items()
+        }
         self.meta = dict(self.meta)
 
     # ------------------------------------------------------------------ basic facts
@@ -383,3 +332,70 @@ class Recording:
             f"Recording(n_trials={self.n_trials}, n_neurons={self.n_neurons}, "
             f"stimulus={sorted(self.stimulus)}{images})"
         )
+
+
+def _checked_responses(values: Any) -> NDArray[np.float32]:
+    """Responses as float32 (n_trials, n_neurons): numeric, 2-D, non-empty, finite."""
+    responses = np.asarray(values)
+    _check_numeric("responses", responses)
+    if responses.ndim != 2:
+        raise DataValueError(
+            f"responses must be 2-D (n_trials, n_neurons); got shape {responses.shape}."
+        )
+    if responses.shape[0] == 0 or responses.shape[1] == 0:
+        raise DataValueError(
+            f"responses must have at least one trial and one neuron; got shape {responses.shape}."
+        )
+    checked = np.asarray(responses, dtype=np.float32)
+    if not _all_finite(checked):
+        raise DataValueError("responses contain NaN or inf values.")
+    return checked
+
+
+def _checked_variable(what: str, values: Any, n: int, rule: str) -> NDArray[Any]:
+    """A per-trial (``rule="shape"``: 1-D of length n, finite floats) or per-neuron
+    (``rule="first"``: first dimension n) variable."""
+    array = np.asarray(values)
+    _check_numeric(what, array, allow_str=True)
+    if rule == "shape":
+        if array.ndim != 1 or array.shape[0] != n:
+            raise DataValueError(
+                f"{what} must have shape ({n},) to match responses; got {array.shape}."
+            )
+        if array.dtype.kind == "f" and not _all_finite(array):
+            raise DataValueError(f"{what} contains NaN or inf values.")
+    elif array.ndim == 0 or array.shape[0] != n:
+        raise DataValueError(
+            f"{what} must have first dimension {n} to match responses; got shape {array.shape}."
+        )
+    return array
+
+
+def _checked_images(values: Any) -> NDArray[np.float32]:
+    """Images as float32 (n_images, height, width): numeric, 3-D, non-empty, finite."""
+    images = np.asarray(values)
+    _check_numeric("images", images)
+    if images.ndim != 3 or images.shape[0] == 0:
+        raise DataValueError(
+            f"images must be 3-D (n_images, height, width) with at least one image; got "
+            f"shape {images.shape}."
+        )
+    checked = np.asarray(images, dtype=np.float32)
+    if not _all_finite(checked):
+        raise DataValueError("images contain NaN or inf values.")
+    return checked
+
+
+def _checked_image_ids(ids: NDArray[Any], n_images: int | None) -> NDArray[Any]:
+    """Integer image ids within ``[0, n_images)`` (whole-number floats are converted)."""
+    if ids.dtype.kind not in "iu":
+        if ids.dtype.kind == "f" and np.array_equal(ids, np.round(ids)):
+            ids = ids.astype(np.int64)
+        else:
+            raise DataValueError(f"image_id must hold integers; got dtype {ids.dtype}.")
+    if ids.min() < 0 or (n_images is not None and ids.max() >= n_images):
+        raise DataValueError(
+            f"image_id must lie in [0, {n_images if n_images is not None else 'inf'}); got "
+            f"values from {ids.min()} to {ids.max()}."
+        )
+    return ids

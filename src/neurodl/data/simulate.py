@@ -214,29 +214,15 @@ def simulate_v1(
     tuning, derivative = model.grating_tuning(
         params, image_size=size, spatial_frequency=spatial_frequency, phase=GRATING_PHASE
     )
-    stim: dict[str, NDArray[Any]] = {}
-    image_means = None
-    if stimulus == "gratings":
-        image_orientation = stim_rng.uniform(0.0, 360.0, n_images)
-        images = trials.grating_images(image_orientation, size, spatial_frequency, GRATING_PHASE)
-        stim["orientation"] = image_orientation[image_id]
-        responses, latents = trials.grating_trials(
-            tuning, derivative, stim["orientation"], **noise, random_state=noise_rng
-        )
-    else:
-        images = make_noise_images(
-            n_images, size=size, contrast=NOISE_CONTRAST, random_state=stim_rng
-        )
-        image_means = np.maximum(model.image_responses(params, images), np.float32(1e-6))
-        responses, gains = trials.sample_trials(
-            lambda rows: image_means[image_id[rows]],
-            n_trials,
-            n_neurons,
-            fano=fano,
-            gain_noise=gain_noise,
-            rng=noise_rng,
-        )
-        latents = {"gain": gains}
+    images, stim, responses, latents, image_means = _responses(
+        stimulus,
+        params,
+        (tuning, derivative),
+        (image_id, n_images, n_trials),
+        (size, spatial_frequency),
+        noise,
+        (stim_rng, noise_rng),
+    )
     stim["image_id"] = image_id
     if test_images > 0:
         stim["test_set"] = (image_id >= n_ordinary).astype(np.int64)
@@ -252,15 +238,9 @@ def simulate_v1(
         trial_gain=latents["gain"],
         **({"trial_jitter_deg": latents["jitter_deg"]} if "jitter_deg" in latents else {}),
     )
-    offset = np.zeros(n_neurons)
-    scale = np.ones(n_neurons)
+    offset, scale = np.zeros(n_neurons), np.ones(n_neurons)
     if zscore:
-        offset = responses.mean(0, dtype=np.float64)
-        scale = responses.std(0, dtype=np.float64)
-        scale = np.where(scale > 0, scale, 1.0)
-        responses = ((responses - offset) / scale).astype(np.float32)
-        tuning = ((tuning - offset[:, None]) / scale[:, None]).astype(np.float32)
-        derivative = (derivative / scale[:, None]).astype(np.float32)
+        responses, tuning, derivative, offset, scale = _zscored(responses, tuning, derivative)
     neurons = {
         **params,
         "tuning": tuning,
@@ -281,6 +261,58 @@ def simulate_v1(
         "ground_truth": ground_truth,
     }
     return Recording(responses, stimulus=stim, images=images, neurons=neurons, meta=meta)
+
+
+def _responses(
+    stimulus: str,
+    params: dict[str, NDArray[Any]],
+    tuning: tuple[NDArray[np.float32], NDArray[np.float32]],
+    schedule: tuple[NDArray[np.int64], int, int],
+    geometry: tuple[tuple[int, int], float],
+    noise: dict[str, float],
+    rngs: tuple[np.random.Generator, np.random.Generator],
+) -> tuple[Any, dict[str, NDArray[Any]], NDArray[np.float32], dict[str, Any], Any]:
+    """Images, per-trial stimulus variables, responses, trial latents and (noise images) the
+    mean response to each image."""
+    image_id, n_images, n_trials = schedule
+    size, spatial_frequency = geometry
+    stim_rng, noise_rng = rngs
+    stim: dict[str, NDArray[Any]] = {}
+    if stimulus == "gratings":
+        image_orientation = stim_rng.uniform(0.0, 360.0, n_images)
+        images = trials.grating_images(image_orientation, size, spatial_frequency, GRATING_PHASE)
+        stim["orientation"] = image_orientation[image_id]
+        responses, latents = trials.grating_trials(
+            tuning[0], tuning[1], stim["orientation"], **noise, random_state=noise_rng
+        )
+        return images, stim, responses, latents, None
+    images = make_noise_images(n_images, size=size, contrast=NOISE_CONTRAST, random_state=stim_rng)
+    image_means = np.maximum(model.image_responses(params, images), np.float32(1e-6))
+    responses, gains = trials.sample_trials(
+        lambda rows: image_means[image_id[rows]],
+        n_trials,
+        tuning[0].shape[0],
+        fano=noise["fano"],
+        gain_noise=noise["gain_noise"],
+        rng=noise_rng,
+    )
+    return images, stim, responses, {"gain": gains}, image_means
+
+
+def _zscored(
+    responses: NDArray[np.float32], tuning: NDArray[np.float32], derivative: NDArray[np.float32]
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32], Any, Any]:
+    """Responses, tuning and its derivative z-scored per neuron; the offsets and scales."""
+    offset = responses.mean(0, dtype=np.float64)
+    scale = responses.std(0, dtype=np.float64)
+    scale = np.where(scale > 0, scale, 1.0)
+    return (
+        ((responses - offset) / scale).astype(np.float32),
+        ((tuning - offset[:, None]) / scale[:, None]).astype(np.float32),
+        (derivative / scale[:, None]).astype(np.float32),
+        offset,
+        scale,
+    )
 
 
 def _plain(value: Any) -> Any:

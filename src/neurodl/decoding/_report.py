@@ -1,4 +1,4 @@
-"""Figures and plain-language summary sentences of :func:`neurodl.decoding.run_decoding`."""
+"""Figure data and plain-language summary sentences of :func:`neurodl.decoding.run_decoding`."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from neurodl.data.recording import Recording
 from neurodl.data.tuning import compute_preferred_orientation
 from neurodl.decoding.weights import hidden_unit_tuning, sorted_input_weights
 
-__all__ = ["TORCH_DECODERS", "make_figures", "summary_sentences"]
+__all__ = ["TORCH_DECODERS", "figure_data", "summary_sentences"]
 
 TORCH_DECODERS = ("mlp", "curriculum")
 
 
-def make_figures(
+def figure_data(
     name: str,
     recording: Recording,
     y: np.ndarray,
@@ -23,57 +23,30 @@ def make_figures(
     threshold: dict[str, Any],
     curves: tuple[dict[str, Any] | None, dict[str, Any] | None],
     period: float,
-    metrics: dict[str, Any],
 ) -> dict[str, Any]:
-    """The decoding figures, by file stem (each a new matplotlib Figure)."""
-    import matplotlib.pyplot as plt
-
-    from neurodl.plotting import decoding as plots
-
-    figures: dict[str, Any] = {}
-
-    def new(stem: str, size: tuple[float, float]) -> Any:
-        fig, ax = plt.subplots(figsize=size)
-        figures[stem] = fig
-        return ax
-
-    plots.plot_decoded_vs_true(
-        y, cv["predictions"], period=period, ax=new("decoded_vs_true", (4.5, 4.2))
-    )
-    plots.plot_error_vs_orientation(
-        y,
-        cv["predictions"],
-        period=period,
-        bound=metrics.get("cramer_rao_median_deg"),
-        ax=new("error_vs_orientation", (5, 3.5)),
-    )
-    plots.plot_psychometric(threshold, ax=new("psychometric", (4.5, 3.5)))
-    if curves[0] is not None:
-        plots.plot_neuron_curve(curves[0], ax=new("error_vs_neurons", (4.5, 3.5)))
-    if curves[1] is not None:
-        plots.plot_trial_curve(
-            curves[1],
-            bound=metrics.get("cramer_rao_median_deg"),
-            ax=new("error_vs_trials", (4.5, 3.5)),
-        )
+    """The arrays the decoding figures are drawn from (see :func:`neurodl.plotting.figures`)."""
+    data: dict[str, Any] = {
+        "y_true": y,
+        "y_pred": cv["predictions"],
+        "period": period,
+        "threshold": threshold,
+        "neuron_curve": curves[0],
+        "trial_curve": curves[1],
+    }
     fitted = cv["estimators"][0]
     if name in TORCH_DECODERS:
-        plots.plot_loss_curve(
-            fitted.loss_curve_, fitted.validation_scores_, ax=new("loss_curve", (5, 3.5))
-        )
-        centres, tuning = hidden_unit_tuning(fitted, recording.responses, y)
-        plots.plot_hidden_tuning(centres, tuning, ax=new("hidden_tuning", (5, 3.5)))
+        data["loss_curve"] = np.asarray(fitted.loss_curve_, dtype=float)
+        data["validation_scores"] = np.asarray(fitted.validation_scores_, dtype=float)
+        data["hidden_tuning"] = hidden_unit_tuning(fitted, recording.responses, y)
     if name != "bayes":
         if "preferred_orientation" in recording.neurons and period == 360:
             pref = np.mod(np.asarray(recording.neurons["preferred_orientation"], float), period)
         else:
             pref = compute_preferred_orientation(recording.responses, y, period=period)[0]
         weights, order = sorted_input_weights(fitted, pref)
-        label = "Von Mises basis function" if name == "linear" else "Hidden unit"
-        plots.plot_sorted_weights(
-            weights, pref[order], unit_label=label, ax=new("sorted_weights", (5, 4))
-        )
-    return figures
+        data["sorted_weights"] = (weights, pref[order])
+        data["weights_unit"] = "Von Mises basis function" if name == "linear" else "Hidden unit"
+    return data
 
 
 def _deg(value: float) -> str:

@@ -173,7 +173,7 @@ def cross_validate_decoder(
         ``predictions`` (n_trials,) degrees, ``fold`` (n_trials,) index of each trial's test fold,
         ``errors`` (n_trials,) absolute circular errors, ``median_abs_error_deg``,
         ``mean_abs_error_deg``, ``rmse_deg``, ``fold_median_abs_error_deg``, ``fold_rmse_deg``,
-        ``fit_time_s`` (per fold), ``period``, ``splits`` (the folds) and ``estimators`` (list
+        ``fit_seconds`` (per fold), ``period``, ``splits`` (the folds) and ``estimators`` (list
         or None).
 
     Examples
@@ -225,7 +225,7 @@ def cross_validate_decoder(
         "rmse_deg": float(np.sqrt(np.mean(errors**2))),
         "fold_median_abs_error_deg": fold_median,
         "fold_rmse_deg": fold_rmse,
-        "fit_time_s": times,
+        "fit_seconds": times,
         "period": period_f,
         "splits": folds_used,
         "estimators": [out[2] for out in outputs] if return_estimators else None,

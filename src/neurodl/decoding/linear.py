@@ -17,13 +17,14 @@ import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import threadpool_limits
 
+from neurodl._linalg import BLOCK as _BLOCK
+from neurodl._linalg import centred_gram, gram_eigh
 from neurodl.decoding._base import BaseDecoder, check_period, refine_peak, to_radians
 from neurodl.exceptions import NeurodlValueError
 from neurodl.metrics import circular_error
 
 __all__ = ["LinearDecoder", "von_mises_basis"]
 
-_BLOCK = 1024  # neurons (or trials) centred at a time
 _KAPPAS = (2.5, 5.0, 10.0, 20.0, 40.0, 80.0)  # bump concentrations tried when kappa is None
 _SCORED = 1000  # trials whose leave-one-out error scores each (kappa, alpha)
 
@@ -62,40 +63,9 @@ def von_mises_basis(
     return np.exp(kappa * (np.cos(phase) - 1.0))
 
 
-def _syrk(block: NDArray[np.float32], gram: NDArray[np.float32]) -> None:
-    """``gram += block^T block`` in place (upper triangle), without a temporary."""
-    scipy.linalg.blas.ssyrk(1.0, block, beta=1.0, c=gram, trans=1, lower=0, overwrite_c=1)
-
-
-def _centred_gram(X: NDArray[np.float32], mu: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Upper triangle of the smaller Gram matrix of ``X - mu`` (n x n when n <= p, else p x p)."""
-    n, p = X.shape
-    if n <= p:  # trial-by-trial Gram, accumulated over blocks of neurons
-        gram = np.zeros((n, n), dtype=np.float32, order="F")
-        for j in range(0, p, _BLOCK):
-            block = X[:, j : j + _BLOCK] - mu[j : j + _BLOCK]
-            _syrk(np.asfortranarray(block.T), gram)
-    else:  # neuron-by-neuron Gram, accumulated over blocks of trials
-        gram = np.zeros((p, p), dtype=np.float32, order="F")
-        for i in range(0, n, _BLOCK):
-            _syrk(np.asfortranarray(X[i : i + _BLOCK] - mu), gram)
-    return gram
-
-
 def _eigen(X: NDArray[np.float32], mu: NDArray[np.float32]) -> tuple[NDArray[Any], NDArray[Any]]:
-    """Positive eigenvalues and eigenvectors of the smaller centred Gram matrix.
-
-    The decomposition runs on one BLAS thread: its reduction to tridiagonal form is a long chain of
-    matrix-vector products, and with two threads each link waits for the slower one. On a busy
-    2-core machine that made a 2000 x 2000 decomposition 4-7 times slower (0.7 s vs 2.5-4.8 s).
-    """
-    gram = _centred_gram(X, mu)
-    with threadpool_limits(limits=1, user_api="blas"):
-        s, vectors = scipy.linalg.eigh(
-            gram, lower=False, overwrite_a=True, check_finite=False, driver="evd"
-        )
-    del gram
-    s = s.astype(np.float64)
+    """Positive eigenvalues and eigenvectors of the smaller centred Gram matrix (float32)."""
+    s, vectors = gram_eigh(centred_gram(X, mu))
     keep = s > max(float(s.max()), 0.0) * 1e-6  # float32 eigenvalues below this are noise
     return s[keep], np.ascontiguousarray(vectors[:, keep])
 
@@ -136,7 +106,7 @@ def _solve(
     """
     n, p = X.shape
     mu = mean.astype(np.float32)
-    system = _centred_gram(X, mu).astype(np.float64)
+    system = centred_gram(X, mu).astype(np.float64)
     diagonal = np.diag_indices_from(system)
     scale = float(np.mean(system[diagonal]))
     if not scale > 0:

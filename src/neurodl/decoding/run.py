@@ -12,7 +12,7 @@ from sklearn.base import clone
 
 from neurodl.data.recording import Recording
 from neurodl.decoding._base import check_period
-from neurodl.decoding._report import TORCH_DECODERS, make_figures, summary_sentences
+from neurodl.decoding._report import TORCH_DECODERS, figure_data, summary_sentences
 from neurodl.decoding.crossval import cross_validate_decoder, make_folds, shuffle_control
 from neurodl.decoding.curves import log_sizes, neuron_curve, trial_curve
 from neurodl.decoding.factory import DECODERS, make_decoder
@@ -175,7 +175,8 @@ def run_decoding(
         Seeds folds, shuffles, bootstraps and the torch decoders. None draws a fresh seed, which
         is recorded in ``parameters["random_state"]`` so that the run can be repeated.
     figures : bool
-        Make the figures (False imports no matplotlib).
+        Draw the figures (False imports no matplotlib; ``result.draw()`` draws them later
+        from ``result.data``).
     verbose : int
         0 quiet; 1 or 2 show training progress bars on a terminal.
 
@@ -245,11 +246,8 @@ def run_decoding(
     result = AnalysisResult(
         title="Decoding",
         metrics=metrics,
-        figures=(
-            make_figures(decoder, recording, y, cv, threshold, (curve, trials), period_f, metrics)
-            if figures
-            else {}
-        ),
+        kind="decoding",
+        data=figure_data(decoder, recording, y, cv, threshold, (curve, trials), period_f),
         summary=summary_sentences(metrics),
         parameters={
             "decoder": decoder,
@@ -266,6 +264,8 @@ def run_decoding(
             "random_state": seed,
         },
     )
+    if figures:
+        result.draw()
     return result
 
 
@@ -364,7 +364,7 @@ def _metrics(
         "fraction_correct_36_bins": fraction_correct(y, cv["predictions"], 36, period),
         "fold_median_abs_error_deg": cv["fold_median_abs_error_deg"],
         "fold_rmse_deg": cv["fold_rmse_deg"],
-        "fit_time_s": cv["fit_time_s"],
+        "fit_seconds": cv["fit_seconds"],
         "threshold_deg": threshold["threshold_deg"],
         "threshold_deg_ci_low": threshold["threshold_deg_ci_low"],
         "threshold_deg_ci_high": threshold["threshold_deg_ci_high"],

@@ -14,7 +14,7 @@ from neurodl.encoding._run_settings import GRATING_DEFAULTS, network_params, ren
 from neurodl.encoding._validation import check_positive
 from neurodl.encoding.cnn import CNNEncoder
 from neurodl.encoding.linear import LinearEncoder
-from neurodl.exceptions import DataValueError, NeurodlValueError, check_option
+from neurodl.exceptions import DataValueError, NeurodlValueError, check_option, check_resampling
 from neurodl.metrics import (
     FEV_THRESHOLD,
     bootstrap_feve_ci,
@@ -107,8 +107,10 @@ def _train_set(
 def _score(
     repeats: NDArray[np.float32],
     prediction: NDArray[np.float32],
-    seed: int,
+    resampling: tuple[int, float, int],
 ) -> dict[str, Any]:
+    """Per-neuron scores and the bootstrap intervals of the mean and median FEVE."""
+    n_resamples, confidence_level, seed = resampling
     per_feve = feve(repeats, prediction)
     scores: dict[str, Any] = {
         "feve": per_feve,
@@ -117,10 +119,116 @@ def _score(
     }
     # the interval of the statistic as reported: the FEV > threshold selection is redone in
     # every resample of the test images (see bootstrap_feve_ci)
-    ci = bootstrap_feve_ci(repeats, prediction, n_resamples=1000, random_state=seed)
-    scores["feve_ci"] = [ci["mean"][0], ci["mean"][1]]
-    scores["feve_median_ci"] = [ci["median"][0], ci["median"][1]]
+    ci = bootstrap_feve_ci(
+        repeats,
+        prediction,
+        n_resamples=n_resamples,
+        confidence_level=confidence_level,
+        random_state=seed,
+    )
+    scores["feve_ci"] = ci["mean"]
+    scores["feve_median_ci"] = ci["median"]
     return scores
+
+
+def _select_neurons(
+    recording: Recording, max_neurons: int | None, quick: bool, seed: int
+) -> tuple[Recording, NDArray[np.intp], str]:
+    """The recording restricted to a seeded random subset of neurons, when capped."""
+    n_recorded = recording.n_neurons
+    if max_neurons is not None:
+        check_positive("max_neurons", max_neurons, integer=True)
+    caps = [int(c) for c in (max_neurons, _QUICK_NEURONS if quick else None) if c is not None]
+    limit = min(caps) if caps else None
+    if limit is None or limit >= n_recorded:
+        return recording, np.arange(n_recorded), "all"
+    # a random subset (seeded, in recording order): the neurons' order in a file often
+    # follows depth, cell type or preference, which the first N would inherit
+    chosen = np.sort(np.random.default_rng(seed).choice(n_recorded, limit, replace=False))
+    return recording.select(neurons=chosen), chosen, "random_subset"
+
+
+def _ceiling_metrics(
+    repeats: NDArray[np.float32],
+    predictions: dict[str, NDArray[np.float32]],
+    model: str,
+    resampling: tuple[int, float, int],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """FEV, FEVE (with intervals) and correlations of each model, over the reliable neurons."""
+    per_fev = fev(repeats)
+    used = per_fev > FEV_THRESHOLD
+    if not used.any():
+        raise DataValueError(
+            f"no neuron has FEV > {FEV_THRESHOLD} on the test images: the responses are "
+            "too noisy to judge an encoding model."
+        )
+    metrics: dict[str, Any] = {
+        "fev_mean": float(np.nanmean(per_fev)),
+        "n_neurons_used": int(used.sum()),
+        "oracle_corr_mean": float(np.nanmean(oracle_correlation(repeats)[used])),
+        "test_repeats_mean": float(np.mean(np.sum(~np.isnan(repeats[:, :, 0]), axis=1))),
+    }
+    per_neuron: dict[str, Any] = {"fev": per_fev}
+    for name, prediction in predictions.items():
+        s = _score(repeats, prediction, resampling)
+        per_neuron[name] = s
+        prefix = "" if name == model else f"{name}_"
+        for stat, reduce in (("mean", np.nanmean), ("median", np.nanmedian)):
+            key = f"{prefix}feve_{stat}"
+            metrics[key] = float(reduce(s["feve"][used]))
+            metrics[f"{key}_ci_low"], metrics[f"{key}_ci_high"] = (
+                float(v) for v in s[f"feve_{'' if stat == 'mean' else 'median_'}ci"]
+            )
+        metrics[f"{prefix}corr_to_average_mean"] = float(np.nanmean(s["corr_to_average"][used]))
+        metrics[f"{prefix}single_trial_corr_mean"] = float(np.nanmean(s["single_trial_corr"][used]))
+    return metrics, per_neuron
+
+
+def _correlation_metrics(
+    repeats: NDArray[np.float32],
+    predictions: dict[str, NDArray[np.float32]],
+    model: str,
+    n_neurons: int,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Without repeats of the test images: correlation with the responses only."""
+    metrics: dict[str, Any] = {
+        "fev_mean": None,
+        "n_neurons_used": n_neurons,
+        "feve_mean": None,
+        "feve_median": None,
+    }
+    measured = np.nanmean(repeats, axis=1)
+    per_neuron: dict[str, Any] = {}
+    for name, prediction in predictions.items():
+        r = pearson_correlation(measured, prediction)
+        prefix = "" if name == model else f"{name}_"
+        metrics[f"{prefix}corr_to_average_mean"] = float(np.nanmean(r))
+        per_neuron[name] = {"corr_to_average": r}
+    return metrics, per_neuron
+
+
+def _fit(
+    encoders: dict[str, Any],
+    train: tuple[NDArray[np.float32], NDArray[np.float32]],
+    test_images: NDArray[np.float32],
+    n_jobs: int | None,
+) -> tuple[dict[str, float], dict[str, NDArray[np.float32]]]:
+    """Fit every encoder; their fit times and test-image predictions."""
+    import torch
+
+    threads = torch.get_num_threads()
+    if n_jobs is not None:
+        torch.set_num_threads(max(1, int(n_jobs)))
+    try:
+        seconds, predictions = {}, {}
+        for name, encoder in encoders.items():
+            tic = time.perf_counter()
+            encoder.fit(*train)
+            seconds[name] = time.perf_counter() - tic
+            predictions[name] = encoder.predict(test_images)
+    finally:
+        torch.set_num_threads(threads)
+    return seconds, predictions
 
 
 def run_encoding(
@@ -137,6 +245,10 @@ def run_encoding(
     grating_spatial_frequency: float = GRATING_DEFAULTS["spatial_frequency"],
     grating_phase: float = GRATING_DEFAULTS["phase"],
     grating_profile: str = GRATING_DEFAULTS["profile"],
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    n_jobs: int | None = None,
+    figures: bool = True,
     verbose: int = 0,
 ) -> AnalysisResult:
     """Fit an encoding model to a recording and judge it on held-out images against the ceiling.
@@ -191,18 +303,31 @@ def run_encoding(
         Phase (degrees) of the rendered gratings at the top-left pixel.
     grating_profile : {"square", "sine"}
         Bar profile of the rendered gratings (the curriculum's are square-wave).
+    n_resamples : int
+        Bootstrap resamples of the test images for the FEVE intervals.
+    confidence_level : float
+        Level of the intervals, in (0, 1).
+    n_jobs : int or None
+        CPU threads torch uses while fitting (None: torch's setting).
+    figures : bool
+        Draw the figures (False imports no matplotlib; ``result.draw()`` draws them later
+        from ``result.data``).
+    verbose : int
+        0 quiet; 1 or 2 show training progress.
 
     Returns
     -------
     AnalysisResult
     """
-    from neurodl.encoding._figures import make_figures, summarise
+    from neurodl.encoding._figure_data import figure_data, tuning_comparison
+    from neurodl.encoding._summary import summarise
 
     check_option("model", model, _MODELS)
     if not 0.0 < test_fraction < 1.0:
         raise NeurodlValueError(f"test_fraction must lie in (0, 1); got {test_fraction!r}.")
+    check_resampling(n_resamples, confidence_level)
     seed = resolve_seed(random_state)
-    started = time.time()
+    started = time.perf_counter()
     rendered: dict[str, Any] = {"images_rendered": False}
     if recording.images is None and "orientation" in recording.stimulus:
         recording, rendered = render_gratings(
@@ -213,41 +338,17 @@ def run_encoding(
             profile=grating_profile,
         )
     n_recorded = recording.n_neurons
-    if max_neurons is not None:
-        check_positive("max_neurons", max_neurons, integer=True)
-    caps = [int(c) for c in (max_neurons, _QUICK_NEURONS if quick else None) if c is not None]
-    limit = min(caps) if caps else None
-    fitted_how, chosen = "all", np.arange(n_recorded)
-    if limit is not None and limit < n_recorded:
-        # a random subset (seeded, in recording order): the neurons' order in a file often
-        # follows depth, cell type or preference, which the first N would inherit
-        chosen = np.sort(np.random.default_rng(seed).choice(n_recorded, limit, replace=False))
-        recording = recording.select(neurons=chosen)
-        fitted_how = "random_subset"
+    recording, chosen, fitted_how = _select_neurons(recording, max_neurons, quick, seed)
     test_ids, how = choose_test_images(recording, test_fraction=test_fraction, random_state=seed)
-    train_images, train_responses = _train_set(recording, test_ids)
-    if quick and train_images.shape[0] > 600:
-        train_images, train_responses = train_images[:600], train_responses[:600]
+    train = _train_set(recording, test_ids)
+    if quick and train[0].shape[0] > 600:
+        train = (train[0][:600], train[1][:600])
     repeats = _test_repeats(recording, test_ids)
     assert recording.images is not None
     test_images = recording.images[test_ids]
     has_ceiling = bool(np.sum(np.sum(~np.isnan(repeats[:, :, 0]), axis=1) >= 2) >= 2)
-
-    params = network_params(
-        quick=quick,
-        image_size=(int(train_images.shape[1]), int(train_images.shape[2])),
-        n_train=int(train_images.shape[0]),
-        encoder_params=encoder_params,
-    )
-    encoders: dict[str, Any] = {"linear": LinearEncoder()}
-    if model == "cnn":
-        encoders["cnn"] = CNNEncoder(random_state=seed, device=device, verbose=verbose, **params)
-    fit_seconds, predictions = {}, {}
-    for name, encoder in encoders.items():
-        tic = time.time()
-        encoder.fit(train_images, train_responses)
-        fit_seconds[name] = time.time() - tic
-        predictions[name] = encoder.predict(test_images)
+    encoders = _encoders(model, train[0], quick, encoder_params, seed, device, verbose)
+    fit_seconds, predictions = _fit(encoders, train, test_images, n_jobs)
 
     metrics: dict[str, Any] = {
         "model": model,
@@ -257,87 +358,101 @@ def run_encoding(
         "n_neurons_fitted": recording.n_neurons,
         "neurons_fitted": fitted_how,
         "grating_stimuli": "orientation" in recording.stimulus,
-        "n_train_images": int(train_images.shape[0]),
+        "n_train_images": int(train[0].shape[0]),
         "n_test_images": int(test_ids.size),
         "fev_threshold": FEV_THRESHOLD,
         **rendered,
     }
-    per_neuron: dict[str, Any] = {}
+    per_neuron = _score_models(
+        metrics, (repeats, predictions, has_ceiling), model, (n_resamples, confidence_level, seed)
+    )
+    metrics.update(_fit_metrics(encoders, model, fit_seconds))
+    tuning_metrics, tuning_data = tuning_comparison(
+        recording, encoders[model], per_neuron.get("fev")
+    )
+    metrics.update(tuning_metrics)
+    data = figure_data(encoders, model, repeats, predictions, per_neuron, test_images, seed, chosen)
+    data["tuning"] = tuning_data
+    metrics["wall_seconds"] = round(time.perf_counter() - started, 3)
+    result = AnalysisResult(
+        title="Encoding",
+        kind="encoding",
+        data=data,
+        metrics=metrics,
+        summary=summarise(metrics, has_ceiling),
+        parameters={
+            "model": model,
+            "random_state": seed,
+            "verbose": verbose,
+            "device": device,
+            "quick": quick,
+            "test_fraction": test_fraction,
+            "max_neurons": max_neurons,
+            "n_resamples": n_resamples,
+            "confidence_level": confidence_level,
+            "n_jobs": n_jobs,
+            "neuron_indices": chosen.tolist(),
+            "encoder": encoders[model].get_params(),
+            "baseline": encoders["linear"].get_params(),
+        },
+    )
+    if figures:
+        result.draw()
+    return result
+
+
+def _score_models(
+    metrics: dict[str, Any],
+    tests: tuple[NDArray[np.float32], dict[str, NDArray[np.float32]], bool],
+    model: str,
+    resampling: tuple[int, float, int],
+) -> dict[str, Any]:
+    """Add the scores of every model to ``metrics``; return the per-neuron scores."""
+    repeats, predictions, has_ceiling = tests
     if has_ceiling:
-        per_fev = fev(repeats)
-        used = per_fev > FEV_THRESHOLD
-        if not used.any():
-            raise DataValueError(
-                f"no neuron has FEV > {FEV_THRESHOLD} on the test images: the responses are "
-                "too noisy to judge an encoding model."
-            )
-        oracle = oracle_correlation(repeats)
-        metrics.update(
-            fev_mean=float(np.nanmean(per_fev)),
-            n_neurons_used=int(used.sum()),
-            oracle_corr_mean=float(np.nanmean(oracle[used])),
-            test_repeats_mean=float(np.mean(np.sum(~np.isnan(repeats[:, :, 0]), axis=1))),
-        )
-        per_neuron["fev"] = per_fev
-        for name in encoders:
-            s = _score(repeats, predictions[name], seed)
-            per_neuron[name] = s
-            prefix = "" if name == model else f"{name}_"
-            metrics[f"{prefix}feve_mean"] = float(np.nanmean(s["feve"][used]))
-            metrics[f"{prefix}feve_median"] = float(np.nanmedian(s["feve"][used]))
-            metrics[f"{prefix}feve_ci95"] = s["feve_ci"]
-            metrics[f"{prefix}feve_median_ci95"] = s["feve_median_ci"]
-            metrics[f"{prefix}corr_to_average_mean"] = float(np.nanmean(s["corr_to_average"][used]))
-            metrics[f"{prefix}single_trial_corr_mean"] = float(
-                np.nanmean(s["single_trial_corr"][used])
-            )
+        scores, per_neuron = _ceiling_metrics(repeats, predictions, model, resampling)
+        scores.update(confidence_level=resampling[1], n_resamples=resampling[0])
     else:
-        metrics.update(
-            fev_mean=None, n_neurons_used=recording.n_neurons, feve_mean=None, feve_median=None
+        scores, per_neuron = _correlation_metrics(
+            repeats, predictions, model, int(repeats.shape[2])
         )
-        measured = np.nanmean(repeats, axis=1)
-        for name in encoders:
-            r = pearson_correlation(measured, predictions[name])
-            prefix = "" if name == model else f"{name}_"
-            metrics[f"{prefix}corr_to_average_mean"] = float(np.nanmean(r))
-            per_neuron[name] = {"corr_to_average": r}
-    for name, seconds in fit_seconds.items():
-        prefix = "" if name == model else f"{name}_"
-        metrics[f"{prefix}fit_seconds"] = round(seconds, 3)
+    metrics.update(scores)
+    return per_neuron
+
+
+def _encoders(
+    model: str,
+    train_images: NDArray[np.float32],
+    quick: bool,
+    encoder_params: dict[str, Any] | None,
+    seed: int,
+    device: str,
+    verbose: int,
+) -> dict[str, Any]:
+    """The linear baseline and, for ``model="cnn"``, the CNN with run_encoding's settings."""
+    encoders: dict[str, Any] = {"linear": LinearEncoder()}
+    if model == "cnn":
+        params = network_params(
+            quick=quick,
+            image_size=(int(train_images.shape[1]), int(train_images.shape[2])),
+            n_train=int(train_images.shape[0]),
+            encoder_params=encoder_params,
+        )
+        encoders["cnn"] = CNNEncoder(random_state=seed, device=device, verbose=verbose, **params)
+    return encoders
+
+
+def _fit_metrics(
+    encoders: dict[str, Any], model: str, fit_seconds: dict[str, float]
+) -> dict[str, Any]:
+    """Fit times, output non-linearities and the CNN's training summary."""
+    metrics: dict[str, Any] = {}
     for name, encoder in encoders.items():
-        metrics[("" if name == model else f"{name}_") + "output"] = encoder.output_
+        prefix = "" if name == model else f"{name}_"
+        metrics[f"{prefix}fit_seconds"] = round(fit_seconds[name], 3)
+        metrics[f"{prefix}output"] = encoder.output_
     if "cnn" in encoders:
         metrics["loss"] = encoders["cnn"].loss_
         metrics["epochs"] = encoders["cnn"].n_iter_
         metrics["best_epoch"] = encoders["cnn"].best_epoch_
-    figures = make_figures(
-        recording,
-        encoders,
-        model,
-        repeats,
-        predictions,
-        per_neuron,
-        test_images,
-        seed,
-        neuron_ids=chosen,
-    )
-    metrics.update(figures.pop("_metrics", {}))
-    parameters = {
-        "model": model,
-        "random_state": seed,
-        "verbose": verbose,
-        "device": device,
-        "quick": quick,
-        "test_fraction": test_fraction,
-        "max_neurons": max_neurons,
-        "neuron_indices": chosen.tolist(),
-        "encoder": encoders[model].get_params(),
-        "baseline": encoders["linear"].get_params(),
-    }
-    metrics["wall_seconds"] = round(time.time() - started, 3)
-    return AnalysisResult(
-        metrics=metrics,
-        figures=figures,
-        summary=summarise(metrics, has_ceiling),
-        parameters=parameters,
-    )
+    return metrics

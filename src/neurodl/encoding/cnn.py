@@ -169,8 +169,9 @@ class CNNEncoder(EncoderBase):
         The trained network, or the ensemble of them (on ``device_``).
     member_results_ : list of neurodl.training.TrainResult
         Each member's training curves, epochs and best epoch.
-    loss_curve_, validation_curve_ : list of float
-        The first member's.
+    loss_curve_, validation_scores_ : ndarray of shape (epochs,)
+        The first member's training loss and validation score (higher is better) per epoch,
+        named as :class:`~neurodl.decoding.MLPDecoder`'s (and scikit-learn's MLP).
     n_iter_ : int
         Epochs run, summed over the members.
     best_epoch_ : int
@@ -400,8 +401,8 @@ class CNNEncoder(EncoderBase):
             self.member_results_.append(result)
         self.module_ = members[0] if len(members) == 1 else EnsembleCNN(members).eval()
         first = self.member_results_[0]
-        self.loss_curve_ = first.loss_curve
-        self.validation_curve_ = first.validation_curve
+        self.loss_curve_ = np.asarray(first.loss_curve)
+        self.validation_scores_ = np.asarray(first.validation_curve)
         self.n_iter_ = sum(r.n_epochs for r in self.member_results_)
         self.best_epoch_ = first.best_epoch
         logger.info("CNNEncoder: %d member(s), %d epochs in all", len(members), self.n_iter_)

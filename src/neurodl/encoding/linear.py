@@ -7,8 +7,8 @@ import logging
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
+from neurodl._linalg import centred_gram, gram_eigh
 from neurodl.encoding._base import EncoderBase
 from neurodl.encoding._validation import (
     check_choice,
@@ -33,17 +33,13 @@ def _thin_svd(
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
     """Thin SVD of ``x`` without its null directions, from the smaller Gram matrix.
 
-    An eigendecomposition of ``x x^T`` or ``x^T x`` (float64) is one matrix product and a small
-    symmetric solve: much cheaper than a LAPACK SVD of the wide matrix. The solve runs on one
-    BLAS thread (limit restored afterwards): LAPACK's threaded reductions gain little at these
-    sizes and slow down many-fold when other processes share the cores.
-    Directions with singular values below ``max(n, p) * eps32 * s_max`` are dropped.
+    An eigendecomposition of ``x x^T`` or ``x^T x`` (float64, :func:`neurodl._linalg.gram_eigh`)
+    is one matrix product and a small symmetric solve: much cheaper than a LAPACK SVD of the
+    wide matrix. Directions with singular values below ``max(n, p) * eps32 * s_max`` are dropped.
     """
     x64 = x.astype(np.float64)
     wide = x.shape[0] <= x.shape[1]
-    gram = x64 @ x64.T if wide else x64.T @ x64
-    with threadpool_limits(limits=1, user_api="blas"):
-        eigenvalues, vectors = np.linalg.eigh(gram)
+    eigenvalues, vectors = gram_eigh(centred_gram(x64, np.zeros(x.shape[1])))
     s = np.sqrt(np.clip(eigenvalues, 0.0, None))[::-1]
     vectors = vectors[:, ::-1]
     keep = s > s.max(initial=0.0) * max(x.shape) * np.finfo(np.float32).eps

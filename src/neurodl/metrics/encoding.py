@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from neurodl.exceptions import NeurodlValueError
+from neurodl.exceptions import NeurodlValueError, check_resampling
 
 __all__ = [
     "FEV_THRESHOLD",
@@ -287,7 +287,7 @@ def bootstrap_ci(
     statistic: Callable[..., ArrayLike],
     *arrays: ArrayLike,
     n_resamples: int = 1000,
-    confidence: float = 0.95,
+    confidence_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Percentile bootstrap confidence interval of a statistic, resampling images.
@@ -300,7 +300,7 @@ def bootstrap_ci(
     *arrays : array-like sharing their first dimension (images)
         Resampled together, rows with replacement.
     n_resamples : int
-    confidence : float in (0, 1)
+    confidence_level : float in (0, 1)
     random_state : int, Generator or None
 
     Returns
@@ -323,17 +323,14 @@ def bootstrap_ci(
         raise NeurodlValueError(
             f"arrays must share their first dimension; got {[a.shape[0] for a in data]}."
         )
-    if not 0.0 < confidence < 1.0:
-        raise NeurodlValueError(f"confidence must lie in (0, 1); got {confidence!r}.")
-    if int(n_resamples) < 2:
-        raise NeurodlValueError(f"n_resamples must be >= 2; got {n_resamples!r}.")
+    check_resampling(n_resamples, confidence_level)
     rng = np.random.default_rng(random_state)
     samples = []
     for _ in range(int(n_resamples)):
         rows = rng.integers(0, n, size=n)
         samples.append(np.asarray(statistic(*(a[rows] for a in data)), dtype=np.float64))
     stacked = np.stack(samples)
-    tail = (1.0 - confidence) / 2 * 100
+    tail = (1.0 - confidence_level) / 2 * 100
     low = np.nanpercentile(stacked, tail, axis=0)
     high = np.nanpercentile(stacked, 100 - tail, axis=0)
     return np.asarray(low), np.asarray(high)
@@ -345,7 +342,7 @@ def bootstrap_feve_ci(
     *,
     threshold: float | None = FEV_THRESHOLD,
     n_resamples: int = 1000,
-    confidence: float = 0.95,
+    confidence_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
 ) -> dict[str, tuple[float, float]]:
     """Bootstrap confidence intervals of the mean and median FEVE over neurons, resampling images.
@@ -370,7 +367,7 @@ def bootstrap_feve_ci(
         FEV criterion of the neurons scored in each resample; None scores every neuron with
         explainable variance.
     n_resamples : int
-    confidence : float in (0, 1)
+    confidence_level : float in (0, 1)
     random_state : int, Generator or None
 
     Returns
@@ -381,10 +378,7 @@ def bootstrap_feve_ci(
     """
     data = _as_repeats(repeats)
     pred = _as_predictions(predictions, data.shape[0], data.shape[2])
-    if not 0.0 < confidence < 1.0:
-        raise NeurodlValueError(f"confidence must lie in (0, 1); got {confidence!r}.")
-    if int(n_resamples) < 2:
-        raise NeurodlValueError(f"n_resamples must be >= 2; got {n_resamples!r}.")
+    check_resampling(n_resamples, confidence_level)
     present = ~np.isnan(data)
     counts = present.sum(axis=1).astype(np.float64)  # (images, neurons)
     centred = data - np.nanmean(data, axis=(0, 1))  # variances are shift-invariant
@@ -422,7 +416,7 @@ def bootstrap_feve_ci(
         medians = np.full(means.shape, np.nan)
         if any_scored.any():
             medians[any_scored] = np.nanmedian(values[any_scored], axis=1)
-    tail = (1.0 - confidence) / 2 * 100
+    tail = (1.0 - confidence_level) / 2 * 100
     out: dict[str, tuple[float, float]] = {}
     for name, stat in (("mean", means), ("median", medians)):
         if np.isfinite(stat).any():

@@ -136,7 +136,8 @@ def _pooled(keys, w, target, work, spearman, centre):  # pragma: no cover - comp
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _one_resample(c, fixed, n_models, spearman, evaluations):  # pragma: no cover - compiled
+# one numba loop nest on purpose: split, it would cost function calls in every resample
+def _one_resample(c, fixed, n_models, spearman, evaluations):  # noqa: C901, PLR0915  # pragma: no cover
     """One resample (condition counts ``c``): fills ``evaluations`` (L,), returns the ceilings.
 
     ``fixed``: (rows, cols, valid, perms, inverse, run_first, run_last, run_start), the pairs'
