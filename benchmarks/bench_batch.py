@@ -7,7 +7,9 @@ cluster):
 
 1. the single command, session after session in this process: load, ``run_decoding``,
    ``AnalysisResult.save`` (what ``neurodl decode FILE -o DIR`` does, without its start-up);
-2. ``run_batch`` with 1 worker, then with 2 workers (one thread per task in all three);
+2. ``run_batch`` with 1 worker, then with 2 workers (``--threads`` per task in all three, 1 by
+   default: like with like; the workers are started with ``--preload-nanny neurodl.batch.nanny``
+   as the README says and as ``--scheduler local`` does);
 3. the scheduler's resident memory after each run, and after runs of 12, 24 and 48 small
    sessions (it holds only the small records of each task, never the data).
 
@@ -15,6 +17,7 @@ Targets: 2 workers >= 1.7x faster than 1; per-session overhead of the batch (1 w
 single command <= 10%; scheduler memory flat as sessions grow.
 
 Usage: python benchmarks/bench_batch.py [--sessions 12] [--neurons 2000] [--trials 2000] [--full]
+[--threads 1]
 (``--full`` runs the decode analysis in full instead of ``--quick``.)
 """
 
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -47,23 +51,26 @@ def _simulate(folder: Path, n: int, neurons: int, trials: int) -> list[Path]:
     return paths
 
 
-def _single(paths: list[Path], out: Path, options: dict) -> list[float]:
-    """The single command's work per session, in this process, one thread."""
+def _single(
+    paths: list[Path], out: Path, options: dict, threads: int
+) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of the single command's work per session, in this process."""
     import torch
     from threadpoolctl import threadpool_limits
 
     from neurodl.data import load
     from neurodl.decoding import run_decoding
 
-    torch.set_num_threads(1)
-    seconds = []
-    with threadpool_limits(limits=1):
+    torch.set_num_threads(threads)
+    seconds, cpu = [], []
+    with threadpool_limits(limits=threads):
         for path in paths:
-            tic = time.perf_counter()
+            tic, cpu_tic = time.perf_counter(), time.process_time()
             result = run_decoding(load(path), random_state=0, n_jobs=1, **options)
             result.save(out / path.stem, command="decode", inputs={"file": str(path)})
             seconds.append(time.perf_counter() - tic)
-    return seconds
+            cpu.append(time.process_time() - cpu_tic)
+    return seconds, cpu
 
 
 class Cluster:
@@ -90,6 +97,8 @@ class Cluster:
         self.stop_workers()
         command = [sys.executable, "-m", "distributed.cli.dask_worker", self.address]
         options = ["--nworkers", str(n), "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"]
+        # the worker set-up run_batch's own LocalCluster gets, as the README tells cluster users
+        options += ["--preload-nanny", "neurodl.batch.nanny"]
         self.workers = subprocess.Popen(
             [*command, *options],
             stdout=subprocess.DEVNULL,
@@ -116,7 +125,9 @@ class Cluster:
         self.scheduler.wait(60)
 
 
-def _batch(paths, out: Path, address: str, options: dict, **kwargs) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def _batch(
+    paths: list[Path], out: Path, address: str, options: dict, threads: int = 1, **kwargs: Any
+) -> tuple[float, float, float]:
     from neurodl.batch import run_batch
 
     tic = time.perf_counter()
@@ -125,14 +136,15 @@ def _batch(paths, out: Path, address: str, options: dict, **kwargs) -> tuple[flo
         options={"decode": options},
         output=out,
         scheduler=address,
-        threads_per_task=1,
+        threads_per_task=threads,
         resume=False,
         **kwargs,
     )
     wall = time.perf_counter() - tic
     assert result.n_failed == 0, [r["reason"] for r in result.records if r["reason"]]
     result.save()
-    return wall, sum(r["seconds"] for r in result.records)
+    records = result.records
+    return wall, sum(r["seconds"] for r in records), sum(r["cpu_seconds"] for r in records)
 
 
 def _memory_rows(cluster: Cluster, root: Path) -> list[tuple[int, float]]:
@@ -152,20 +164,23 @@ def main() -> None:
     parser.add_argument("--neurons", type=int, default=2000)
     parser.add_argument("--trials", type=int, default=2000)
     parser.add_argument("--full", action="store_true", help="decode in full, not --quick")
+    parser.add_argument("--threads", type=int, default=1, help="threads per session, all runs")
     args = parser.parse_args()
     options = {} if args.full else {"quick": True}
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         paths = _simulate(root, args.sessions, args.neurons, args.trials)
-        single = _single(paths, root / "single", options)
+        single, single_cpu = _single(paths, root / "single", options, args.threads)
         cluster = Cluster(root)
         try:
             rss = [("scheduler started", cluster.rss_mib())]
-            walls, tasks = {}, {}
+            walls, tasks, cpus = {}, {}, {}
             for n in (1, 2):
                 cluster.start_workers(n)
-                walls[n], tasks[n] = _batch(paths, root / f"batch{n}", cluster.address, options)
+                walls[n], tasks[n], cpus[n] = _batch(
+                    paths, root / f"batch{n}", cluster.address, options, args.threads
+                )
                 rss.append((f"after {args.sessions} sessions, {n} worker(s)", cluster.rss_mib()))
             memory = _memory_rows(cluster, root)
         finally:
@@ -173,18 +188,23 @@ def main() -> None:
     n = args.sessions
     mode = "full" if args.full else "--quick"
     print(f"\n{n} sessions of {args.neurons} neurons x {args.trials} trials, decode ({mode})")
-    header = f"{'run':<34}{'wall (s)':>10}{'wall/session':>14}{'task s/session':>16}"
-    print(header + "  (task s: measured on the worker, inside the task)")
-    print(f"{'single command, sequential':<34}{sum(single):>10.1f}{sum(single) / n:>14.2f}{'':>16}")
+    print(f"{args.threads} thread(s) per session in every run")
+    header = f"{'run':<30}{'wall (s)':>9}{'wall/session':>14}{'task s/session':>16}"
+    print(header + f"{'CPU s/session':>15}")
+    row = f"{'single command, sequential':<30}{sum(single):>9.1f}{sum(single) / n:>14.2f}"
+    print(row + f"{'':>16}{sum(single_cpu) / n:>15.2f}")
     for k in (1, 2):
-        row = f"{f'neurodl batch, {k} worker(s)':<34}{walls[k]:>10.1f}{walls[k] / n:>14.2f}"
-        print(row + f"{tasks[k] / n:>16.2f}")
+        row = f"{f'neurodl batch, {k} worker(s)':<30}{walls[k]:>9.1f}{walls[k] / n:>14.2f}"
+        print(row + f"{tasks[k] / n:>16.2f}{cpus[k] / n:>15.2f}")
+    print("(task s and CPU s: measured inside each task; CPU s of the whole worker process)")
     overhead = walls[1] / sum(single) - 1
     in_task = tasks[1] / sum(single) - 1
+    in_cpu = cpus[1] / sum(single_cpu) - 1
     speedup = walls[1] / walls[2]
     print(f"\nspeed-up, 2 workers over 1: {speedup:.2f}x (target >= 1.7x)")
     print(f"overhead per session, batch (1 worker) over single: {overhead:+.1%} (target <= 10%)")
     print(f"  of which inside the tasks (hashing, loading, analysis, saving): {in_task:+.1%}")
+    print(f"  CPU time per session, batch (1 worker) over single: {in_cpu:+.1%}")
     print(f"\n{'scheduler resident memory':<40}{'MiB':>8}")
     for label, mib in rss:
         print(f"{label:<40}{mib:>8.1f}")

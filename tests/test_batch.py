@@ -6,8 +6,10 @@ import csv
 import itertools
 import json
 import os
+import time
 from collections import Counter
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,6 +29,7 @@ from neurodl.data import Recording, save
 from neurodl.exceptions import DataFormatError, NeurodlValueError
 
 distributed = pytest.importorskip("distributed")
+WorkerPlugin = pytest.importorskip("distributed.diagnostics.plugin").WorkerPlugin
 
 
 # ---------------------------------------------------------------- the nested bootstrap
@@ -251,6 +254,124 @@ def test_cli_batch_on_a_scheduler_address(client, files, tmp_path):
     assert bad.exit_code == 1 and "failed: broken (decode)" in bad.output
 
 
+def test_cli_batch_passes_the_nwb_options_to_each_load(client, files, tmp_path):
+    pytest.importorskip("pynwb")
+    rng = np.random.default_rng(0)
+    theta = rng.uniform(0, 360, 160)
+    preferred = rng.uniform(0, 360, 24)
+    mean = np.exp(2 * (np.cos(np.deg2rad(theta[:, None] - preferred)) - 1)) * 2
+    rec = Recording(
+        mean + 0.4 * rng.standard_normal(mean.shape),
+        {"orientation": theta, "block": np.repeat(["a", "b"], 80)},
+        meta={"subject": "m3", "session": "m3-day1"},
+    )
+    save(rec, tmp_path / "m3.nwb")
+    out = tmp_path / "out"
+    args = ["batch", str(tmp_path / "m3.nwb"), str(files[0]), "-o", str(out), "--quick"]
+    args += ["--decoder", "bayes", "--no-figures", "--where", "block=a"]
+    result = CliRunner().invoke(app, [*args, "--scheduler", client.scheduler.address])
+    assert result.exit_code == 1, result.output  # the .npz session: NWB options refused
+    assert "failed: a (decode): " in result.output and "apply only to NWB" in result.output
+    manifest = json.loads((out / "m3-day1" / "decode" / "manifest.json").read_text())
+    loading = manifest["parameters"]["loading"]  # as neurodl decode records it
+    assert loading["where"] == {"block": "a"} and loading["rows_read"] == 80
+    assert manifest["parameters"]["batch"]["options"]["where"] == {"block": "a"}
+
+
+def _die(recording, options, random_state, figures):
+    """A test analysis: session m1-day1's worker process dies mid-task, on every try."""
+    from neurodl.batch import ANALYSES
+
+    if recording.meta["session"] == "m1-day1":
+        attempts = Path(options["marker"])
+        attempts.write_text(attempts.read_text() + "x" if attempts.exists() else "x")
+        os._exit(1)  # no exception, no clean-up: the process is gone
+    options.pop("marker")
+    return ANALYSES["decode"].run(recording, options, random_state, figures)
+
+
+class _DyingAnalysis(WorkerPlugin):
+    """Adds the analysis "die" on every worker, restarted ones included."""
+
+    def setup(self, worker):
+        from neurodl.batch import ANALYSES, Analysis
+
+        ANALYSES["die"] = Analysis(_die, ANALYSES["decode"].headline)
+
+
+def test_a_worker_that_dies_mid_task_is_retried_then_reported(files, tmp_path, monkeypatch):
+    import sys
+
+    import cloudpickle
+
+    from neurodl.batch import ANALYSES, Analysis
+    from neurodl.batch._run import _connect
+
+    monkeypatch.setitem(ANALYSES, "die", Analysis(_die, ANALYSES["decode"].headline))
+    attempts = tmp_path / "attempts"
+    options = {"die": {**DECODE, "marker": str(attempts)}}
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # restarted workers: no import
+    try:
+        with _connect(None, "local", 1, 3, retries=1) as local:  # one retry after a death
+            local.register_plugin(_DyingAnalysis(), name="die")
+            result = run_batch(
+                files[:3], analysis="die", options=options, output=tmp_path / "o", client=local
+            )
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    by = {r["session"]: r for r in result.records}
+    assert attempts.read_text() == "xx"  # the first try and one retry, each on a fresh worker
+    assert by["m1-day1"]["status"] == "failed"  # then reported, not hung
+    assert by["m1-day1"]["reason"].startswith("task lost: ")
+    # the others unharmed ("skipped" when a worker died after one finished, before its record
+    # left: its rerun found its outputs complete)
+    assert {by["m1-day2"]["status"], by["m2-day1"]["status"]} <= {"done", "skipped"}
+    for session in ("m1-day2", "m2-day1"):
+        assert (tmp_path / "o" / session / "die" / "decoded_vs_true.png").is_file()
+    assert not list((tmp_path / "o").glob("*/.*"))  # nothing half-written is left
+
+
+class _Interrupt:
+    """A progress bar whose first update is a Ctrl-C (KeyboardInterrupt) in the client."""
+
+    def update(self):
+        raise KeyboardInterrupt
+
+    def set_postfix(self, *args, **kwargs):
+        pass
+
+    def close(self):
+        pass
+
+
+def _idle(dask_worker):
+    return not dask_worker.state.executing
+
+
+def test_ctrl_c_keeps_complete_sessions_only_and_a_rerun_resumes(client, tmp_path, monkeypatch):
+    from neurodl.batch import _run
+    from neurodl.batch._tasks import read_complete
+
+    inputs = [_write(tmp_path / f"{k}.npz", k, f"m{k}", f"s{k}") for k in range(4)]
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(_run, "_progress", lambda total, verbose: _Interrupt())
+        with pytest.raises(KeyboardInterrupt):
+            run_batch(inputs, options=QUICK, output=out, client=client, figures=False)
+    for _ in range(300):  # the cancelled task that was running finishes on its worker
+        if all(client.run(_idle).values()):
+            break
+        time.sleep(0.1)
+    folders = [p for p in out.glob("*/decode")]
+    assert folders  # the first finished session, and any that finished before the interrupt
+    assert all(read_complete(folder) is not None for folder in folders)
+    assert not list(out.glob("*/.*"))  # no half-written folder
+    again = run_batch(inputs, options=QUICK, output=out, client=client, figures=False)
+    status = {r["session"]: r["status"] for r in again.records}
+    assert list(status.values()).count("skipped") == len(folders)
+    assert set(status.values()) <= {"skipped", "done"}
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -265,12 +386,21 @@ def test_cli_batch_bad_usage_exits_2(tmp_path, args, message):
     assert message in " ".join(result.output.replace("│", " ").split())
 
 
-def test_local_cluster_listens_on_loopback_only():
+def _worker_setup() -> tuple[str | None, bool]:
+    import dask
+
+    enabled = dask.config.get("distributed.worker.profile.enabled")
+    return os.environ.get("MALLOC_MMAP_THRESHOLD_"), enabled
+
+
+def test_local_cluster_listens_on_loopback_only_and_sets_up_its_workers():
     psutil = pytest.importorskip("psutil")
     from neurodl.batch._run import _connect
 
     with _connect(None, "local", 1, 1) as local:
         assert local.scheduler.address.startswith("tcp://127.0.0.1:")
+        # neurodl.batch.nanny: large arrays reuse the heap, no stack sampling
+        assert list(local.run(_worker_setup).values()) == [(str(2**25), False)]
         me = psutil.Process()
         listening = [
             c.laddr.ip

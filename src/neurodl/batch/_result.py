@@ -15,7 +15,17 @@ from neurodl.batch._stats import hierarchical_bootstrap
 __all__ = ["BatchResult", "estimate_across_sessions"]
 
 #: Columns of ``summary.csv`` before the grouping columns and headline numbers.
-FIRST_COLUMNS = ("session", "subject", "analysis", "status", "reason", "seconds", "worker", "file")
+FIRST_COLUMNS = (
+    "session",
+    "subject",
+    "analysis",
+    "status",
+    "reason",
+    "seconds",
+    "cpu_seconds",
+    "worker",
+    "file",
+)
 
 
 def _headline_names(records: list[dict[str, Any]], analysis: str, known: set[str]) -> list[str]:
@@ -69,7 +79,8 @@ class BatchResult:
     records : list of dict
         One per (session, analysis): ``session``, ``subject``, grouping columns, ``analysis``,
         ``status`` (``done``, ``skipped`` or ``failed``), ``reason`` (one line when failed),
-        ``seconds``, ``worker``, ``file`` and the analysis's headline numbers.
+        ``seconds`` (wall), ``cpu_seconds`` (CPU time of the worker process during the task),
+        ``worker``, ``file`` and the analysis's headline numbers.
     estimates : dict
         ``{analysis: {metric: {estimate, ci_low, ci_high, confidence_level, n_sessions,
         n_subjects}}}``: see :func:`neurodl.batch.hierarchical_bootstrap`.

@@ -50,10 +50,30 @@ def _check(analysis: str | Sequence[str], options: Mapping[str, Any] | None) -> 
     return list(dict.fromkeys(names))
 
 
+def _check_load_options(load_options: Mapping[str, Any] | None) -> dict[str, Any]:
+    given = dict(load_options or {})
+    unknown = sorted(set(given) - set(LOAD_OPTIONS))
+    if unknown:
+        raise NeurodlValueError(
+            f"load_options must be keyword arguments of neurodl.load, any of "
+            f"{sorted(LOAD_OPTIONS)}; got {unknown}."
+        )
+    return {k: v for k, v in given.items() if v is not None and v is not False}
+
+
 @contextlib.contextmanager
-def _connect(client: Any, scheduler: str, n_workers: int | None, n_tasks: int) -> Iterator[Any]:
-    """The Dask client to use: the given one, one to an address, or a new loopback LocalCluster."""
+def _connect(
+    client: Any, scheduler: str, n_workers: int | None, n_tasks: int, retries: int = 2
+) -> Iterator[Any]:
+    """The Dask client to use: the given one, one to an address, or a new loopback LocalCluster.
+
+    The LocalCluster's scheduler reschedules a task whose worker died ``retries`` times before
+    it reports the task lost (Dask's ``allowed-failures``), and gives each worker one task at a
+    time (``worker-saturation`` 1.0: a dying worker takes no queued session with it); its
+    nannies set their workers up with :mod:`neurodl.batch.nanny`.
+    """
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError:
         raise NeurodlValueError(
@@ -67,15 +87,21 @@ def _connect(client: Any, scheduler: str, n_workers: int | None, n_tasks: int) -
             yield remote
         return
     n = n_workers or max(1, min(os.cpu_count() or 1, n_tasks))
-    cluster = LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",  # any free port, loopback only
-        worker_dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    scheduling = {
+        "distributed.scheduler.allowed-failures": int(retries),
+        "distributed.scheduler.worker-saturation": 1.0,
+    }
+    with dask.config.set(scheduling):
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",  # any free port, loopback only
+            worker_dashboard_address=None,
+            silence_logs=logging.ERROR,
+            preload_nanny=["neurodl.batch.nanny"],  # worker set-up for long numerical tasks
+        )
     try:
         with Client(cluster) as local:
             yield local
@@ -94,7 +120,7 @@ def _threads(client: Any, scheduler: str, threads: int | None) -> int:
 
 
 def _describe(
-    client: Any, sessions: list[Session], allow_pickle: bool
+    client: Any, sessions: list[Session], load_options: Mapping[str, Any]
 ) -> dict[int, dict[str, Any]]:
     """Read session/subject from each file's meta on the workers (only where no manifest said)."""
     todo = [i for i, s in enumerate(sessions) if s.session is None or s.subject is None]
@@ -103,7 +129,7 @@ def _describe(
     futures = client.map(
         describe_file,
         [sessions[i].path for i in todo],
-        allow_pickle=allow_pickle,
+        load_options=dict(load_options),
         pure=False,
         key=[f"neurodl-describe-{i}-{time.time_ns()}" for i in todo],
     )
@@ -127,16 +153,17 @@ def _run_tasks(client: Any, specs: list[dict[str, Any]], retries: int, verbose: 
     from distributed import as_completed
 
     stamp = time.time_ns()
-    futures = {
-        client.submit(
-            run_session,
-            spec,
-            key=f"neurodl-batch-{spec['name']}-{spec['analysis']}-{stamp}",
-            pure=False,
-            retries=retries,
-        ): i
-        for i, spec in enumerate(specs)
-    }
+    # one call, one task group ("neurodl-batch": the number after it ends Dask's group name): the
+    # scheduler sees the whole group at once and, when it is over twice the threads, queues it
+    # and hands each worker one task at a time (a worker that dies takes no other task with it)
+    submitted = client.map(
+        run_session,
+        specs,
+        key=[f"neurodl-batch-{stamp}-{spec['name']}-{spec['analysis']}" for spec in specs],
+        pure=False,
+        retries=retries,
+    )
+    futures = {future: i for i, future in enumerate(submitted)}
     records: list[dict[str, Any] | None] = [None] * len(specs)
     counts = {"done": 0, "skipped": 0, "failed": 0}
     bar = _progress(len(specs), verbose)
@@ -168,6 +195,7 @@ def run_batch(
     *,
     analysis: str | Sequence[str] = ("decode",),
     options: Mapping[str, Mapping[str, Any]] | None = None,
+    load_options: Mapping[str, Any] | None = None,
     output: str | os.PathLike[str] = "neurodl-batch",
     client: Any = None,
     scheduler: str = "local",
@@ -198,7 +226,13 @@ def run_batch(
         Any of ``"decode"``, ``"encode"``, ``"rsa"`` (or one comma-separated string).
     options : dict, optional
         Options per analysis, e.g. ``{"decode": {"decoder": "bayes", "quick": True}}``; keyword
-        arguments of the analysis, plus ``allow_pickle`` for the reader.
+        arguments of the analysis (the reader's options below may be given here too, for one
+        analysis only).
+    load_options : dict, optional
+        Keyword arguments of :func:`neurodl.load` for every session: ``allow_pickle`` and the
+        NWB choices ``intervals``, ``where``, ``series``, ``window``, ``images`` (as
+        ``neurodl decode`` takes them; on another format they fail the session with one line).
+        Recorded, with the choices the reader made, in each session's manifest.
     output : path
         Output folder (on a remote cluster: a folder the workers can write, e.g. shared storage).
     client : distributed.Client, optional
@@ -217,7 +251,10 @@ def run_batch(
         Draw and save each session's figures (on its worker); False saves the numbers and the
         HTML page only, which for small recordings is most of the time saved.
     retries : int
-        Dask's retries of a task whose worker died or that raised outside the analysis.
+        How often a task is run again when its worker died under it (on the local cluster;
+        Dask's ``allowed-failures``, a setting of the scheduler on a cluster of your own) or
+        when it raised outside the analysis (Dask's retries); then the session is failed with
+        the reason ("task lost: ...") and the others go on.
     n_resamples, confidence_level, random_state
         Of the hierarchical bootstrap across sessions; ``random_state`` also seeds each analysis.
     verbose : int
@@ -231,13 +268,16 @@ def run_batch(
     names = _check(analysis, options)
     if client is None:
         check_scheduler(scheduler)
-    opts = {name: dict((options or {}).get(name, {})) for name in names}
+    reader = _check_load_options(load_options)
+    opts = {name: {**reader, **dict((options or {}).get(name, {}))} for name in names}
     sessions = read_inputs(paths_or_manifest)
     out = Path(output).expanduser().absolute()
-    allow = any(bool(o.get(k)) for o in opts.values() for k in LOAD_OPTIONS)
+    if any(o.get("allow_pickle") for o in opts.values()):
+        reader["allow_pickle"] = True  # trusted for one analysis: trusted to read the meta
     started = time.time()
-    with _connect(client, scheduler, n_workers, len(sessions) * len(names)) as dask_client:
-        described = _describe(dask_client, sessions, allow)
+    n_tasks = len(sessions) * len(names)
+    with _connect(client, scheduler, n_workers, n_tasks, retries) as dask_client:
+        described = _describe(dask_client, sessions, reader)
         name_sessions(sessions, described)
         threads = _threads(dask_client, scheduler if client is None else "", threads_per_task)
         specs = [
@@ -265,6 +305,7 @@ def run_batch(
     parameters = {
         "analysis": names,
         "options": opts,
+        "load_options": reader,
         "inputs": [s.path for s in sessions],
         "scheduler": scheduler if client is None else "client",
         "resume": resume,

@@ -149,15 +149,16 @@ def name_sessions(sessions: Sequence[Session], described: Mapping[int, Mapping[s
         s.name = name
 
 
-def describe_file(path: str, allow_pickle: bool = False) -> dict[str, Any]:
+def describe_file(path: str, load_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Read only what names a session: ``meta["session"]`` and ``meta["subject"]`` (on a worker).
 
     A neurodl ``.npz`` gives its ``meta`` without reading the responses; other formats are read
-    through :func:`neurodl.load` with one trial and one neuron (HDF5 reads only that slab). A
-    file that cannot be read gives ``{"error": "<one line>"}`` (its session then fails with it).
+    through :func:`neurodl.load` (with ``load_options``, e.g. the NWB table and rows) for one
+    trial and one neuron (HDF5 and NWB read only that slab). A file that cannot be read gives
+    ``{"error": "<one line>"}`` (its session then fails with it).
     """
     try:
-        meta = _read_meta(Path(path), allow_pickle)
+        meta = _read_meta(Path(path), dict(load_options or {}))
     except Exception as exc:  # any unreadable file becomes a failed session
         return {"error": one_line(exc)}
     return {
@@ -165,22 +166,12 @@ def describe_file(path: str, allow_pickle: bool = False) -> dict[str, Any]:
     }
 
 
-def _read_meta(path: Path, allow_pickle: bool) -> dict[str, Any]:
-    from neurodl.data import load
+def _read_meta(path: Path, load_options: dict[str, Any]) -> dict[str, Any]:
+    from neurodl.data import load_meta
 
-    if path.suffix.lower() == ".npz":
-        import numpy as np
-
-        from neurodl.data._formats_common import decode_meta
-
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                if "responses" in archive.files:
-                    text = str(archive["meta"][()]) if "meta" in archive.files else None
-                    return {} if text is None else decode_meta(text, path)
-        except (OSError, ValueError):
-            pass  # the reader below says what is wrong, naming the file
-    return dict(load(path, allow_pickle=allow_pickle, trials=[0], neurons=[0]).meta)
+    if isinstance(load_options.get("window"), list):  # as read back from JSON
+        load_options["window"] = tuple(load_options["window"])
+    return load_meta(path, **load_options)
 
 
 def one_line(exc: BaseException) -> str:

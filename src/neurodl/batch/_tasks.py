@@ -21,10 +21,18 @@ from typing import Any
 
 from neurodl.batch._sessions import fingerprint, one_line
 
-__all__ = ["ANALYSES", "Analysis", "parameters_hash", "read_complete", "run_session"]
+__all__ = [
+    "ANALYSES",
+    "Analysis",
+    "load_session",
+    "parameters_hash",
+    "read_complete",
+    "run_session",
+]
 
-#: Options of the file reader, taken out of the analysis options.
-LOAD_OPTIONS = ("allow_pickle",)
+#: Options of the file reader (keyword arguments of :func:`neurodl.load`), taken out of the
+#: analysis options: the trust flag and the NWB choices (table, rows, series, window, images).
+LOAD_OPTIONS = ("allow_pickle", "intervals", "where", "series", "window", "images")
 
 
 @dataclass(frozen=True)
@@ -34,8 +42,10 @@ class Analysis:
     Attributes
     ----------
     run : callable
-        ``run(path, options, random_state, figures) -> AnalysisResult``: load the recording,
-        analyse it (with its figures only when ``figures``).
+        ``run(recording, options, random_state, figures) -> AnalysisResult``: analyse the
+        recording (with its figures only when ``figures``); ``options`` are the analysis's own
+        (the reader's were used to load the recording; ``allow_pickle`` stays, as RSA's model
+        files need the same trust).
     headline : callable
         ``headline(metrics) -> dict`` of the numbers compared across sessions (floats).
     """
@@ -44,34 +54,36 @@ class Analysis:
     headline: Callable[[Mapping[str, Any]], dict[str, float]]
 
 
-def _load(path: str, options: dict[str, Any]) -> Any:
+def load_session(path: str, options: dict[str, Any]) -> Any:
+    """Read one session's recording with the reader's options, removed from ``options``."""
     from neurodl.data import load
 
-    return load(path, **{k: options.pop(k) for k in LOAD_OPTIONS if k in options})
+    reader = {k: options.pop(k) for k in LOAD_OPTIONS if k in options}
+    if reader.get("allow_pickle"):
+        options["allow_pickle"] = True  # RSA's model file: the same trust as the data file
+    if isinstance(reader.get("window"), list):  # a window read back from JSON
+        reader["window"] = tuple(reader["window"])
+    return load(path, **reader)
 
 
-def _decode(path: str, options: dict[str, Any], random_state: int, figures: bool) -> Any:
+def _decode(recording: Any, options: dict[str, Any], random_state: int, figures: bool) -> Any:
     from neurodl.decoding import run_decoding
 
-    recording = _load(path, options)
+    options.pop("allow_pickle", None)
     return run_decoding(recording, random_state=random_state, n_jobs=1, figures=figures, **options)
 
 
-def _encode(path: str, options: dict[str, Any], random_state: int, figures: bool) -> Any:
+def _encode(recording: Any, options: dict[str, Any], random_state: int, figures: bool) -> Any:
     from neurodl.encoding import run_encoding
 
-    recording = _load(path, options)
+    options.pop("allow_pickle", None)
     return run_encoding(recording, random_state=random_state, figures=figures, **options)
 
 
-def _rsa(path: str, options: dict[str, Any], random_state: int, figures: bool) -> Any:
+def _rsa(recording: Any, options: dict[str, Any], random_state: int, figures: bool) -> Any:
     from neurodl.rsa import run_rsa
 
-    trusted = bool(options.get("allow_pickle", False))  # the data file and a --model file alike
-    recording = _load(path, options)
-    return run_rsa(
-        recording, random_state=random_state, figures=figures, allow_pickle=trusted, **options
-    )
+    return run_rsa(recording, random_state=random_state, figures=figures, **options)
 
 
 def _number(value: Any) -> float:
@@ -165,19 +177,28 @@ def _compute(spec: Mapping[str, Any], target: Path, batch: dict[str, Any]) -> di
     threads = int(spec["threads"])
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
+    options = dict(spec["options"])
     try:
         with threadpool_limits(limits=threads):
+            recording = load_session(spec["path"], options)
+            loading = recording.meta.get("nwb")  # the reader's choices, as the CLI records them
             result = ANALYSES[spec["analysis"]].run(
-                spec["path"], dict(spec["options"]), int(spec["random_state"]), spec["figures"]
+                recording, options, int(spec["random_state"]), spec["figures"]
             )
     finally:
         torch.set_num_threads(previous_threads)
     if target.exists():  # stale outputs of other inputs or parameters: replaced, never mixed
         shutil.rmtree(target)
+    for partial in target.parent.glob(f".{target.name}.*.tmp"):  # a worker died writing them
+        shutil.rmtree(partial, ignore_errors=True)
     result.save(
         target,
         command=f"batch {spec['analysis']}",
-        inputs={"file": spec["path"], "batch": batch},
+        inputs={
+            "file": spec["path"],
+            "loading": dict(loading) if isinstance(loading, Mapping) else None,
+            "batch": batch,
+        },
         seed=int(spec["random_state"]),
         started=started,
     )
@@ -193,7 +214,7 @@ def run_session(spec: Mapping[str, Any]) -> dict[str, Any]:
     ``parameters.batch`` records the worker, the input fingerprint and the parameters hash.
     Any error becomes ``status="failed"`` with a one-line ``reason``.
     """
-    tic = time.perf_counter()
+    tic, cpu = time.perf_counter(), time.process_time()
     record: dict[str, Any] = {
         "session": spec["name"],
         "subject": spec["subject"],
@@ -202,6 +223,7 @@ def run_session(spec: Mapping[str, Any]) -> dict[str, Any]:
         "status": "failed",
         "reason": spec.get("error", ""),
         "seconds": 0.0,
+        "cpu_seconds": 0.0,
         "worker": _worker_name(),
         "file": spec["path"],
     }
@@ -232,4 +254,5 @@ def run_session(spec: Mapping[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # fault isolation: one session's error is its own
         record["reason"] = one_line(exc)
     record["seconds"] = round(time.perf_counter() - tic, 3)
+    record["cpu_seconds"] = round(time.process_time() - cpu, 3)  # the whole worker process
     return record

@@ -9,6 +9,7 @@ import typer
 
 from neurodl.cli import app
 from neurodl.cli._common import cli_errors, output_dir
+from neurodl.cli._load_options import LoadOptions, with_load_options
 
 _ANALYSES = ("decode", "encode", "rsa")
 _DECODERS = ("linear", "bayes", "mlp", "curriculum")
@@ -41,10 +42,8 @@ def _decoder(value: str) -> str:
 
 
 def _options(**given: Any) -> dict[str, dict[str, Any]]:
-    """Options per analysis, as the single commands pass them."""
+    """Options per analysis, as the single commands pass them (the reader's go separately)."""
     common = {"device": given["device"], "quick": given["quick"]}
-    if given["allow_pickle"]:
-        common["allow_pickle"] = True
     return {
         "decode": {
             **common,
@@ -59,6 +58,7 @@ def _options(**given: Any) -> dict[str, dict[str, Any]]:
 
 
 @app.command()
+@with_load_options
 def batch(
     inputs: list[Path] = typer.Argument(
         ...,
@@ -103,15 +103,18 @@ def batch(
     allow_pickle: bool = typer.Option(
         False, "--allow-pickle", help="Trust the files and allow pickled content (.npy dicts)."
     ),
+    load_options: LoadOptions = LoadOptions(),
 ) -> None:
     """Run analyses on many sessions (Dask); summary.csv, report.html and across-session CIs.
 
     Each session's outputs go to DIR/<session>/<analysis>/, as the single command writes them.
+    The NWB options (--intervals, --where, ...) apply to every file, as in neurodl decode.
     Exit code 0 when every session succeeded, 1 when any failed (the others are still saved).
     """
     from neurodl.batch import run_batch
 
     options = _options(**locals())
+    reader = {**load_options.kwargs(), **({"allow_pickle": True} if allow_pickle else {})}
     with cli_errors():
         output_dir(output)
         try:
@@ -119,6 +122,7 @@ def batch(
                 [str(p) for p in inputs],
                 analysis=analysis.split(","),
                 options={name: options[name] for name in analysis.split(",")},
+                load_options=reader,
                 output=output,
                 scheduler=scheduler,
                 n_workers=workers,

@@ -160,18 +160,34 @@ def _read_neurodl(archive: _Archive, trials: Any, neurons: Any) -> Recording:
         if key.startswith(NEURON_PREFIX)
     }
     images = archive["images"] if "images" in archive.keys else None
-    meta: dict[str, Any] = {}
-    if "meta" in archive.keys:
-        raw = archive["meta"]
-        if raw.ndim != 0 or raw.dtype.kind != "U":
-            raise DataFormatError(
-                f"{path}: 'meta' must be a 0-d unicode array holding JSON; got dtype {raw.dtype} "
-                f"and shape {raw.shape}."
-            )
-        meta = decode_meta(str(raw[()]), path)
+    meta = _meta_of(path, archive["meta"]) if "meta" in archive.keys else {}
     return make_recording(
         path, responses=responses, stimulus=stimulus, images=images, neurons=neuron_info, meta=meta
     )
+
+
+def _meta_of(path: Path, raw: NDArray[Any]) -> dict[str, Any]:
+    if raw.ndim != 0 or raw.dtype.kind != "U":
+        raise DataFormatError(
+            f"{path}: 'meta' must be a 0-d unicode array holding JSON; got dtype {raw.dtype} "
+            f"and shape {raw.shape}."
+        )
+    return decode_meta(str(raw[()]), path)
+
+
+def read_npz_meta(path: Path) -> dict[str, Any] | None:
+    """The ``meta`` of a neurodl ``.npz`` without reading its arrays.
+
+    None when the file is not a readable neurodl ``.npz`` (a curriculum file, a broken archive):
+    :func:`read_npz` then reads it or says what is wrong.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "responses" not in archive.files:
+                return None
+            return _meta_of(path, archive["meta"]) if "meta" in archive.files else {}
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return None
 
 
 def _read_curriculum(archive: _Archive, trials: Any, neurons: Any) -> Recording:

@@ -71,6 +71,7 @@ __all__ = [
     "describe_nwb",
     "format_of",
     "load",
+    "load_meta",
     "save",
 ]
 
@@ -208,6 +209,48 @@ def load(
     from neurodl.data._formats_nwb import read_nwb
 
     return read_nwb(path, trials=trials, neurons=neurons, options=options)
+
+
+def load_meta(path: str | os.PathLike[str], **load_options: Any) -> dict[str, Any]:
+    """The ``meta`` of a recording file, reading as little of it as the format allows.
+
+    A neurodl ``.npz`` gives its ``meta`` without reading any array; other files are read by
+    :func:`load` (with ``load_options``, e.g. the NWB table and rows) for one trial and one
+    neuron (HDF5 and NWB read only that slab from disk).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The recording file.
+    **load_options
+        Keyword arguments of :func:`load` (``allow_pickle``, ``format``, the NWB options).
+
+    Returns
+    -------
+    dict
+        The recording's ``meta`` (for example ``session`` and ``subject``).
+
+    Raises
+    ------
+    NeurodlError
+        As :func:`load`, when the file cannot be read with these options.
+
+    Examples
+    --------
+    >>> load_meta("m1_day1.npz").get("subject")  # doctest: +SKIP
+    'm1'
+    """
+    reader = {k: v for k, v in load_options.items() if v is not None}
+    if (
+        set(reader) <= {"allow_pickle", "format"}
+        and _format_of(Path(path), reader.get("format"), FORMATS) == "npz"
+    ):
+        from neurodl.data._formats_npz import read_npz_meta
+
+        meta = read_npz_meta(Path(path))
+        if meta is not None:
+            return meta
+    return dict(load(path, trials=[0], neurons=[0], **reader).meta)
 
 
 def format_of(path: str | os.PathLike[str], format: str | None = None) -> str:
