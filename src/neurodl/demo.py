@@ -198,15 +198,9 @@ def _encoding_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _layer_meaning(layer: dict[str, Any], lower: Any, method: str) -> str:
-    low, high = layer.get("similarity_ci_low"), layer.get("similarity_ci_high")
-    if low is not None and high is not None and low <= 0 <= high:
-        verdict = "not distinguishable from zero (its 95% interval contains 0)"
-    elif high is not None and high < 0:
-        verdict = "below zero: this layer orders the conditions unlike V1 (its interval is < 0)"
-    elif lower is not None and layer.get("similarity", -np.inf) >= lower:
-        verdict = "reaches the lower noise ceiling: as similar as the data's noise allows"
-    else:
-        verdict = "above zero but below the noise ceiling: part of V1's geometry is missing"
+    from neurodl.rsa._report import layer_verdict
+
+    verdict = layer_verdict(layer, lower) or "undefined"
     return f"{method} similarity of this layer's RDM to V1's: {verdict}."
 
 

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 
 from neurodl.exceptions import NeurodlValueError
 from neurodl.plotting._rsa_figures import rsa_figures
+from neurodl.plotting.pose import movement_figures
 
 __all__ = ["decoding_figures", "draw_figures", "encoding_figures", "rsa_figures"]
 
@@ -104,6 +105,7 @@ _FIGURE_SETS: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any
     "decoding": decoding_figures,
     "encoding": encoding_figures,
     "rsa": rsa_figures,
+    "movement_risk": lambda data, metrics: movement_figures(**data, metrics=metrics),
 }
 
 

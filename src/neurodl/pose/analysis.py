@@ -238,10 +238,17 @@ def run_movement_risk(
         ],
     )
     result.summary = _summary(metrics, model)
+    result.kind = "movement_risk"
+    result.data = {
+        "poses": poses,
+        "names": names,
+        "X": X,
+        "ref": ref,
+        "labels": labels,
+        "scored": scored,
+    }
     if figures:
-        from neurodl.plotting.pose import movement_figures
-
-        result.figures = movement_figures(poses, names, X, ref, labels, scored, metrics)
+        result.draw()
     return result
 
 

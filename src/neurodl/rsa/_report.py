@@ -34,6 +34,27 @@ METHOD_NAMES = {
 }
 
 
+def layer_verdict(layer: dict[str, Any], lower: float | None) -> str:
+    """What a layer's similarity says, against zero and the lower noise ceiling ("" if nothing).
+
+    ``layer`` holds ``similarity`` and its ``similarity_ci_low``/``_ci_high``; pass ``lower``
+    None when the ceiling is too noisy to judge by.
+    """
+    sim, low, high = layer["similarity"], layer["similarity_ci_low"], layer["similarity_ci_high"]
+    has_ci = low is not None and high is not None
+    if has_ci and low <= 0 <= high:
+        return "not distinguishable from zero (its interval contains 0)"
+    if has_ci and high < 0:
+        return "below zero (the layer's dissimilarities run against the data's)"
+    if lower is None or sim is None:
+        return ""
+    if sim >= lower:
+        return (
+            f"reaches the lower noise ceiling ({lower:.3f}): as similar as the data's noise allows"
+        )
+    return f"below the lower noise ceiling ({lower:.3f}): part of the data's geometry is missing"
+
+
 def _p_text(p: float | None, n_permutations: int) -> str:
     if p is None:
         return "no permutation p-value"
@@ -84,17 +105,8 @@ def _sentences(metrics: dict[str, Any], compare: str, n_permutations: int) -> li
         interval = f" ({level} CI {low:.3f} to {high:.3f})" if has_ci else ""
         text = f"{prefix} {layer}: {name} similarity {sim:.3f}{interval}, "
         text += _p_text(entry["p_value"], n_permutations)
-        if has_ci and low <= 0 <= high:
-            text += "; not distinguishable from zero"
-        elif has_ci and high < 0:
-            text += "; below zero (the layer's dissimilarities run against the data's)"
-        elif not noisy and lower is not None:
-            text += (
-                f"; reaches the lower noise ceiling ({lower:.3f})"
-                if sim >= lower
-                else f"; below the lower noise ceiling ({lower:.3f})"
-            )
-        summary.append(text + ".")
+        verdict = layer_verdict(entry, None if noisy else lower)
+        summary.append(text + (f"; {verdict}" if verdict else "") + ".")
     return list(dict.fromkeys(summary))
 
 
