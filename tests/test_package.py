@@ -104,7 +104,7 @@ _LAYERS = {
         "training",
     },
     "rsa": {"data", "exceptions", "metrics", "models", "results", "stimuli", "training"},
-    "pose": {"exceptions", "files", "models", "results", "training"},
+    "pose": {"exceptions", "files", "metrics", "models", "results", "training"},
 }
 
 
