@@ -75,18 +75,11 @@ def check_resampling(n_resamples: Any, confidence_level: Any, *, minimum: int = 
     ...
     neurodl.exceptions.NeurodlValueError: confidence_level must lie in (0, 1); got 95.
     """
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < minimum:
-        try:
-            import numpy as np
+    from numbers import Integral
 
-            if isinstance(n_resamples, np.integer) and n_resamples >= minimum:
-                n_resamples = int(n_resamples)
-            else:
-                raise TypeError
-        except TypeError:
-            raise NeurodlValueError(
-                f"n_resamples must be an int >= {minimum}; got {n_resamples!r}."
-            ) from None
+    integer = isinstance(n_resamples, Integral) and not isinstance(n_resamples, bool)
+    if not integer or n_resamples < minimum:
+        raise NeurodlValueError(f"n_resamples must be an int >= {minimum}; got {n_resamples!r}.")
     if isinstance(confidence_level, bool) or not (
         isinstance(confidence_level, (int, float)) and 0.0 < confidence_level < 1.0
     ):
