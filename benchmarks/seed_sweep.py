@@ -18,6 +18,7 @@ import argparse
 import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,11 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the tests' own data makers
+# tests/ is a namespace package; some dependencies install a regular top-level "tests" package
+# into site-packages, which would win the import: bind the name to this repository's folder
+_tests = types.ModuleType("tests")
+_tests.__path__ = [str(ROOT / "tests")]
+sys.modules["tests"] = _tests
 
 from neurodl.metrics import feve, median_abs_error  # noqa: E402
 
