@@ -130,7 +130,7 @@ def _quick_gratings(seed: int):
         rec = simulate_v1(
             40, 900, test_images=30, test_repeats=5, image_size=(24, 32), random_state=0
         )
-        _CACHE[key] = run_encoding(rec, quick=True, random_state=seed).metrics
+        _CACHE[key] = run_encoding(rec, quick=True, random_state=seed, figures=False).metrics
     return _CACHE[key]
 
 
@@ -156,7 +156,9 @@ def one_degree_corr(seed: int) -> float:
     with tempfile.TemporaryDirectory() as directory:
         path = write_curriculum_files(Path(directory))["one_degree"]
         return float(
-            run_encoding(load(path), quick=True, random_state=seed).metrics["corr_to_average_mean"]
+            run_encoding(load(path), quick=True, random_state=seed, figures=False).metrics[
+                "corr_to_average_mean"
+            ]
         )
 
 
