@@ -16,7 +16,15 @@ from neurodl.demo import run_demo
 from neurodl.exceptions import DataValueError
 
 runner = CliRunner()
-SECTIONS = ("Data", "Decoding", "Convolution", "Encoding", "Comparison", "Brain-like networks")
+SECTIONS = (
+    "Data",
+    "Decoding",
+    "Convolution",
+    "Encoding",
+    "Comparison",
+    "Brain-like networks",
+    "Movement",
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +52,10 @@ def test_demo_quick_writes_a_self_contained_report(quick_run):
     assert list(brain["models"]) == ["tilt-cnn", "tilt-dale", "tilt-fa", "tilt-rcnn"]
     assert set(brain["controls"]) == {"pixels", "energy"}
     assert "untrained" in brain["models"]["tilt-rcnn"] and "model_recovery" in brain
+    # the shipped detector finds the keypoints of rendered infants it never saw
+    detection = metrics["movement"]["detection"]
+    assert detection["n_frames"] == 120 and detection["pck"] > 0.8
+    assert "Keypoints detected in rendered frames" in page
     assert (
         metrics["decoding"]["median_abs_error_deg"]
         < metrics["decoding"]["chance_median_abs_error_deg"]

@@ -394,7 +394,80 @@ def _movement_section(*, seed: int, quick: bool) -> tuple[ReportSection, dict[st
         "kinematic features of Chambers et al. (2020) and scored by how surprising they are "
         "under a normative model of typical movers (one Gaussian per feature and age group)."
     )
-    return ReportSection.from_result("Movement", intro, done, rows), m
+    section = ReportSection.from_result("Movement", intro, done, rows)
+    detection = _detection_part(seed=seed)
+    if detection is not None:
+        detection_rows, figure, m["detection"] = detection
+        section.rows.extend(detection_rows)
+        section.figures[
+            "Keypoints detected in rendered frames (crosses) and the truth (circles)"
+        ] = figure
+    return section, m
+
+
+def _detection_part(*, seed: int) -> tuple[list[tuple[str, str, str]], Any, dict[str, Any]] | None:
+    """Keypoints of a few rendered infants found by the detector shipped with neurodl.
+
+    None when the package holds no shipped detector (a source tree without its weights).
+    """
+    from neurodl.metrics.pose import pose_error_summary
+    from neurodl.plotting.pose_video import plot_detections
+    from neurodl.pose import simulate_infant_movements
+    from neurodl.pose.detection_check import BODY_KEYPOINTS, place_in_frame
+    from neurodl.pose.detector import SHIPPED_DETECTOR, load_infant_detector
+    from neurodl.pose.render import render_infant_frames
+    from neurodl.pose.skeleton import CANONICAL_SKELETON
+
+    if not (SHIPPED_DETECTOR / "config.json").is_file():
+        return None
+    start = time.perf_counter()
+    detector = load_infant_detector()
+    rng = np.random.default_rng(seed)
+    poses = simulate_infant_movements(
+        4, duration=3.0, fps=10.0, nuisance=0.0, random_state=int(rng.integers(2**31))
+    )
+    frames, truth = [], []
+    for pose in poses:
+        points = place_in_frame(pose.positions[:, : len(BODY_KEYPOINTS)])
+        rendered, _ = render_infant_frames(points, names=BODY_KEYPOINTS, random_state=rng)
+        frames.append(rendered)
+        truth.append(points)
+    images, y_true = np.concatenate(frames), np.concatenate(truth)
+    y_pred, _ = detector.predict(images)
+    summary = pose_error_summary(y_true, y_pred, BODY_KEYPOINTS)
+    first = np.cumsum([0] + [len(f) for f in frames[:-1]])
+    figure = plot_detections(
+        images[first],
+        y_true[first],
+        y_pred[first],
+        names=BODY_KEYPOINTS,
+        skeleton=CANONICAL_SKELETON,
+    )
+    metrics = {
+        "pck": summary["pck"],
+        "rmse_px": summary["rmse_px"],
+        "median_error_px": summary["median_error_px"],
+        "n_frames": len(images),
+        "n_infants": len(poses),
+        "wall_seconds": time.perf_counter() - start,
+    }
+    rows = [
+        (
+            "Keypoint detection, PCK@0.2",
+            _fmt(summary["pck"]),
+            f"Share of keypoints found within 0.2 torso lengths of the truth in {len(images)} "
+            f"rendered frames of {len(poses)} new infants, by the detector shipped with neurodl "
+            "(trained from scratch on rendered infants only; train your own on labelled frames "
+            "with `neurodl pose train`).",
+        ),
+        (
+            "Keypoint detection, median error",
+            f"{summary['median_error_px']:.2f} px",
+            f"In {images.shape[2]} x {images.shape[1]} frames (torso about "
+            f"{summary['torso_length_px']:.0f} px).",
+        ),
+    ]
+    return rows, figure, metrics
 
 
 def _convolution_section(recording: Recording) -> ReportSection:

@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from neurodl.exceptions import DataFormatError, DataValueError, NeurodlValueError
 from neurodl.models.keypoints import KeypointHeatmapNet, decode_heatmaps, gaussian_heatmaps
-from neurodl.pose._augment import augment_batch
+from neurodl.pose._augment import _recolour, augment_batch
 from neurodl.pose.detector import KeypointDetector
 
 NAMES = ("nose", "left_wrist", "right_wrist")
@@ -62,6 +62,33 @@ def test_flips_mirror_the_image_and_swap_left_and_right():
     torch.testing.assert_close(moved[~flipped], points[~flipped])
     bright = out.mean(dim=(1, 2)).argmax(dim=-1)
     assert (bright[flipped] == 34).all() and (bright[~flipped] == 5).all()
+
+
+def test_recolouring_shuffles_channels_or_turns_grey():
+    torch.manual_seed(2)
+    images = torch.rand(64, 3, 1, 1).expand(-1, -1, 8, 8).contiguous()
+    out = _recolour(images, 1.0)
+    grey = (out - out.mean(dim=1, keepdim=True)).abs().amax(dim=(1, 2, 3)) < 1e-6
+    assert 0 < grey.sum() < 64
+    torch.testing.assert_close(out[grey, 0], images[grey].mean(dim=1))
+    for before, after in zip(images[~grey, :, 0, 0], out[~grey, :, 0, 0], strict=True):
+        torch.testing.assert_close(before.sort().values, after.sort().values)
+    torch.testing.assert_close(_recolour(images, 0.0), images)
+
+
+def test_flip_testing_makes_detections_mirror_exactly(one_torch_thread):
+    """Averaged with the mirrored frame, a mirrored frame's detections are the mirrored ones."""
+    images, points = _data(size=32)
+    det = KeypointDetector(keypoint_names=NAMES, widths=(8, 16), max_iter=1, random_state=0)
+    det.fit(images, points)
+    found, confidence = det.predict(images)
+    found_m, confidence_m = det.predict(images[:, :, ::-1])
+    expected = found[:, [0, 2, 1]].copy()
+    expected[..., 0] = 31 - expected[..., 0]
+    np.testing.assert_allclose(found_m, expected, atol=1e-3)
+    np.testing.assert_allclose(confidence_m, confidence[:, [0, 2, 1]], atol=1e-5)
+    plain = det.set_params(flip_test=False).predict(images[:, :, ::-1])[0]
+    assert np.abs(plain - expected).max() > 1e-2  # without averaging the network is not symmetric
 
 
 def _data(n: int = 12, size: int = 32) -> tuple[np.ndarray, np.ndarray]:

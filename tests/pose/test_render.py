@@ -90,6 +90,29 @@ def test_occluders_hide_keypoints_and_dataset_groups_infants():
     assert infant.tolist() == [0, 0, 1, 1, 2, 2]
 
 
+def test_dataset_mixes_in_the_movement_simulators_infants():
+    _, supine, _ = make_rendered_dataset(2, 3, image_size=(64, 64), random_state=0)
+    frames, mixed, infant = make_rendered_dataset(
+        4, 3, image_size=(64, 64), movement_fraction=0.5, random_state=0
+    )
+    assert frames.shape == (12, 64, 64, 3) and np.isfinite(mixed).all()
+    assert infant.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]
+    np.testing.assert_array_equal(mixed[:6], supine)  # the supine infants come first, unchanged
+    names = CANONICAL_KEYPOINTS[:14]
+
+    def leg_to_trunk(points):
+        neck = points[:, names.index("neck")]
+        hips = (points[:, names.index("left_hip")] + points[:, names.index("right_hip")]) / 2
+        leg = points[:, names.index("left_ankle")] - points[:, names.index("left_hip")]
+        return np.median(np.linalg.norm(leg, axis=1) / np.linalg.norm(hips - neck, axis=1))
+
+    assert leg_to_trunk(mixed[6:]) > leg_to_trunk(supine)  # longer, straighter legs
+    with pytest.raises(NeurodlValueError, match="movement_fraction"):
+        make_rendered_dataset(2, 1, movement_fraction=1.5)
+    with pytest.raises(NeurodlValueError, match="body keypoints"):
+        make_rendered_dataset(2, 1, names=CANONICAL_KEYPOINTS, movement_fraction=0.5)
+
+
 def test_renderer_rejects_bad_keypoints(tmp_path):
     points = simulate_supine_keypoints(2, random_state=0)
     with pytest.raises(DataValueError, match="shape"):

@@ -45,6 +45,22 @@ def _warp(images: torch.Tensor, forward: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
+def _recolour(images: torch.Tensor, probability: float) -> torch.Tensor:
+    """Shuffle the colour channels of some images and turn some grey (each with ``probability``).
+
+    Clothes, blankets and skin come in any colour, so colour alone must not tell limbs from
+    background: with colours shuffled the network has to use shape and edges.
+    """
+    n = images.shape[0]
+    order = torch.argsort(torch.rand(n, 3), dim=1)
+    order = torch.where((torch.rand(n) < probability)[:, None], order, torch.arange(3))
+    images = torch.gather(images, 1, order[:, :, None, None].expand_as(images).to(images.device))
+    grey = images.mean(dim=1, keepdim=True).expand_as(images)
+    return torch.where(
+        (torch.rand(n) < probability / 2).view(-1, 1, 1, 1).to(images.device), grey, images
+    )
+
+
 def _photometric(images: torch.Tensor) -> torch.Tensor:
     n = images.shape[0]
     gain = 1 + (torch.rand(n, 3, 1, 1) * 2 - 1) * 0.1
@@ -90,6 +106,7 @@ def augment_batch(
     scale: float = 0.15,
     shift: float = 0.08,
     occlusion: float = 0.3,
+    recolour: float = 0.3,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Randomly rotate, scale, shift, flip, recolour, blur, add noise and cut out a rectangle.
 
@@ -103,6 +120,8 @@ def augment_batch(
     rotation : float
         Largest rotation, degrees. ``scale``: largest relative zoom. ``shift``: largest shift as a
         fraction of the image side. ``occlusion``: probability of a cut-out rectangle.
+        ``recolour``: probability that an image's colour channels are shuffled (half that: that
+        it turns grey).
 
     Returns
     -------
@@ -121,4 +140,5 @@ def augment_batch(
     outside = (moved[..., 0] < -0.5) | (moved[..., 0] > width - 0.5)
     outside |= (moved[..., 1] < -0.5) | (moved[..., 1] > height - 0.5)
     moved = moved.masked_fill(outside[..., None], float("nan"))
-    return _cutout(_photometric(images), occlusion), moved
+    images = _photometric(_recolour(images, recolour) if recolour > 0 else images)
+    return _cutout(images, occlusion), moved

@@ -327,12 +327,18 @@ def make_rendered_dataset(
     names: Sequence[str] = CANONICAL_KEYPOINTS[:14],
     image_size: tuple[int, int] = (128, 128),
     frame_step: int = 5,
+    movement_fraction: float = 0.0,
     random_state: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Frames of many different infants (own body, clothes and room each) with exact keypoints.
 
     Each infant moves for ``frames_per_infant × frame_step`` frames, of which every
-    ``frame_step``-th is kept (as a labeller samples frames from videos).
+    ``frame_step``-th is kept (as a labeller samples frames from videos). The last
+    ``round(movement_fraction × n_infants)`` infants move as the movement-risk simulator's do
+    (:func:`neurodl.pose.simulate_infant_movements`, 30 % atypical, placed in the frame by
+    :func:`neurodl.pose.detection_check.place_in_frame`): longer, straighter limbs than
+    :func:`simulate_supine_keypoints`' infants, so a detector trained on both poses tracks both
+    (only with the 14 body keypoints).
 
     Returns
     -------
@@ -343,13 +349,45 @@ def make_rendered_dataset(
     """
     rng = np.random.default_rng(random_state)
     pick = [CANONICAL_KEYPOINTS.index(name) for name in names]
+    n_moving = round(movement_fraction * n_infants) if n_infants else 0
+    if not 0.0 <= movement_fraction <= 1.0 or (n_moving and max(pick) >= 14):
+        raise NeurodlValueError(
+            "movement_fraction must lie in [0, 1], and above 0 only with the 14 body keypoints; "
+            f"got {movement_fraction!r}."
+        )
     all_frames, all_points = [], []
-    for _ in range(n_infants):
+    for _ in range(n_infants - n_moving):
         full = simulate_supine_keypoints(
             frames_per_infant * frame_step, image_size=image_size, random_state=rng
         )[::frame_step]
         frames, _ = render_infant_frames(full, image_size=image_size, random_state=rng)
         all_frames.append(frames)
         all_points.append(full[:, pick])
+    for points in _moving_infants(n_moving, frames_per_infant, frame_step, image_size, rng):
+        frames, _ = render_infant_frames(
+            points, names=CANONICAL_KEYPOINTS[:14], image_size=image_size, random_state=rng
+        )
+        all_frames.append(frames)
+        all_points.append(points[:, pick])
     infant = np.repeat(np.arange(n_infants), frames_per_infant)
     return np.concatenate(all_frames), np.concatenate(all_points), infant
+
+
+def _moving_infants(
+    n: int, n_frames: int, step: int, image_size: tuple[int, int], rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Body keypoints in pixels (n_frames, 14, 2) of ``n`` movement-simulator infants."""
+    if n == 0:
+        return []
+    from neurodl.pose.detection_check import place_in_frame
+    from neurodl.pose.simulate import simulate_infant_movements
+
+    poses = simulate_infant_movements(
+        n,
+        atypical_fraction=0.3,
+        duration=max(3.0, n_frames * step / 30.0 + 0.1),
+        fps=30.0,
+        nuisance=0.0,
+        random_state=rng,
+    )
+    return [place_in_frame(pose.positions[::step][:n_frames, :14], image_size) for pose in poses]
