@@ -46,7 +46,7 @@ def _warp(images: torch.Tensor, forward: torch.Tensor) -> torch.Tensor:
 
 
 def _recolour(images: torch.Tensor, probability: float) -> torch.Tensor:
-    """Shuffle the colour channels of some images and turn some grey (each with ``probability``).
+    """Shuffle the colour channels of images with ``probability``; turn them grey with half that.
 
     Clothes, blankets and skin come in any colour, so colour alone must not tell limbs from
     background: with colours shuffled the network has to use shape and edges.
