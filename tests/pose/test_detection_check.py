@@ -64,6 +64,7 @@ def test_a_perfect_detector_gives_the_true_keypoints_auc(poses):
     )
     assert out["pck"] == 1.0 and out["n_frames"] == sum(len(t) for t in truths)
     assert out["roc_auc_detected"] == out["roc_auc_true"] and out["roc_auc_difference"] == 0.0
+    assert out["roc_auc_difference_ci_low"] == out["roc_auc_difference_ci_high"] == 0.0
     assert out["n_infants"] == 10 and out["examples"]["frames"].shape == (4, 64, 64, 3)
     np.testing.assert_array_equal(out["examples"]["y_pred"], out["examples"]["y_true"])
 

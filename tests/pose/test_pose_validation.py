@@ -7,7 +7,12 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from neurodl.exceptions import DataValueError
-from neurodl.pose.validation import roc_auc, sensitivity_at_specificity, validate_scores
+from neurodl.pose.validation import (
+    paired_roc_auc_difference,
+    roc_auc,
+    sensitivity_at_specificity,
+    validate_scores,
+)
 
 
 def test_roc_auc_matches_scikit_learn_with_ties(rng):
@@ -62,3 +67,17 @@ def test_pr_auc_and_sensitivity_match_scikit_learn_with_ties(rng):
         assert out["pr_auc"] == pytest.approx(average_precision_score(y, s))
         fpr, tpr, _ = roc_curve(y, s, drop_intermediate=False)
         assert out["sensitivity_at_90_specificity"] == pytest.approx(tpr[fpr <= 0.1 + 1e-12].max())
+
+
+def test_paired_roc_auc_difference_resamples_the_same_infants_for_both_scores():
+
+    y = np.array([0, 0, 0, 1, 1, 1])
+    true = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])  # AUC 1
+    detected = np.array([0.0, 1.0, 4.5, 3.0, 4.0, 5.0])  # one typical infant above two: 7/9
+    diff, low, high = paired_roc_auc_difference(y, detected, true, n_resamples=400, random_state=0)
+    assert diff == pytest.approx(7 / 9 - 1)
+    assert -1.0 <= low <= diff <= high <= 0.0  # paired: never above 0 (detected never wins)
+    with pytest.raises(DataValueError, match="both atypical"):
+        paired_roc_auc_difference([1, 1], [0.1, 0.2], [0.1, 0.2])
+    with pytest.raises(DataValueError, match="y_true has 3 values"):
+        paired_roc_auc_difference([0, 1, 1], [0.1, 0.2, 0.3], [0.1, 0.2])

@@ -24,6 +24,7 @@ from neurodl.metrics.pose import compute_torso_length, pck
 from neurodl.pose.data import Pose
 from neurodl.pose.render import render_infant_frames
 from neurodl.pose.skeleton import CANONICAL_KEYPOINTS
+from neurodl.pose.validation import paired_roc_auc_difference
 
 __all__ = ["compare_risk_on_detections", "place_in_frame"]
 
@@ -116,7 +117,8 @@ def compare_risk_on_detections(
     -------
     dict
         ``roc_auc_true`` and ``roc_auc_detected`` with ``_ci_low``/``_ci_high``,
-        ``roc_auc_difference`` (detected minus true), ``pck`` (PCK@0.2 of the torso length over
+        ``roc_auc_difference`` (detected minus true) with a paired bootstrap interval
+        (``roc_auc_difference_ci_low``/``_ci_high``), ``pck`` (PCK@0.2 of the torso length over
         all frames), ``n_frames``, ``n_infants``, ``wall_seconds``, and ``examples``: ``frames``
         (n, H, W, 3) uint8, ``y_true`` and ``y_pred`` (n, 14, 2).
     """
@@ -145,6 +147,7 @@ def compare_risk_on_detections(
     overall, _ = pck(y_true, y_pred, compute_torso_length(y_true, BODY_KEYPOINTS))
     seed = int(rng.integers(2**31))
     out: dict[str, Any] = {}
+    surprise: dict[str, list[float]] = {}
     for tag, group in (("true", truth), ("detected", detected)):
         m = run_movement_risk(
             group,
@@ -155,7 +158,13 @@ def compare_risk_on_detections(
         )
         for key in ("roc_auc", "roc_auc_ci_low", "roc_auc_ci_high"):
             out[key.replace("roc_auc", f"roc_auc_{tag}")] = float(m.metrics[key])
-    out["roc_auc_difference"] = out["roc_auc_detected"] - out["roc_auc_true"]
+        surprise[tag] = [row["surprise"] for row in m.scores]
+        labels = [row["label"] for row in m.scores]
+    diff = paired_roc_auc_difference(
+        labels, surprise["detected"], surprise["true"], n_resamples=n_resamples, random_state=seed
+    )
+    keys = ("roc_auc_difference", "roc_auc_difference_ci_low", "roc_auc_difference_ci_high")
+    out.update(zip(keys, diff, strict=True))
     out.update(pck=float(overall), n_frames=len(y_true), n_infants=len(poses))
     out["examples"] = {
         "frames": np.stack([e[0] for e in examples]),

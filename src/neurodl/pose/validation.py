@@ -16,6 +16,7 @@ from scipy.stats import rankdata
 from neurodl.exceptions import DataValueError
 
 __all__ = [
+    "paired_roc_auc_difference",
     "roc_auc",
     "sensitivity_at_specificity",
     "validate_scores",
@@ -85,15 +86,55 @@ def _ranked(scores: NDArray[np.float64], labels: NDArray[np.bool_], specificity:
     return ap, sens
 
 
-def _bootstrap(
-    y: NDArray[np.int64], s: NDArray[np.float64], n_resamples: int, rng: np.random.Generator
-) -> dict[str, NDArray[np.float64]]:
+def _resamples(
+    y: NDArray[np.int64], n_resamples: int, rng: np.random.Generator
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Bootstrap indices (n_resamples, n), atypical and typical infants resampled separately,
+    and their labels (atypical first)."""
     pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     idx = np.concatenate(
         [rng.choice(pos, (n_resamples, pos.size)), rng.choice(neg, (n_resamples, neg.size))], axis=1
     )
     labels = np.zeros(idx.shape, dtype=bool)
     labels[:, : pos.size] = True
+    return idx, labels
+
+
+def paired_roc_auc_difference(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    y_score_reference: ArrayLike,
+    *,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    random_state: int | np.random.Generator | None = None,
+) -> tuple[float, float, float]:
+    """ROC AUC of ``y_score`` minus that of ``y_score_reference`` on the same infants, with a
+    paired bootstrap interval (each resample of infants scores both, so what the two share cancels).
+
+    Returns
+    -------
+    (difference, ci_low, ci_high)
+
+    Examples
+    --------
+    >>> d, low, high = paired_roc_auc_difference([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], [0, 1, 2, 3])
+    >>> round(d, 2), bool(low <= d <= high)
+    (-0.25, True)
+    """
+    y, s = _labels(y_true, y_score)
+    _, r = _labels(y_true, y_score_reference)
+    idx, labels = _resamples(y, n_resamples, np.random.default_rng(random_state))
+    boot = [_auc_from_ranks(rankdata(v[idx], axis=1), labels) for v in (s, r)]
+    tail = 50 * (1 - confidence_level)
+    low, high = np.percentile(boot[0] - boot[1], [tail, 100 - tail])
+    return roc_auc(y, s) - roc_auc(y, r), float(low), float(high)
+
+
+def _bootstrap(
+    y: NDArray[np.int64], s: NDArray[np.float64], n_resamples: int, rng: np.random.Generator
+) -> dict[str, NDArray[np.float64]]:
+    idx, labels = _resamples(y, n_resamples, rng)
     ap, sens = _ranked(s[idx], labels, 0.9)
     return {
         "roc_auc": _auc_from_ranks(rankdata(s[idx], axis=1), labels),
