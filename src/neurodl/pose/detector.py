@@ -89,7 +89,9 @@ class KeypointDetector(BaseEstimator):
         Width of the Gaussian heatmap targets, in heatmap cells (× ``output_stride`` pixels).
         Sharp targets place small, thin parts better: on the rendered-infant benchmark (seed 0,
         1,000 frames of 250 infants, colour shuffles) PCK@0.2 was 0.924 at 1.5 cells, 0.945 at
-        1.0 and 0.964 at 0.7, with the ankles at 0.77, 0.85 and 0.87.
+        1.0 and 0.964 at 0.7, with the ankles at 0.77, 0.85 and 0.87; from 1,000 frames of
+        1,000 infants, 0.5 beat 0.7 on each of 4 test sets for seeds 0 and 2 (800 frames of 200
+        new infants: 0.957 and 0.958 against 0.954 and 0.950).
     max_iter : int
         Epochs at most. ``batch_size``, ``learning_rate_init``: AdamW with a cosine schedule.
     alpha : float
@@ -130,7 +132,7 @@ class KeypointDetector(BaseEstimator):
         keypoint_names: Sequence[str] | None = None,
         widths: tuple[int, ...] = (32, 64, 96),
         output_stride: int = 4,
-        sigma: float = 0.7,
+        sigma: float = 0.5,
         max_iter: int = 60,
         batch_size: int = 16,
         learning_rate_init: float = 3e-3,
@@ -362,7 +364,7 @@ def load_infant_detector(*, device: str = "cpu") -> KeypointDetector:
     """The detector in :data:`SHIPPED_DETECTOR`: the 14 body keypoints of rendered supine infants.
 
     Trained from scratch by ``benchmarks/bench_pose_video.py --seeds 0 --save-model ...`` (the
-    defaults of :class:`KeypointDetector`, 1,000 rendered 128×128 frames of 250 infants, no real
+    defaults of :class:`KeypointDetector`, 1,000 rendered 128×128 frames of 1,000 infants, no real
     images and no downloaded weights): for the demo and for trying the pipeline on frames like
     :func:`neurodl.pose.render.render_infant_video`'s (a supine infant about two thirds of the
     frame high, head up). On real videos, train your own on labelled frames of them
