@@ -2,8 +2,9 @@
 
 Per seed: ``--train-infants`` infants × ``--frames-per-infant`` frames (default 1,000 × 1 =
 1,000 labelled frames at 128×128; frames from many videos, as DeepLabCut advises, beat fewer
-videos: seed 0, PCK 0.960 from 1,000 × 1 against 0.950 from 250 × 4 and, with older defaults,
-0.916 from 250 × 4 against 0.908 from 100 × 10) train a ``KeypointDetector``
+videos: seed 0, PCK 0.960 from 1,000 × 1 against 0.950 from 250 × 4 with heatmap sigma 0.7 on
+the old 20-infant test set and, with older defaults, 0.916 from 250 × 4 against 0.908 from
+100 × 10) train a ``KeypointDetector``
 with its defaults (early stopping on 10% of the frames); a test set of other infants (new body
 sizes, proportions, skin, clothes, textures, rooms, lighting, blur and toys; own seed) scores it.
 Printed per seed: PCK@0.2 of the torso length, RMSE and median error in pixels, mean error as a
@@ -21,12 +22,12 @@ simulator (``simulate_infant_movements``: 30 % atypical at severity 0.6, ``--ris
 by ``run_movement_risk`` twice, on the detections and on the true keypoints
 (``neurodl.pose.detection_check.compare_risk_on_detections``). Target: the two ROC AUCs within
 0.05. The difference is printed with a paired bootstrap interval (the same infants resampled for
-both): about ±0.12 with 40 infants (seed 0: -0.119 [-0.247, 0.000]) and ±0.04 with 120, so
-judge the target on 100 or more infants.
+both): about ±0.12 with 40 infants (seed 0: -0.119 [-0.247, 0.000]) and ±0.03-0.05 with 120
+(seeds 0-2), so judge the target on 100 or more infants.
 
 A detector to ship with neurodl (``neurodl.pose.detector.load_infant_detector``) is seed 0's:
-``python benchmarks/bench_pose_video.py --seeds 0 --threads 2 --save-model
-src/neurodl/pose/_models/infant14`` (rendered infants only; no real images, no downloaded weights).
+``python benchmarks/bench_pose_video.py --seeds 0 --save-model src/neurodl/pose/_models/infant14``
+(one torch thread; rendered infants only; no real images, no downloaded weights).
 
 Infant length (for the percentage) is the sum of nose–neck, neck–mid-hip, and the mean of the two
 legs' hip–knee + knee–ankle, per frame: a posture-independent body length.

@@ -70,13 +70,14 @@ def test_pr_auc_and_sensitivity_match_scikit_learn_with_ties(rng):
 
 
 def test_paired_roc_auc_difference_resamples_the_same_infants_for_both_scores():
-
     y = np.array([0, 0, 0, 1, 1, 1])
     true = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])  # AUC 1
     detected = np.array([0.0, 1.0, 4.5, 3.0, 4.0, 5.0])  # one typical infant above two: 7/9
     diff, low, high = paired_roc_auc_difference(y, detected, true, n_resamples=400, random_state=0)
     assert diff == pytest.approx(7 / 9 - 1)
-    assert -1.0 <= low <= diff <= high <= 0.0  # paired: never above 0 (detected never wins)
+    assert -1.0 <= low <= diff <= high <= 0.0  # true AUC is 1 in every resample
+    noisy = np.random.default_rng(0).normal(size=6) + y
+    assert paired_roc_auc_difference(y, noisy, noisy, random_state=0) == (0.0, 0.0, 0.0)  # paired
     with pytest.raises(DataValueError, match="both atypical"):
         paired_roc_auc_difference([1, 1], [0.1, 0.2], [0.1, 0.2])
     with pytest.raises(DataValueError, match="y_true has 3 values"):
