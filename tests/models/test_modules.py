@@ -55,6 +55,23 @@ def test_conv_core_downsamples_and_energy_doubles_first_channels():
     assert energy(x).shape == (2, 6, 24, 32)
 
 
+def test_conv_core_full_resolution_filters_are_rectified_and_squared_before_pooling():
+    torch.manual_seed(0)
+    weights = torch.randn(3, 1, 5, 5)
+    core = ConvCore((4, 6), (5, 1), downsample=2, energy=True, fine_channels=3).eval()
+    core.fine.conv.weight.data.copy_(weights)
+    x = torch.randn(2, 1, 24, 32)
+    full = F.conv2d(x, weights, padding=2)  # at 24 x 32, before any pooling
+    pooled = F.avg_pool2d(torch.cat([F.elu(full), full**2], 1), 2)
+    torch.testing.assert_close(core.fine(x), core.fine.norm(pooled))
+    coarse = core.layers[:3](F.avg_pool2d(x, 2))
+    mixed = core.layers[3:](torch.cat([coarse, core.fine.norm(pooled)], 1))
+    torch.testing.assert_close(core(x), mixed)
+    assert core.layers[3].in_channels == 8 + 6 and core.out_channels == 6
+    single = ConvCore((4,), (5,), downsample=2, fine_channels=3)
+    assert single(x).shape == (2, 4 + 3, 12, 16) and single.out_channels == 7
+
+
 @pytest.mark.parametrize(
     ("kind", "reference"),
     [("softplus", F.softplus), ("elu1", lambda x: F.elu(x) + 1), ("identity", lambda x: x)],

@@ -33,6 +33,9 @@ RUN_CNN: dict[str, Any] = {
     # made short, large-step training unstable (FEVE 0.35 against 0.62 on the small simulated
     # recording of tests/encoding/test_analysis.py)
     "energy": False,
+    # no full-resolution filters either (CNNEncoder's fine_channels): this network is sized for
+    # seconds; encoder_params can add them
+    "fine_channels": 0,
 }
 #: quick=True: the same network with 8 filters, 100 neurons and 20 epochs of at most 600 images
 #: (seconds). On the small simulated recording of tests/encoding/test_analysis.py its FEVE over

@@ -39,6 +39,43 @@ class _WithEnergy(nn.Module):
         return torch.cat([self.activation(x), x * x], dim=1)
 
 
+class _FullResolution(nn.Module):
+    """First-layer filters at full resolution whose outputs are rectified (and squared) before
+    they are average-pooled to the core's resolution, then batch-normalised.
+
+    Pooling the images first (as the core does) keeps only what varies slowly across a pooling
+    block; a filter tuned to a high spatial frequency sees that part alias. Taking the
+    nonlinearity before the pooling keeps its local energy instead.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        channels: int,
+        kernel: int,
+        *,
+        factor: int,
+        activation: nn.Module,
+        energy: bool,
+        weights: torch.Tensor | None,
+    ) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, channels, kernel, padding=kernel // 2, bias=False)
+        if weights is not None:
+            with torch.no_grad():
+                self.conv.weight.copy_(weights)
+        self.activation, self.factor, self.energy = activation, int(factor), bool(energy)
+        self.out_channels = 2 * channels if energy else channels
+        self.norm = nn.BatchNorm2d(self.out_channels)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = self.conv(images)
+        out = torch.cat([self.activation(x), x * x], dim=1) if self.energy else self.activation(x)
+        if self.factor > 1:
+            out = F.avg_pool2d(out, self.factor, ceil_mode=True)
+        return self.norm(out)
+
+
 class ConvCore(nn.Module):
     """A stack of same-padded convolutions, each followed by batch norm and a nonlinearity.
 
@@ -55,6 +92,14 @@ class ConvCore(nn.Module):
     activation : {"elu", "relu", "softplus"}
     first_layer : Tensor of shape (channels[0], in_channels, k, k), optional
         Initial weights of the first layer (for example a filter bank).
+    energy : bool
+        The first layer also passes on its squared outputs (local energy).
+    fine_channels : int
+        Extra first-layer filters (of the same kernel size in image pixels) applied to the
+        images before the downsampling; their activations (and squares, with ``energy``) are
+        average-pooled to the core's resolution and stacked with the first layer's outputs.
+    fine_first_layer : Tensor of shape (fine_channels, in_channels, k, k), optional
+        Their initial weights.
     """
 
     def __init__(
@@ -67,6 +112,8 @@ class ConvCore(nn.Module):
         activation: str = "elu",
         first_layer: torch.Tensor | None = None,
         energy: bool = False,
+        fine_channels: int = 0,
+        fine_first_layer: torch.Tensor | None = None,
     ) -> None:
         super().__init__()
         self.downsample = int(downsample)
@@ -82,6 +129,30 @@ class ConvCore(nn.Module):
                 act = _WithEnergy(act)
             layers += [conv, nn.BatchNorm2d(width), act]
             previous = 2 * width if index == 0 and energy else width
+        self.fine: _FullResolution | None = None
+        if fine_channels > 0:
+            self.fine = _FullResolution(
+                in_channels,
+                int(fine_channels),
+                int(kernel_sizes[0]),
+                factor=self.downsample,
+                activation=_ACTIVATIONS[activation](),
+                energy=energy,
+                weights=fine_first_layer,
+            )
+            extra = self.fine.out_channels
+            if len(layers) > 3:  # the second layer also takes the full-resolution channels
+                second = layers[3]
+                assert isinstance(second, nn.Conv2d)
+                layers[3] = nn.Conv2d(
+                    second.in_channels + extra,
+                    second.out_channels,
+                    second.kernel_size,
+                    padding=second.padding,
+                    bias=False,
+                )
+            else:
+                previous += extra
         self.layers = nn.Sequential(*layers)
         self.out_channels = previous
 
@@ -100,7 +171,10 @@ class ConvCore(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Map images (batch, in_channels, H, W) to features (batch, channels, H', W')."""
-        return self.layers(self.pool(images))
+        if self.fine is None:
+            return self.layers(self.pool(images))
+        first = self.layers[:3](self.pool(images))  # convolution, batch norm, activation
+        return self.layers[3:](torch.cat([first, self.fine(images)], dim=1))
 
 
 class _MaskedReadout(nn.Module):
@@ -295,6 +369,12 @@ class EncodingCNN(nn.Module):
     output : {"softplus", "elu1", "shifted_elu", "identity"}
     first_layer : Tensor, optional
         Initial first-layer filters of shape (channels[0], 1, k, k).
+    energy : bool
+        Squared first-layer outputs as extra channels (see :class:`ConvCore`).
+    fine_channels : int
+        First-layer filters at full resolution (see :class:`ConvCore`).
+    fine_first_layer : Tensor, optional
+        Their initial weights, shape (fine_channels, 1, k, k).
     """
 
     def __init__(
@@ -311,6 +391,8 @@ class EncodingCNN(nn.Module):
         output: str = "elu1",
         first_layer: torch.Tensor | None = None,
         energy: bool = False,
+        fine_channels: int = 0,
+        fine_first_layer: torch.Tensor | None = None,
     ) -> None:
         super().__init__()
         self.core = ConvCore(
@@ -320,6 +402,8 @@ class EncodingCNN(nn.Module):
             activation=activation,
             first_layer=first_layer,
             energy=energy,
+            fine_channels=fine_channels,
+            fine_first_layer=fine_first_layer,
         )
         height = -(-image_size[0] // max(1, int(downsample)))
         width = -(-image_size[1] // max(1, int(downsample)))
