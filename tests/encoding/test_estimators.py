@@ -152,18 +152,24 @@ def test_cnn_attributes_and_mse_for_negative_responses(ln_data):
     first = model.member_results_[0]
     assert len(model.member_results_) == 2  # the default ensemble
     assert model.n_iter_ == sum(r.n_epochs for r in model.member_results_)
-    assert first.n_epochs == len(model.loss_curve_) and len(model.validation_scores_) == 0
+    assert first.n_epochs == len(model.loss_curve_) == len(model.validation_scores_)
+    assert model.early_stopping_  # "auto" below 2,000 images
     assert all(m.core.fine is not None for m in model.module_.members)  # full-resolution filters
     assert model.readout_masks().shape == (ln_data.filters.shape[0], 10, 12)  # downsample=2
     assert model.first_layer_filters().shape == (4, 5, 5)
     assert np.isfinite(model.score(ln_data.test_images, ln_data.test_rates))
 
 
-def test_cnn_early_stopping_holds_out_images_and_scores_every_epoch(ln_data):
-    model = _tiny_cnn(early_stopping=True, ensemble_size=1, downsample=1)
-    model.fit(ln_data.train_images[:120], ln_data.train_responses[:120])
-    assert len(model.validation_scores_) == len(model.loss_curve_) == model.n_iter_
+def test_cnn_without_early_stopping_trains_on_every_image(ln_data, monkeypatch):
+    import neurodl.encoding.cnn as cnn_module
+
+    images, responses = ln_data.train_images[:120], ln_data.train_responses[:120]
+    model = _tiny_cnn(early_stopping=False, ensemble_size=1, downsample=1).fit(images, responses)
+    assert not model.early_stopping_ and len(model.validation_scores_) == 0
+    assert len(model.loss_curve_) == model.n_iter_ == 3
     assert model.module_.core.fine is None  # no full-resolution branch at full resolution
+    monkeypatch.setattr(cnn_module, "AUTO_EARLY_STOPPING_IMAGES", 100)  # "auto" above it
+    assert not _tiny_cnn(ensemble_size=1).fit(images, responses).early_stopping_
 
 
 def test_cnn_ensemble_predicts_the_mean_of_its_members(ln_data):
@@ -224,6 +230,7 @@ def test_cnn_refuses_fewer_images_than_a_batch(ln_data):
         ({"channels": ()}, "channels must be a non-empty sequence"),
         ({"validation_fraction": 1.5}, r"validation_fraction must lie in \(0, 1\)"),
         ({"fine_channels": -1}, "fine_channels must be an integer >= 0; got -1"),
+        ({"early_stopping": "yes"}, "early_stopping must be True, False or 'auto'; got 'yes'"),
         ({"batch_size": 0}, "batch_size must be an integer > 0"),
         ({"learning_rate_init": -1.0}, "learning_rate_init must be a number > 0"),
         ({"channels": (2,), "init_filters": "filter_bank"}, "needs channels"),

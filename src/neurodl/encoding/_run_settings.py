@@ -42,6 +42,8 @@ RUN_CNN: dict[str, Any] = {
 #: seeds 0-9 was 0.765-0.806 (median 0.785), where 8 epochs of a plateau schedule with early
 #: stopping at quarter resolution had given 0.470-0.761 (median 0.632).
 QUICK_CNN: dict[str, Any] = {**RUN_CNN, "channels": (8,), "max_iter": 20}
+#: CNNEncoder(early_stopping="auto") holds out validation images below this many training images
+AUTO_EARLY_STOPPING_IMAGES = 2000
 #: at least this many optimiser steps when the training set is small (max_iter grows)
 MIN_STEPS = 100
 #: feature-map pixels across the larger image side that the default downsampling aims at
@@ -87,7 +89,8 @@ def network_params(
     for key in ("random_state", "device", "verbose"):  # set by run_encoding's own arguments
         params.pop(key, None)
     n_fit = n_train
-    if params.get("early_stopping", True):
+    early = params.get("early_stopping", "auto")
+    if n_train < AUTO_EARLY_STOPPING_IMAGES if early == "auto" else early:
         n_fit -= round(float(params.get("validation_fraction", 0.1)) * n_train)
     params["batch_size"] = max(1, min(int(params.get("batch_size", 64)), n_fit))
     if "max_iter" not in own:

@@ -144,11 +144,12 @@ class ConvCore(nn.Module):
             if len(layers) > 3:  # the second layer also takes the full-resolution channels
                 second = layers[3]
                 assert isinstance(second, nn.Conv2d)
+                side = int(kernel_sizes[1])
                 layers[3] = nn.Conv2d(
                     second.in_channels + extra,
                     second.out_channels,
-                    second.kernel_size,
-                    padding=second.padding,
+                    side,
+                    padding=side // 2,
                     bias=False,
                 )
             else:
