@@ -100,8 +100,8 @@ class CNNEncoder(EncoderBase):
         high-frequency receptive fields; rectifying and squaring before the pooling keeps their
         energy. Used only when ``downsample`` > 1. On the benchmark (one network, all 4,000
         images, seed 0) 8 of them raised FEVE from 0.845 to 0.850 and 16 to 0.855, mostly on
-        neurons preferring more than 4.9 cycles per image width (0.764 to 0.794 with 8); with
-        the default ensemble of two, 0.855 to 0.864 (about a third more time).
+        neurons preferring more than 4.9 cycles per image width (0.764 to 0.794 with 8); for
+        the ensemble of two (12 epochs), 0.855 to 0.864 (about a third more time).
     readout : {"factorised", "gaussian"}
         Each neuron's spatial readout: a free low-rank mask (``mask_rank`` row and column
         profiles) or a Gaussian mask with a learned centre and width (3 parameters a neuron).
