@@ -117,6 +117,8 @@ class ConvCore(nn.Module):
     ) -> None:
         super().__init__()
         self.downsample = int(downsample)
+        # full-resolution channels join the first layer's outputs
+        extra = (2 if energy else 1) * int(fine_channels)
         layers: list[nn.Module] = []
         previous = in_channels
         for index, (width, kernel) in enumerate(zip(channels, kernel_sizes, strict=True)):
@@ -128,7 +130,7 @@ class ConvCore(nn.Module):
             if index == 0 and energy:
                 act = _WithEnergy(act)
             layers += [conv, nn.BatchNorm2d(width), act]
-            previous = 2 * width if index == 0 and energy else width
+            previous = (2 * width if energy else width) + extra if index == 0 else width
         self.fine: _FullResolution | None = None
         if fine_channels > 0:
             self.fine = _FullResolution(
@@ -140,20 +142,6 @@ class ConvCore(nn.Module):
                 energy=energy,
                 weights=fine_first_layer,
             )
-            extra = self.fine.out_channels
-            if len(layers) > 3:  # the second layer also takes the full-resolution channels
-                second = layers[3]
-                assert isinstance(second, nn.Conv2d)
-                side = int(kernel_sizes[1])
-                layers[3] = nn.Conv2d(
-                    second.in_channels + extra,
-                    second.out_channels,
-                    side,
-                    padding=side // 2,
-                    bias=False,
-                )
-            else:
-                previous += extra
         self.layers = nn.Sequential(*layers)
         self.out_channels = previous
 
