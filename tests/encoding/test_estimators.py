@@ -161,14 +161,14 @@ def test_cnn_attributes_and_mse_for_negative_responses(ln_data):
 
 
 def test_cnn_without_early_stopping_trains_on_every_image(ln_data, monkeypatch):
-    import neurodl.encoding.cnn as cnn_module
+    import neurodl.encoding._run_settings as settings
 
     images, responses = ln_data.train_images[:120], ln_data.train_responses[:120]
     model = _tiny_cnn(early_stopping=False, ensemble_size=1, downsample=1).fit(images, responses)
     assert not model.early_stopping_ and len(model.validation_scores_) == 0
     assert len(model.loss_curve_) == model.n_iter_ == 3
     assert model.module_.core.fine is None  # no full-resolution branch at full resolution
-    monkeypatch.setattr(cnn_module, "AUTO_EARLY_STOPPING_IMAGES", 100)  # "auto" above it
+    monkeypatch.setattr(settings, "AUTO_EARLY_STOPPING_IMAGES", 100)  # "auto" above it
     assert not _tiny_cnn(ensemble_size=1).fit(images, responses).early_stopping_
 
 

@@ -60,6 +60,13 @@ GRATING_DEFAULTS: dict[str, Any] = {
 }
 
 
+def holds_out_validation(early_stopping: bool | str, n_images: int) -> bool:
+    """Whether CNNEncoder(early_stopping=...) holds out validation images from ``n_images``."""
+    if early_stopping == "auto":
+        return n_images < AUTO_EARLY_STOPPING_IMAGES
+    return bool(early_stopping)
+
+
 def default_downsample(image_size: tuple[int, int]) -> int:
     """Pooling factor that leaves about ``MAP_SIDE`` feature-map pixels across the larger side.
 
@@ -89,8 +96,7 @@ def network_params(
     for key in ("random_state", "device", "verbose"):  # set by run_encoding's own arguments
         params.pop(key, None)
     n_fit = n_train
-    early = params.get("early_stopping", "auto")
-    if n_train < AUTO_EARLY_STOPPING_IMAGES if early == "auto" else early:
+    if holds_out_validation(params.get("early_stopping", "auto"), n_train):
         n_fit -= round(float(params.get("validation_fraction", 0.1)) * n_train)
     params["batch_size"] = max(1, min(int(params.get("batch_size", 64)), n_fit))
     if "max_iter" not in own:

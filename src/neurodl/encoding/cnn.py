@@ -17,7 +17,7 @@ from neurodl.encoding._readout_start import (
     start_floor,
     start_readout,
 )
-from neurodl.encoding._run_settings import AUTO_EARLY_STOPPING_IMAGES
+from neurodl.encoding._run_settings import holds_out_validation
 from neurodl.encoding._validation import (
     check_choice,
     check_fit_data,
@@ -158,8 +158,8 @@ class CNNEncoder(EncoderBase):
         On the benchmark two networks of 12 cosine epochs scored mean FEVE 0.856 (a 127 s fit on
         2 cores), against 0.842 and 0.834 for single networks of two seeds; two of 10 epochs
         scored 0.852 (an earlier core, with early stopping). The defaults (two networks of 10
-        epochs on every image, ``fine_channels=8``) scored 0.860 in a 174 s fit on 2 cores
-        (0.864 with 12 epochs in 235 s; 0.863 with 10 epochs on the benchmark of seed 1).
+        epochs on every image, ``fine_channels=8``) scored 0.858 in a 170 s fit on 2 cores
+        (0.860-0.864 with other random starts of 10 and 12 epochs; 12 epochs took 235 s).
     early_stopping : bool or "auto"
         Hold out ``validation_fraction`` of the training images and keep the epoch with the best
         mean validation correlation; stop after ``n_iter_no_change`` epochs without improvement.
@@ -406,11 +406,7 @@ class CNNEncoder(EncoderBase):
             raise NeurodlValueError(
                 f"early_stopping must be True, False or 'auto'; got {self.early_stopping!r}."
             )
-        self.early_stopping_ = (
-            n < AUTO_EARLY_STOPPING_IMAGES
-            if self.early_stopping == "auto"
-            else bool(self.early_stopping)
-        )
+        self.early_stopping_ = holds_out_validation(self.early_stopping, n)
         n_val = round(float(self.validation_fraction) * n) if self.early_stopping_ else 0
         if self.early_stopping_ and n_val < 2:
             raise NeurodlValueError(
